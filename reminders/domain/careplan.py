@@ -1,0 +1,159 @@
+"""CarePlan and PlanStep: a procedure's schedule of messages, validated from plain data."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from reminders.domain.errors import InvalidCarePlan
+from reminders.domain.model import Channel, ProcedureRecord
+from reminders.domain.timing import StepTime, parse_duration, parse_step_time
+
+CATEGORIES = frozenset(
+    {
+        "first_hours",
+        "rest",
+        "icing",
+        "pain_medication",
+        "wound_care",
+        "activity",
+        "driving_work",
+        "warning_signs",
+        "follow_up",
+        "bone_health",
+        "fall_prevention",
+        "checkin",
+    }
+)
+CHECKINS = frozenset({"pain", "warning"})
+CONDITIONS = {
+    "overnight": lambda p: p.overnight,
+    "same_day": lambda p: not p.overnight,
+    "multilevel": lambda p: p.levels > 1,
+    "single_level": lambda p: p.levels <= 1,
+}
+_KEY = re.compile(r"^[a-z0-9_]+$")
+DEFAULT_STALE_AFTER = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    key: str
+    category: str
+    time: StepTime
+    at_text: str
+    stale_after: timedelta = DEFAULT_STALE_AFTER
+    channels: tuple[Channel, ...] = (Channel.SMS, Channel.EMAIL)
+    only_if: str | None = None
+    checkin: str | None = None
+
+    def applies_to(self, procedure: ProcedureRecord) -> bool:
+        return self.only_if is None or bool(CONDITIONS[self.only_if](procedure))
+
+
+@dataclass(frozen=True)
+class CarePlan:
+    procedure: str
+    languages: tuple[str, ...]
+    duration_days: int
+    title: Mapping[str, str]
+    steps: tuple[PlanStep, ...]
+    variables: Mapping[str, str] = field(default_factory=dict)
+    sms_segments: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def duration(self) -> timedelta:
+        return timedelta(days=self.duration_days)
+
+    def step(self, key: str) -> PlanStep:
+        for s in self.steps:
+            if s.key == key:
+                return s
+        raise KeyError(key)
+
+    def segment_budget(self, language: str) -> int:
+        return self.sms_segments.get(language, 1)
+
+
+def parse_care_plan(data: Mapping[str, Any], *, source: str) -> CarePlan:
+    """Build a CarePlan from a parsed TOML/YAML document; InvalidCarePlan names the problem."""
+
+    def fail(msg: str) -> InvalidCarePlan:
+        return InvalidCarePlan(f"{source}: {msg}")
+
+    procedure = data.get("procedure")
+    if not isinstance(procedure, str) or not _KEY.match(procedure):
+        raise fail('"procedure" must be a lowercase key such as "kyphoplasty"')
+    languages = tuple(data.get("languages") or ())
+    if not languages or not all(isinstance(x, str) for x in languages):
+        raise fail('"languages" must list at least one language code, e.g. ["en", "es"]')
+    title = dict(data.get("title") or {})
+    if set(languages) - set(title):
+        raise fail(f'"title" needs an entry for each language: {", ".join(languages)}')
+    variables = {str(k): str(v) for k, v in (data.get("variables") or {}).items()}
+    sms_segments = {str(k): int(v) for k, v in (data.get("sms_segments") or {}).items()}
+    duration_days = data.get("duration_days", 90)
+    if not isinstance(duration_days, int) or duration_days <= 0:
+        raise fail('"duration_days" must be a positive whole number')
+
+    steps: list[PlanStep] = []
+    for i, raw in enumerate(data.get("steps") or (), start=1):
+        steps.append(_parse_step(raw, variables, lambda m, i=i: fail(f"step {i}: {m}")))
+    if not steps:
+        raise fail("the plan has no steps")
+    keys = [s.key for s in steps]
+    if dupes := sorted({k for k in keys if keys.count(k) > 1}):
+        raise fail(f"step keys must be unique: {', '.join(dupes)}")
+    return CarePlan(
+        procedure=procedure,
+        languages=languages,
+        duration_days=duration_days,
+        title=title,
+        steps=tuple(steps),
+        variables=variables,
+        sms_segments=sms_segments,
+    )
+
+
+def _parse_step(raw: Mapping[str, Any], variables: Mapping[str, str], fail: Any) -> PlanStep:
+    key = raw.get("key")
+    if not isinstance(key, str) or not _KEY.match(key):
+        raise fail('"key" must be lowercase letters, digits and _')
+    category = raw.get("category")
+    if category not in CATEGORIES:
+        raise fail(f"{key}: category {category!r} is not one of {', '.join(sorted(CATEGORIES))}")
+    at_text = str(raw.get("at", ""))
+    try:
+        at_resolved = at_text.format_map(variables)
+    except KeyError as exc:
+        raise fail(f'{key}: "at" uses an unknown variable {exc}') from None
+    try:
+        when = parse_step_time(at_resolved)
+        stale = parse_duration(str(raw["stale_after"])) if "stale_after" in raw else None
+    except ValueError as exc:
+        raise fail(f"{key}: {exc}") from None
+    try:
+        channels = tuple(Channel(c) for c in raw.get("channels", ("sms", "email")))
+    except ValueError:
+        raise fail(f'{key}: channels must be "sms" and/or "email"') from None
+    if not channels:
+        raise fail(f"{key}: a step needs at least one channel")
+    only_if = raw.get("only_if")
+    if only_if is not None and only_if not in CONDITIONS:
+        raise fail(f"{key}: only_if must be one of {', '.join(CONDITIONS)}")
+    checkin = raw.get("checkin")
+    if checkin is not None and checkin not in CHECKINS:
+        raise fail(f'{key}: checkin must be "pain" or "warning"')
+    return PlanStep(
+        key=key,
+        category=category,
+        time=when,
+        at_text=at_resolved,
+        stale_after=stale or DEFAULT_STALE_AFTER,
+        channels=channels,
+        only_if=only_if,
+        checkin=checkin,
+    )

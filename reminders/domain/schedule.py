@@ -1,0 +1,206 @@
+"""expand_care_plan: a procedure and a patient become the messages to send, pure and total."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from itertools import groupby
+from zoneinfo import ZoneInfo
+
+from reminders.domain.careplan import CarePlan, PlanStep
+from reminders.domain.model import (
+    Channel,
+    Consent,
+    MessageStatus,
+    Patient,
+    PlannedMessage,
+    ProcedureRecord,
+)
+from reminders.domain.timing import QuietHours, zone_named
+
+
+@dataclass(frozen=True)
+class SmsCap:
+    """At most `per_day` texts a local day and `per_week` in any 7 consecutive local days."""
+
+    per_day: int = 1
+    per_week: int = 3
+
+    def __post_init__(self) -> None:
+        if self.per_day < 1 or self.per_week < self.per_day:
+            raise ValueError("SMS cap: need 1 <= per_day <= per_week")
+
+
+@dataclass(frozen=True)
+class SchedulePolicy:
+    quiet_hours: QuietHours = field(default_factory=QuietHours)
+    sms_cap: SmsCap = field(default_factory=SmsCap)
+    # The FCC 2015 healthcare exemption allows 1 a day, 3 a week without more consent.
+    sms_cap_with_written_consent: SmsCap = field(default_factory=lambda: SmsCap(3, 21))
+
+
+@dataclass(frozen=True)
+class SendHistory:
+    """What an earlier revision of the plan already sent (used when re-planning)."""
+
+    sent_parts: frozenset[tuple[str, Channel]] = frozenset()
+    sms_sent_at: tuple[datetime, ...] = ()
+
+
+@dataclass
+class _Sms:
+    parts: list[tuple[PlanStep, datetime]]  # step and its deadline
+    send_at: datetime
+    local_day: date
+
+    def deadline(self) -> datetime:
+        return min(d for _, d in self.parts)
+
+
+def allowed_channels(patient: Patient, consents: Iterable[Consent]) -> frozenset[Channel]:
+    """Return the channels with consent given and a contact to reach the patient on."""
+    given = {c.channel for c in consents if c.given}
+    reachable = {Channel.SMS} if patient.phone else set()
+    if patient.email:
+        reachable.add(Channel.EMAIL)
+    return frozenset(given & reachable)
+
+
+def expand_care_plan(
+    plan: CarePlan,
+    procedure: ProcedureRecord,
+    patient: Patient,
+    consents: Sequence[Consent],
+    *,
+    now: datetime,
+    policy: SchedulePolicy = SchedulePolicy(),
+    history: SendHistory = SendHistory(),
+) -> list[PlannedMessage]:
+    """Turn a care plan into dated messages for one patient, in UTC, sorted by send time.
+
+    Never in quiet hours, never over the SMS cap, never after a step's deadline: a step
+    that cannot meet those rules is returned as SKIPPED with the reason, so staff see it.
+    """
+    zone = zone_named(patient.timezone)
+    channels = allowed_channels(patient, consents)
+    cap = (
+        policy.sms_cap_with_written_consent
+        if any(c.lifts_sms_cap for c in consents)
+        else policy.sms_cap
+    )
+    out: list[PlannedMessage] = []
+    sms: list[tuple[PlanStep, datetime, datetime]] = []
+    for step in plan.steps:
+        if not step.applies_to(procedure):
+            continue
+        planned = step.time.resolve(procedure.performed_at, zone)
+        deadline = planned + step.stale_after
+        send_at = policy.quiet_hours.next_allowed(max(planned, now), zone)
+        for channel in step.channels:
+            if channel not in channels or (step.key, channel) in history.sent_parts:
+                continue
+            if send_at > deadline:
+                reason = (
+                    "stale: its time had passed at enrollment"
+                    if now > deadline
+                    else "stale: quiet hours would delay it past its deadline"
+                )
+                out.append(_single(step, channel, planned, deadline, MessageStatus.SKIPPED, reason))
+            elif channel is Channel.EMAIL:
+                out.append(_single(step, channel, send_at, deadline))
+            else:
+                sms.append((step, send_at, deadline))
+    out.extend(_cap_sms(sms, zone, cap, history))
+    out.sort(key=lambda m: (m.send_at, m.channel != Channel.SMS, m.step_key))
+    if not history.sms_sent_at:  # the patient's first text says how to opt out
+        for i, m in enumerate(out):
+            if m.channel is Channel.SMS and m.status is MessageStatus.SCHEDULED:
+                out[i] = replace(m, first_sms=True)
+                break
+    return out
+
+
+def _single(
+    step: PlanStep,
+    channel: Channel,
+    send_at: datetime,
+    deadline: datetime,
+    status: MessageStatus = MessageStatus.SCHEDULED,
+    reason: str | None = None,
+) -> PlannedMessage:
+    return PlannedMessage(
+        step_key=step.key,
+        parts=(step.key,),
+        channel=channel,
+        category=step.category,
+        send_at=send_at.astimezone(UTC),
+        deadline=deadline.astimezone(UTC),
+        status=status,
+        status_reason=reason,
+        checkin=step.checkin,
+    )
+
+
+def _cap_sms(
+    items: list[tuple[PlanStep, datetime, datetime]],
+    zone: ZoneInfo,
+    cap: SmsCap,
+    history: SendHistory,
+) -> list[PlannedMessage]:
+    """Merge same-day texts and carry texts over the weekly cap into the next one that fits."""
+    items.sort(key=lambda t: t[1])
+    texts: list[_Sms] = []
+    for day, group in groupby(items, key=lambda t: t[1].astimezone(zone).date()):
+        todays = list(group)
+        singles, rest = todays[: cap.per_day - 1], todays[cap.per_day - 1 :]
+        for step, at, dl in singles:
+            texts.append(_Sms(parts=[(step, dl)], send_at=at, local_day=day))
+        if rest:
+            merged = [(s, dl) for s, _, dl in rest]
+            texts.append(_Sms(parts=merged, send_at=rest[0][1], local_day=day))
+
+    sent_days = [t.astimezone(zone).date() for t in history.sms_sent_at]
+    out: list[PlannedMessage] = []
+    carried: list[tuple[PlanStep, datetime]] = []
+    for text in texts:
+        window_start = text.local_day - timedelta(days=6)
+        in_window = sum(window_start <= d <= text.local_day for d in sent_days)
+        if in_window >= cap.per_week:
+            carried.extend(text.parts)
+            continue
+        fresh = [(s, dl) for s, dl in carried if dl >= text.send_at]
+        out.extend(_over_cap(s, dl) for s, dl in carried if dl < text.send_at)
+        carried = []
+        text.parts = fresh + text.parts
+        sent_days.append(text.local_day)
+        out.append(_merged(text))
+    out.extend(_over_cap(s, dl) for s, dl in carried)
+    return out
+
+
+def _over_cap(step: PlanStep, deadline: datetime) -> PlannedMessage:
+    return _single(
+        step,
+        Channel.SMS,
+        deadline,
+        deadline,
+        MessageStatus.SKIPPED,
+        "SMS limit: no text with room went out before its deadline",
+    )
+
+
+def _merged(text: _Sms) -> PlannedMessage:
+    # The question of a check-in goes last, so the text ends with what to reply.
+    parts = sorted(text.parts, key=lambda p: p[0].checkin is not None)
+    steps = [s for s, _ in parts]
+    checkins = [s.checkin for s in steps if s.checkin]
+    return PlannedMessage(
+        step_key="+".join(s.key for s in steps),
+        parts=tuple(s.key for s in steps),
+        channel=Channel.SMS,
+        category=steps[0].category,
+        send_at=text.send_at.astimezone(UTC),
+        deadline=text.deadline().astimezone(UTC),
+        checkin=checkins[-1] if checkins else None,
+    )

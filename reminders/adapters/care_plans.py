@@ -1,0 +1,41 @@
+"""Care-plan files: read config/care_plans/<procedure>.toml into domain CarePlans."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from reminders.domain.careplan import CarePlan, parse_care_plan
+from reminders.domain.errors import InvalidCarePlan, UnknownProcedure
+
+
+class CarePlanLibrary:
+    """Every care plan in a folder, loaded and validated once."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._plans: dict[str, CarePlan] = {}
+        for path in sorted(folder.glob("*.toml")):
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as exc:
+                raise InvalidCarePlan(f"{path}: not valid TOML: {exc}") from None
+            plan = parse_care_plan(data, source=str(path))
+            if plan.procedure != path.stem:
+                raise InvalidCarePlan(
+                    f"{path}: procedure {plan.procedure!r} must match the file name"
+                )
+            self._plans[plan.procedure] = plan
+
+    def names(self) -> list[str]:
+        return sorted(self._plans)
+
+    def get(self, procedure: str) -> CarePlan:
+        key = (procedure or "").strip().lower()
+        try:
+            return self._plans[key]
+        except KeyError:
+            known = ", ".join(self.names()) or "none (no plans in " + str(self.folder) + ")"
+            raise UnknownProcedure(
+                f"no care plan for {procedure!r}; known procedures: {known}"
+            ) from None

@@ -1,0 +1,128 @@
+"""SQLAlchemy tables, kept apart from the domain; the same schema on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC and always returns them aware (SQLite drops zones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use an aware one")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+patients = Table(
+    "patients",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("first_name", String(100), nullable=False),
+    Column("last_name", String(100), nullable=False),
+    Column("phone", String(20), index=True),
+    Column("email", String(254)),
+    Column("language", String(8), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+enrollments = Table(
+    "enrollments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("patient_id", ForeignKey("patients.id"), nullable=False, index=True),
+    Column("idempotency_key", String(200), nullable=False, unique=True),
+    Column("procedure", String(64), nullable=False),
+    Column("performed_at", UTCDateTime, nullable=False),
+    Column("levels", Integer, nullable=False),
+    Column("overnight", Boolean, nullable=False),
+    Column("external_id", String(200)),
+    Column("status", String(16), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("enrolled_by", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("enrollment_id", ForeignKey("enrollments.id"), nullable=False, index=True),
+    Column("channel", String(8), nullable=False),
+    Column("given", Boolean, nullable=False),
+    Column("method", String(16), nullable=False),
+    Column("recorded_by", String(100), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("more_frequent_sms", Boolean, nullable=False),
+)
+
+scheduled_messages = Table(
+    "scheduled_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("enrollment_id", ForeignKey("enrollments.id"), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("step_key", String(200), nullable=False),
+    Column("parts", Text, nullable=False),  # step keys, space-separated
+    Column("channel", String(8), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("checkin", String(16)),
+    Column("first_sms", Boolean, nullable=False),
+    Column("send_at", UTCDateTime, nullable=False),
+    Column("deadline", UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("status_reason", Text),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("lease_until", UTCDateTime),
+    Column("provider_id", String(64)),
+    Column("error_code", String(16)),
+    Column("error_message", Text),
+    Column("sent_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("enrollment_id", "revision", "step_key", "channel"),
+    # The dispatcher's query: due rows by status and time; recovery: leases by status.
+    Index("ix_scheduled_messages_due", "status", "send_at"),
+    Index("ix_scheduled_messages_lease", "status", "lease_until"),
+    Index("ix_scheduled_messages_enrollment", "enrollment_id", "send_at"),
+    Index("ix_scheduled_messages_provider_id", "provider_id"),
+)

@@ -1,0 +1,45 @@
+"""Unit of work: one database transaction, rolled back unless the use case commits."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Connection, Engine
+
+from reminders.adapters.repository import EnrollmentRepository, MessageRepository
+
+
+class UnitOfWork:
+    """`with uow: ...; uow.commit()`: everything inside is one transaction or nothing."""
+
+    conn: Connection
+    enrollments: EnrollmentRepository
+    messages: MessageRepository
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __enter__(self) -> UnitOfWork:
+        self.conn = self.engine.connect()
+        self._tx = self.conn.begin()
+        self.enrollments = EnrollmentRepository(self.conn)
+        self.messages = MessageRepository(self.conn)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            self.conn.close()
+
+    def commit(self) -> None:
+        self._tx.commit()
+
+    def rollback(self) -> None:
+        self._tx.rollback()

@@ -1,0 +1,239 @@
+"""The `reminders` command: plan, enroll, show, cancel, reschedule, db upgrade."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.exc import OperationalError
+
+from reminders.bootstrap import Container, bootstrap
+from reminders.domain.commands import EnrollPatient, GiveConsent
+from reminders.domain.errors import ReminderError
+from reminders.domain.model import Channel, ConsentMethod, Enrollment
+from reminders.entrypoints.formatting import format_enrollment, format_preview
+from reminders.services import enrollment as enrollments
+from reminders.services.planning import preview_plan
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly_errors(fn: F) -> F:
+    """Turn input errors into one line on stderr and exit status 2; never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ReminderError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            sys.exit(2)
+        except OperationalError as exc:
+            click.echo(f"error: the database is not reachable or not set up: {exc.orig}", err=True)
+            click.echo(
+                "hint: check REMINDERS_DATABASE_URL, then run `reminders db upgrade`", err=True
+            )
+            sys.exit(3)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class IsoDateTime(click.ParamType):
+    name = "datetime"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            return datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(
+                f"{value!r} is not a date and time; use 2026-03-07T23:30-08:00"
+                " (or without the offset for the patient's local time)",
+                param,
+                ctx,
+            )
+
+
+def parse_channels(value: str) -> tuple[Channel, ...]:
+    try:
+        return tuple(
+            dict.fromkeys(Channel(c.strip().lower()) for c in value.split(",") if c.strip())
+        )
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: channels are sms, email or sms,email") from None
+
+
+def container() -> Container:
+    return bootstrap()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Recovery Reminders: follow patients home after a procedure."""
+
+
+@main.command()
+@click.argument("procedure")
+@click.option("--performed-at", type=IsoDateTime(), required=True, help="When the procedure ended.")
+@click.option(
+    "--timezone", required=True, help="The patient's IANA zone, e.g. America/Los_Angeles."
+)
+@click.option("--levels", type=click.IntRange(1, 10), default=1, show_default=True)
+@click.option("--overnight", is_flag=True, help="The patient stayed overnight.")
+@click.option("--language", default="en", show_default=True)
+@click.option("--channels", default="sms,email", show_default=True)
+@click.option("--first-name", default="Alex", show_default=True, help="Name used in the preview.")
+@click.option("--enrolled-at", type=IsoDateTime(), help="Preview a late enrollment.")
+@friendly_errors
+def plan(
+    procedure: str,
+    performed_at: datetime,
+    timezone: str,
+    levels: int,
+    overnight: bool,
+    language: str,
+    channels: str,
+    first_name: str,
+    enrolled_at: datetime | None,
+) -> None:
+    """Print the schedule a patient would get, in their local time. Touches nothing."""
+    c = container()
+    preview = preview_plan(
+        procedure,
+        performed_at=performed_at,
+        timezone=timezone,
+        plans=c.plans,
+        renderer=c.renderer,
+        policy=c.policy,
+        clinic=c.clinic,
+        language=language.strip().lower(),
+        channels=parse_channels(channels),
+        levels=levels,
+        overnight=overnight,
+        first_name=first_name,
+        enrolled_at=enrolled_at,
+    )
+    click.echo(format_preview(preview))
+
+
+@main.command()
+@click.option("--first-name", required=True)
+@click.option("--last-name", required=True)
+@click.option("--phone", help="Mobile number; +country code outside the US.")
+@click.option("--email")
+@click.option("--procedure", required=True)
+@click.option("--performed-at", type=IsoDateTime(), required=True)
+@click.option("--timezone", help="Patient's IANA zone; default: the clinic's.")
+@click.option("--language", default="en", show_default=True)
+@click.option("--levels", type=click.IntRange(1, 10), default=1, show_default=True)
+@click.option("--overnight", is_flag=True)
+@click.option("--external-id", help="The procedure's id in the EHR; enrolling it twice is safe.")
+@click.option(
+    "--consent",
+    "consent_specs",
+    multiple=True,
+    required=True,
+    metavar="CHANNEL[:METHOD]",
+    help="Consent given, e.g. sms:verbal or email:written. Repeat for each channel.",
+)
+@click.option("--more-sms", is_flag=True, help="Written consent to more than 1 SMS a day.")
+@click.option("--by", "enrolled_by", default="cli", show_default=True, help="Who is enrolling.")
+@friendly_errors
+def enroll(consent_specs: tuple[str, ...], more_sms: bool, **fields: Any) -> None:
+    """Enroll a patient whose procedure is done; the schedule is stored and printed."""
+    c = container()
+    consents = tuple(_consent(spec, more_sms) for spec in consent_specs)
+    fields["timezone"] = fields["timezone"] or c.settings.clinic_timezone
+    cmd = EnrollPatient(consents=consents, **fields)
+    result = enrollments.enroll_patient(
+        cmd,
+        uow=c.uow(),
+        plans=c.plans,
+        policy=c.policy,
+        now=c.clock(),
+        skew=c.skew,
+        default_region=c.settings.default_region,
+    )
+    verb = "Enrolled" if result.created else "Already enrolled (nothing changed)"
+    click.echo(f"{verb}: enrollment {result.enrollment.id}")
+    click.echo(format_enrollment(result.enrollment))
+
+
+def _consent(spec: str, more_sms: bool) -> GiveConsent:
+    channel_text, _, method_text = spec.partition(":")
+    try:
+        channel = Channel(channel_text.strip().lower())
+        method = ConsentMethod((method_text or "verbal").strip().lower())
+    except ValueError:
+        raise click.BadParameter(
+            f"{spec!r}: use sms or email, optionally with :verbal or :written",
+            param_hint="--consent",
+        ) from None
+    return GiveConsent(channel, method, more_frequent_sms=more_sms and channel is Channel.SMS)
+
+
+@main.command()
+@click.argument("enrollment_id", type=int)
+@friendly_errors
+def show(enrollment_id: int) -> None:
+    """Show an enrollment and every message with its status."""
+    c = container()
+    click.echo(format_enrollment(enrollments.get_enrollment(enrollment_id, uow=c.uow())))
+
+
+@main.command()
+@click.argument("enrollment_id", type=int)
+@click.option("--reason", default="cancelled by staff", show_default=True)
+@click.option("--by", default="cli", show_default=True)
+@friendly_errors
+def cancel(enrollment_id: int, reason: str, by: str) -> None:
+    """Cancel every unsent message of an enrollment."""
+    c = container()
+    count = enrollments.cancel_enrollment(
+        enrollment_id, uow=c.uow(), by=by, reason=reason, now=c.clock()
+    )
+    click.echo(f"Cancelled enrollment {enrollment_id}: {count} unsent message(s) will not go out.")
+
+
+@main.command()
+@click.argument("enrollment_id", type=int)
+@click.option("--performed-at", type=IsoDateTime(), required=True, help="The corrected time.")
+@click.option("--by", default="cli", show_default=True)
+@friendly_errors
+def reschedule(enrollment_id: int, performed_at: datetime, by: str) -> None:
+    """Re-plan unsent messages after correcting the procedure time."""
+    c = container()
+    updated: Enrollment = enrollments.reschedule_enrollment(
+        enrollment_id,
+        performed_at=performed_at,
+        uow=c.uow(),
+        plans=c.plans,
+        policy=c.policy,
+        by=by,
+        now=c.clock(),
+        skew=c.skew,
+    )
+    click.echo(format_enrollment(updated))
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@friendly_errors
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the latest version."""
+    from reminders.adapters.db import make_engine
+    from reminders.adapters.migrate import upgrade
+    from reminders.settings import get_settings
+
+    engine = make_engine(get_settings().database_url)
+    upgrade(engine)
+    click.echo(f"Database is up to date: {engine.url.render_as_string(hide_password=True)}")

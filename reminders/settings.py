@@ -1,0 +1,85 @@
+"""One typed Settings object, read from the environment (and .env) with safe defaults."""
+
+from __future__ import annotations
+
+from datetime import time
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment; names match DESIGN.md."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    environment: Literal["development", "test", "production"] = Field(
+        "development", alias="REMINDERS_ENVIRONMENT"
+    )
+    var_dir: Path = Field(Path("var"), alias="REMINDERS_VAR_DIR")  # ./var, as DESIGN.md says
+    database_url: str = Field("", alias="REMINDERS_DATABASE_URL")
+    broker_url: str = Field("", alias="REMINDERS_BROKER_URL")
+    public_url: str = Field("http://127.0.0.1:8000", alias="REMINDERS_PUBLIC_URL")
+    care_plans_dir: Path = Field(ROOT / "config" / "care_plans", alias="REMINDERS_CARE_PLANS_DIR")
+    templates_dir: Path = Field(ROOT / "templates", alias="REMINDERS_TEMPLATES_DIR")
+
+    clinic_name: str = Field("Dr. Taqi Spine Care", alias="REMINDERS_CLINIC_NAME")
+    clinic_phone: str = Field("805-242-4884", alias="REMINDERS_CLINIC_PHONE")
+    clinic_timezone: str = Field("America/Los_Angeles", alias="REMINDERS_CLINIC_TIMEZONE")
+    default_region: str = Field("US", alias="REMINDERS_DEFAULT_REGION")
+    discreet_sms: bool = Field(False, alias="REMINDERS_DISCREET_SMS")
+
+    quiet_hours_start: time = Field(time(8, 0), alias="REMINDERS_QUIET_HOURS_START")
+    quiet_hours_end: time = Field(time(21, 0), alias="REMINDERS_QUIET_HOURS_END")
+    sms_per_day: int = Field(1, ge=1, alias="REMINDERS_SMS_PER_DAY")
+    sms_per_week: int = Field(3, ge=1, alias="REMINDERS_SMS_PER_WEEK")
+    clock_skew_minutes: int = Field(10, ge=0, alias="REMINDERS_CLOCK_SKEW_MINUTES")
+
+    twilio_account_sid: str = Field("", alias="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: str = Field("", alias="TWILIO_AUTH_TOKEN")
+    twilio_from_number: str = Field("", alias="TWILIO_FROM_NUMBER")
+    twilio_messaging_service_sid: str = Field("", alias="TWILIO_MESSAGING_SERVICE_SID")
+    twilio_api_base_url: str = Field("", alias="TWILIO_API_BASE_URL")
+    smtp_host: str = Field("", alias="SMTP_HOST")
+    smtp_port: int = Field(587, alias="SMTP_PORT")
+    smtp_username: str = Field("", alias="SMTP_USERNAME")
+    smtp_password: str = Field("", alias="SMTP_PASSWORD")
+    smtp_starttls: bool = Field(True, alias="SMTP_STARTTLS")
+    email_from: str = Field("", alias="EMAIL_FROM")
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, v: str) -> str:
+        return v.rstrip("/")
+
+    @model_validator(mode="after")
+    def _defaults_and_production_guard(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'reminders.db'}"
+        if self.environment == "production":
+            missing = [
+                name
+                for name, value in (
+                    ("REMINDERS_DATABASE_URL", self.database_url.startswith("postgresql")),
+                    ("REMINDERS_BROKER_URL", bool(self.broker_url)),
+                    ("TWILIO_ACCOUNT_SID", bool(self.twilio_account_sid)),
+                    ("TWILIO_AUTH_TOKEN", bool(self.twilio_auth_token)),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(
+                    "production needs PostgreSQL, a broker and Twilio credentials; set "
+                    + ", ".join(missing)
+                )
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

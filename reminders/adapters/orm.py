@@ -116,7 +116,11 @@ scheduled_messages = Table(
     Column("provider_id", String(64)),
     Column("error_code", String(16)),
     Column("error_message", Text),
+    Column("error_class", String(16)),  # transient | permanent | opted_out
+    Column("last_attempt_at", UTCDateTime),  # reconciliation asks the provider from here
+    Column("body", Text),  # what went out: the SMS text or the email subject
     Column("sent_at", UTCDateTime),
+    Column("delivered_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("enrollment_id", "revision", "step_key", "channel"),
@@ -125,4 +129,18 @@ scheduled_messages = Table(
     Index("ix_scheduled_messages_lease", "status", "lease_until"),
     Index("ix_scheduled_messages_enrollment", "enrollment_id", "send_at"),
     Index("ix_scheduled_messages_provider_id", "provider_id"),
+)
+
+# One row per phone number that ever opted out of SMS; `active` is the current state.
+sms_opt_outs = Table(
+    "sms_opt_outs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("phone", String(20), nullable=False, unique=True),
+    Column("active", Boolean, nullable=False),
+    Column("source", String(32), nullable=False),  # keyword | carrier_21610 | staff
+    Column("detail", Text),  # the keyword sent, the error text, the staff note
+    Column("opted_out_at", UTCDateTime, nullable=False),
+    Column("opted_in_at", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
 )

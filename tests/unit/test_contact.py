@@ -8,8 +8,12 @@ from reminders.domain.errors import InvalidEmail, InvalidPhoneNumber
 
 @pytest.mark.parametrize(
     ("raw", "e164"),
-    [("805-242-4884", "+18052424884"), ("(805) 242 4884", "+18052424884"),
-     ("+52 55 1234 5678", "+525512345678"), ("+44 7911 123456", "+447911123456")],
+    [
+        ("805-242-4884", "+18052424884"),
+        ("(805) 242 4884", "+18052424884"),
+        ("+52 55 1234 5678", "+525512345678"),
+        ("+44 7911 123456", "+447911123456"),
+    ],
 )
 def test_valid_numbers(raw, e164):
     assert normalize_phone(raw) == e164
@@ -17,8 +21,13 @@ def test_valid_numbers(raw, e164):
 
 @pytest.mark.parametrize(
     ("raw", "why"),
-    [("", "needed"), ("12", "not a valid"), ("call me", "not a phone number"),
-     ("+1 800 555 1234", "cannot receive text"), ("+44 20 7946 0958", "cannot receive text")],
+    [
+        ("", "needed"),
+        ("12", "not a valid"),
+        ("call me", "not a phone number"),
+        ("+1 800 555 1234", "cannot receive text"),
+        ("+44 20 7946 0958", "cannot receive text"),
+    ],
 )
 def test_invalid_numbers(raw, why):
     with pytest.raises(InvalidPhoneNumber, match=why):

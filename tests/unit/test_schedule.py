@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from reminders.domain.careplan import parse_care_plan
+from reminders.domain.errors import InvalidCarePlan
 from reminders.domain.model import (
     Channel,
     Consent,
@@ -16,7 +17,6 @@ from reminders.domain.model import (
     Patient,
     ProcedureRecord,
 )
-from reminders.domain.errors import InvalidCarePlan
 from reminders.domain.schedule import SchedulePolicy, SendHistory, SmsCap, expand_care_plan
 
 LA = ZoneInfo("America/Los_Angeles")
@@ -61,8 +61,11 @@ def test_a_step_at_night_moves_to_8am_and_one_at_dawn_too():
 
 
 def test_same_day_sms_merge_into_one_text_but_emails_stay_separate():
-    plan = plan_of({"at": "day 1 at 09:00"}, {"at": "day 1 at 15:00", "checkin": "pain"},
-                   {"at": "day 1 at 10:00"})
+    plan = plan_of(
+        {"at": "day 1 at 09:00"},
+        {"at": "day 1 at 15:00", "checkin": "pain"},
+        {"at": "day 1 at 10:00"},
+    )
     msgs = expand(plan)
     (text,) = sms_of(msgs)
     # the check-in question goes last so the text ends with what to reply
@@ -74,8 +77,10 @@ def test_same_day_sms_merge_into_one_text_but_emails_stay_separate():
 
 def test_weekly_cap_carries_a_text_into_the_next_one():
     # days 1..5 each want a text; 3 fit in any 7 days; the rest ride along if still fresh
-    plan = plan_of(*({"at": f"day {d} at 10:00", "stale_after": "4d"} for d in range(1, 6)),
-                   {"at": "day 8 at 10:00"})
+    plan = plan_of(
+        *({"at": f"day {d} at 10:00", "stale_after": "4d"} for d in range(1, 6)),
+        {"at": "day 8 at 10:00"},
+    )
     texts = sms_of(expand(plan))
     days = [(t.send_at.astimezone(LA).date() - NOON.date()).days for t in texts]
     assert days == [1, 2, 3, 8]
@@ -132,9 +137,11 @@ def test_quiet_hours_past_deadline_skip_rather_than_send_late():
 
 
 def test_conditions_select_steps():
-    plan = plan_of({"at": "day 1 at 09:00", "only_if": "overnight"},
-                   {"at": "day 1 at 09:00", "only_if": "same_day", "channels": ["email"]},
-                   {"at": "day 2 at 09:00", "only_if": "multilevel", "channels": ["email"]})
+    plan = plan_of(
+        {"at": "day 1 at 09:00", "only_if": "overnight"},
+        {"at": "day 1 at 09:00", "only_if": "same_day", "channels": ["email"]},
+        {"at": "day 2 at 09:00", "only_if": "multilevel", "channels": ["email"]},
+    )
     assert {m.step_key for m in expand(plan, overnight=True)} == {"s0"}
     assert {m.step_key for m in expand(plan, levels=2)} == {"s1", "s2"}
 
@@ -155,21 +162,29 @@ def test_steps_already_sent_are_not_planned_again():
     assert {m.step_key for m in msgs} == {"s1"}
 
 
-@pytest.mark.parametrize("bad", [
-    {"procedure": "Bad Name"},
-    {"languages": []},
-    {"title": {}},
-    {"steps": [{"key": "a", "category": "nonsense", "at": "+1h"}]},
-    {"steps": [{"key": "a", "category": "rest", "at": "whenever"}]},
-    {"steps": [{"key": "a", "category": "rest", "at": "day {nope} at 09:00"}]},
-    {"steps": [{"key": "a", "category": "rest", "at": "+1h", "channels": ["fax"]}]},
-    {"steps": [{"key": "a", "category": "rest", "at": "+1h", "checkin": "mood"}]},
-    {"steps": [{"key": "a", "category": "rest", "at": "+1h"}] * 2},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"procedure": "Bad Name"},
+        {"languages": []},
+        {"title": {}},
+        {"steps": [{"key": "a", "category": "nonsense", "at": "+1h"}]},
+        {"steps": [{"key": "a", "category": "rest", "at": "whenever"}]},
+        {"steps": [{"key": "a", "category": "rest", "at": "day {nope} at 09:00"}]},
+        {"steps": [{"key": "a", "category": "rest", "at": "+1h", "channels": ["fax"]}]},
+        {"steps": [{"key": "a", "category": "rest", "at": "+1h", "checkin": "mood"}]},
+        {"steps": [{"key": "a", "category": "rest", "at": "+1h"}] * 2},
+    ],
+)
 def test_malformed_plans_name_the_problem(bad):
-    data = {"procedure": "p", "languages": ["en"], "title": {"en": "p"},
-            "steps": [{"key": "a", "category": "rest", "at": "+1h"}], **bad}
-    with pytest.raises(InvalidCarePlan, match="^plan.toml: "):
+    data = {
+        "procedure": "p",
+        "languages": ["en"],
+        "title": {"en": "p"},
+        "steps": [{"key": "a", "category": "rest", "at": "+1h"}],
+        **bad,
+    }
+    with pytest.raises(InvalidCarePlan, match=r"^plan\.toml: "):
         parse_care_plan(data, source="plan.toml")
 
 
@@ -180,23 +195,48 @@ def test_plan_variables_fill_step_times():
 
 # --- properties -------------------------------------------------------------------------
 
-ZONES = ["America/Los_Angeles", "America/New_York", "America/Phoenix", "Europe/London",
-         "Australia/Lord_Howe", "Asia/Kathmandu", "Pacific/Chatham", "America/Santiago", "UTC"]
+ZONES = [
+    "America/Los_Angeles",
+    "America/New_York",
+    "America/Phoenix",
+    "Europe/London",
+    "Australia/Lord_Howe",
+    "Asia/Kathmandu",
+    "Pacific/Chatham",
+    "America/Santiago",
+    "UTC",
+]
 # Procedure times cluster around 2026 clock changes in several of those zones.
-TRANSITIONS = [datetime(2026, 3, 8, 10, tzinfo=UTC), datetime(2026, 11, 1, 9, tzinfo=UTC),
-               datetime(2026, 3, 29, 1, tzinfo=UTC), datetime(2026, 4, 5, 2, tzinfo=UTC),
-               datetime(2026, 10, 25, 1, tzinfo=UTC), datetime(2026, 9, 6, 3, tzinfo=UTC)]
+TRANSITIONS = [
+    datetime(2026, 3, 8, 10, tzinfo=UTC),
+    datetime(2026, 11, 1, 9, tzinfo=UTC),
+    datetime(2026, 3, 29, 1, tzinfo=UTC),
+    datetime(2026, 4, 5, 2, tzinfo=UTC),
+    datetime(2026, 10, 25, 1, tzinfo=UTC),
+    datetime(2026, 9, 6, 3, tzinfo=UTC),
+]
 
 step_strategy = st.one_of(
     st.builds(lambda h: {"at": f"+{h}h"}, st.integers(0, 72)),
-    st.builds(lambda d, h, m: {"at": f"day {d} at {h:02d}:{m:02d}"},
-              st.integers(0, 30), st.integers(0, 23), st.integers(0, 59)),
-).flatmap(lambda s: st.builds(
-    lambda stale, ch, ci: {**s, "stale_after": f"{stale}h", "channels": ch,
-                           **({"checkin": ci} if ci else {})},
-    st.integers(1, 120),
-    st.sampled_from([["sms"], ["email"], ["sms", "email"]]),
-    st.sampled_from([None, "pain", "warning"])))
+    st.builds(
+        lambda d, h, m: {"at": f"day {d} at {h:02d}:{m:02d}"},
+        st.integers(0, 30),
+        st.integers(0, 23),
+        st.integers(0, 59),
+    ),
+).flatmap(
+    lambda s: st.builds(
+        lambda stale, ch, ci: {
+            **s,
+            "stale_after": f"{stale}h",
+            "channels": ch,
+            **({"checkin": ci} if ci else {}),
+        },
+        st.integers(1, 120),
+        st.sampled_from([["sms"], ["email"], ["sms", "email"]]),
+        st.sampled_from([None, "pain", "warning"]),
+    )
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -209,8 +249,9 @@ step_strategy = st.one_of(
     per_day=st.integers(1, 3),
     per_week=st.integers(1, 7),
 )
-def test_properties_of_every_expansion(steps, zone, base, offset_minutes, late_minutes,
-                                       per_day, per_week):
+def test_properties_of_every_expansion(
+    steps, zone, base, offset_minutes, late_minutes, per_day, per_week
+):
     assume(per_week >= per_day)
     policy = SchedulePolicy(sms_cap=SmsCap(per_day, per_week))
     plan = plan_of(*steps)

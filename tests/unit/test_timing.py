@@ -19,8 +19,12 @@ LA = ZoneInfo("America/Los_Angeles")
 
 @pytest.mark.parametrize(
     ("text", "after"),
-    [("+2h", timedelta(hours=2)), ("+90m", timedelta(minutes=90)), ("+1d", timedelta(days=1)),
-     (" +3 h ", timedelta(hours=3))],
+    [
+        ("+2h", timedelta(hours=2)),
+        ("+90m", timedelta(minutes=90)),
+        ("+1d", timedelta(days=1)),
+        (" +3 h ", timedelta(hours=3)),
+    ],
 )
 def test_relative_step_times(text, after):
     assert parse_step_time(text).after == after

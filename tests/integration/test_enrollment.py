@@ -1,0 +1,226 @@
+"""Enrollment on real SQLite and PostgreSQL: one transaction, idempotent, cancel, reschedule."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from reminders.adapters.orm import enrollments, patients, scheduled_messages
+from reminders.domain import errors
+from reminders.domain.commands import EnrollPatient, GiveConsent
+from reminders.domain.model import Channel, ConsentMethod, MessageStatus
+from reminders.services import enrollment as svc
+
+ANA = EnrollPatient(
+    first_name="Ana",
+    last_name="Lopez",
+    phone="(805) 555-0142",
+    email="ana@example.org",
+    procedure="kyphoplasty",
+    performed_at=datetime(2026, 3, 7, 23, 30),  # naive: the patient's local time
+    timezone="America/Los_Angeles",
+    consents=(GiveConsent(Channel.SMS), GiveConsent(Channel.EMAIL, ConsentMethod.WRITTEN)),
+    enrolled_by="nurse.kim",
+)
+
+
+def enroll(container, cmd=ANA):
+    return svc.enroll_patient(
+        cmd,
+        uow=container.uow(),
+        plans=container.plans,
+        policy=container.policy,
+        now=container.clock(),
+        skew=container.skew,
+    )
+
+
+def count(engine, table):
+    with engine.connect() as conn:
+        return conn.scalar(select(func.count()).select_from(table))
+
+
+def test_enrollment_stores_patient_consent_and_schedule(container, engine):
+    result = enroll(container)
+    e = result.enrollment
+    assert result.created
+    assert e.patient.phone == "+18055550142"
+    assert e.procedure.performed_at == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
+    assert {(c.channel, c.method, c.recorded_by) for c in e.consents} == {
+        (Channel.SMS, ConsentMethod.VERBAL, "nurse.kim"),
+        (Channel.EMAIL, ConsentMethod.WRITTEN, "nurse.kim"),
+    }
+    scheduled = [m for m in e.messages if m.status is MessageStatus.SCHEDULED]
+    assert scheduled and all(m.send_at.tzinfo is UTC for m in scheduled)
+    sms_days = [m.send_at.date() for m in scheduled if m.channel is Channel.SMS]
+    assert len(sms_days) == len(set(sms_days)), "more than one SMS on a day"
+    assert sum(m.first_sms for m in e.messages) == 1
+    assert count(engine, scheduled_messages) == len(e.messages)
+
+
+def test_same_external_id_twice_gives_one_enrollment_and_one_set_of_messages(container, engine):
+    cmd = replace(ANA, external_id="EHR-123")
+    first = enroll(container, cmd)
+    container.clock.advance(minutes=5)
+    second = enroll(container, replace(cmd, first_name="Ana Maria"))
+    assert first.created and not second.created
+    assert second.enrollment.id == first.enrollment.id
+    assert second.enrollment.patient.first_name == "Ana"  # the first one came back unchanged
+    assert count(engine, enrollments) == 1
+    assert count(engine, scheduled_messages) == len(first.enrollment.messages)
+
+
+def test_a_double_submitted_form_without_external_id_enrolls_once(container, engine):
+    enroll(container)
+    assert not enroll(container).created
+    assert count(engine, enrollments) == 1
+
+
+def test_concurrent_enrollments_of_one_procedure_make_one(container, engine):
+    cmd = replace(ANA, external_id="EHR-race")
+    results, failures = [], []
+
+    def go():
+        try:
+            results.append(enroll(container, cmd))
+        except Exception as exc:  # pragma: no cover - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=go) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures
+    assert sum(r.created for r in results) == 1
+    assert len({r.enrollment.id for r in results}) == 1
+    assert count(engine, enrollments) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "text"),
+    [
+        ({"phone": "555"}, errors.InvalidPhoneNumber, "not a valid phone"),
+        ({"timezone": "Pacific/Nowhere"}, errors.UnknownTimeZone, "not a time zone"),
+        ({"procedure": "appendectomy"}, errors.UnknownProcedure, "known procedures: kyphoplasty"),
+        ({"language": "fr"}, errors.UnsupportedLanguage, "en, es"),
+        ({"consents": ()}, errors.NoConsent, "consent"),
+        ({"phone": None, "consents": (GiveConsent(Channel.SMS),)}, errors.NoConsent, "no phone"),
+        ({"performed_at": datetime(2026, 3, 9, 12, 0)}, errors.InvalidProcedureTime, "future"),
+        ({"performed_at": datetime(2025, 6, 1, 12, 0)}, errors.InvalidProcedureTime, "days ago"),
+        ({"email": "ana@"}, errors.InvalidEmail, "not an email"),
+        ({"first_name": "  "}, errors.ReminderError, "first name"),
+    ],
+)
+def test_bad_input_is_refused_clearly_and_stores_nothing(container, engine, change, error, text):
+    with pytest.raises(error, match=text):
+        enroll(container, replace(ANA, **change))
+    assert count(engine, patients) == 0
+    assert count(engine, scheduled_messages) == 0
+
+
+def test_a_failure_mid_enrollment_leaves_nothing(container, engine, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("reminders.adapters.repository.MessageRepository.add_many", boom)
+    with pytest.raises(RuntimeError):
+        enroll(container)
+    assert count(engine, patients) == 0
+    assert count(engine, enrollments) == 0
+
+
+def test_cancel_stops_every_unsent_message(container, engine):
+    e = enroll(container).enrollment
+    cancelled = svc.cancel_enrollment(
+        e.id, uow=container.uow(), by="nurse.kim", reason="patient asked", now=container.clock()
+    )
+    after = svc.get_enrollment(e.id, uow=container.uow())
+    assert after.status == "cancelled"
+    assert cancelled == sum(m.status is MessageStatus.SCHEDULED for m in e.messages)
+    assert not [m for m in after.messages if m.status is MessageStatus.SCHEDULED]
+    assert all(
+        "patient asked" in m.status_reason
+        for m in after.messages
+        if m.status is MessageStatus.CANCELLED
+    )
+    with pytest.raises(errors.EnrollmentClosed):
+        svc.reschedule_enrollment(
+            e.id,
+            performed_at=datetime(2026, 3, 7, 20, 0),
+            uow=container.uow(),
+            plans=container.plans,
+            policy=container.policy,
+            by="x",
+            now=container.clock(),
+        )
+
+
+def test_reschedule_replans_unsent_and_keeps_sent(container, engine):
+    e = enroll(container).enrollment
+    first_sms = next(
+        m for m in e.messages if m.channel is Channel.SMS and m.status is MessageStatus.SCHEDULED
+    )
+    with engine.begin() as conn:  # pretend the worker sent the first text
+        conn.execute(
+            scheduled_messages.update()
+            .where(scheduled_messages.c.id == first_sms.id)
+            .values(status="sent", sent_at=first_sms.send_at)
+        )
+    container.clock.advance(days=1)
+    new = svc.reschedule_enrollment(
+        e.id,
+        performed_at=datetime(2026, 3, 8, 9, 0),
+        uow=container.uow(),
+        plans=container.plans,
+        policy=container.policy,
+        by="nurse.kim",
+        now=container.clock(),
+    )
+    assert new.revision == 2
+    sent = [m for m in new.messages if m.status is MessageStatus.SENT]
+    assert [m.id for m in sent] == [first_sms.id]
+    live = [m for m in new.messages if m.status is MessageStatus.SCHEDULED]
+    assert live and all(m.revision == 2 for m in live)
+    assert all(first_sms.step_key not in m.parts or m.channel is not Channel.SMS for m in live)
+    assert not any(m.first_sms for m in live), "the opt-out line went out with the first text"
+    old = [m for m in new.messages if m.revision == 1 and m.status is MessageStatus.CANCELLED]
+    assert old and all("rescheduled" in m.status_reason for m in old)
+
+
+def test_unknown_enrollment(container):
+    with pytest.raises(errors.EnrollmentNotFound):
+        svc.get_enrollment(999, uow=container.uow())
+
+
+def test_due_query_uses_the_index(engine):
+    """The dispatcher's query must not scan the table at a million rows."""
+    query = (
+        select(scheduled_messages.c.id)
+        .where(
+            scheduled_messages.c.status == "scheduled",
+            scheduled_messages.c.send_at <= datetime(2026, 1, 1, tzinfo=UTC),
+        )
+        .order_by(scheduled_messages.c.send_at)
+        .limit(100)
+    )
+    compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            plan = " ".join(str(r) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}"))
+        else:
+            conn.exec_driver_sql("SET enable_seqscan = off")  # empty table: force the choice
+            plan = " ".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {compiled}"))
+    assert "ix_scheduled_messages_due" in plan
+
+
+def test_performed_at_with_an_offset_is_respected(container):
+    e = enroll(
+        container,
+        replace(ANA, performed_at=datetime(2026, 3, 8, 2, 30, tzinfo=UTC) - timedelta(hours=0)),
+    ).enrollment
+    assert e.procedure.performed_at == datetime(2026, 3, 8, 2, 30, tzinfo=UTC)

@@ -6,16 +6,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import redis
 from sqlalchemy import Engine
 
 from reminders.adapters.care_plans import CarePlanLibrary
 from reminders.adapters.db import make_engine
 from reminders.adapters.migrate import is_current, upgrade
+from reminders.adapters.outbox import Outbox
+from reminders.adapters.providers import EmailProvider, SmsProvider
+from reminders.adapters.rate_limit import LocalTokenBucket, RateLimiter, RedisTokenBucket
 from reminders.adapters.rendering import MessageRenderer
+from reminders.adapters.smtp_email import SmtpEmail
+from reminders.adapters.twilio_sms import TwilioSms
 from reminders.adapters.unit_of_work import UnitOfWork
 from reminders.domain.schedule import SchedulePolicy, SmsCap
 from reminders.domain.timing import QuietHours
 from reminders.services.content import Clinic
+from reminders.services.sending import Delivery
 from reminders.settings import Settings, get_settings
 
 
@@ -31,6 +38,7 @@ class Container:
     renderer: MessageRenderer
     policy: SchedulePolicy
     clinic: Clinic
+    delivery: Delivery
     clock: Callable[[], datetime] = field(default=utcnow)
 
     def uow(self) -> UnitOfWork:
@@ -48,6 +56,49 @@ def policy_from(settings: Settings) -> SchedulePolicy:
     )
 
 
+def build_delivery(
+    settings: Settings, *, plans: CarePlanLibrary, renderer: MessageRenderer, clinic: Clinic
+) -> Delivery:
+    """Twilio and SMTP when configured; otherwise the local outbox under ./var/outbox."""
+    outbox = Outbox(settings.var_dir / "outbox")
+    sms: SmsProvider = outbox
+    email: EmailProvider = outbox
+    if settings.twilio_account_sid and settings.twilio_auth_token:
+        sms = TwilioSms(
+            account_sid=settings.twilio_account_sid,
+            auth_token=settings.twilio_auth_token,
+            from_number=settings.twilio_from_number,
+            messaging_service_sid=settings.twilio_messaging_service_sid,
+            status_callback=settings.status_callback_url,
+            api_base_url=settings.twilio_api_base_url,
+        )
+    if settings.smtp_host:
+        email = SmtpEmail(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            starttls=settings.smtp_starttls,
+            sender=settings.email_from,
+        )
+    limiter: RateLimiter
+    if settings.redis_url:
+        limiter = RedisTokenBucket(
+            redis.Redis.from_url(settings.redis_url), per_second=settings.sms_rate_per_second
+        )
+    else:
+        limiter = LocalTokenBucket(per_second=settings.sms_rate_per_second)
+    return Delivery(
+        sms=sms,
+        email=email,
+        limiter=limiter,
+        renderer=renderer,
+        plans=plans,
+        clinic=clinic,
+        quiet_hours=policy_from(settings).quiet_hours,
+    )
+
+
 def bootstrap(
     settings: Settings | None = None,
     *,
@@ -59,12 +110,16 @@ def bootstrap(
     engine = engine or make_engine(settings.database_url)
     if engine.dialect.name == "sqlite" and not is_current(engine):
         upgrade(engine)
+    plans = CarePlanLibrary(settings.care_plans_dir)
+    renderer = MessageRenderer(settings.templates_dir)
+    clinic = Clinic(settings.clinic_name, settings.clinic_phone, settings.discreet_sms)
     return Container(
         settings=settings,
         engine=engine,
-        plans=CarePlanLibrary(settings.care_plans_dir),
-        renderer=MessageRenderer(settings.templates_dir),
+        plans=plans,
+        renderer=renderer,
         policy=policy_from(settings),
-        clinic=Clinic(settings.clinic_name, settings.clinic_phone, settings.discreet_sms),
+        clinic=clinic,
+        delivery=build_delivery(settings, plans=plans, renderer=renderer, clinic=clinic),
         clock=clock,
     )

@@ -40,6 +40,14 @@ class Settings(BaseSettings):
     sms_per_week: int = Field(3, ge=1, alias="REMINDERS_SMS_PER_WEEK")
     clock_skew_minutes: int = Field(10, ge=0, alias="REMINDERS_CLOCK_SKEW_MINUTES")
 
+    # Delivery: how often beat looks for due messages, and the sender's rate (a US long
+    # code takes 1 message a second, toll-free 3); every worker shares the limit.
+    dispatch_interval: float = Field(5.0, gt=0, alias="REMINDERS_DISPATCH_INTERVAL")
+    reconcile_interval: float = Field(60.0, gt=0, alias="REMINDERS_RECONCILE_INTERVAL")
+    dispatch_batch_size: int = Field(500, ge=1, alias="REMINDERS_DISPATCH_BATCH_SIZE")
+    sms_rate_per_second: float = Field(1.0, gt=0, alias="REMINDERS_SMS_RATE_PER_SECOND")
+    redis_url: str = Field("", alias="REMINDERS_REDIS_URL")  # rate limit; default: the broker
+
     twilio_account_sid: str = Field("", alias="TWILIO_ACCOUNT_SID")
     twilio_auth_token: str = Field("", alias="TWILIO_AUTH_TOKEN")
     twilio_from_number: str = Field("", alias="TWILIO_FROM_NUMBER")
@@ -61,6 +69,8 @@ class Settings(BaseSettings):
     def _defaults_and_production_guard(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.var_dir / 'reminders.db'}"
+        if not self.redis_url and self.broker_url.startswith(("redis://", "rediss://")):
+            self.redis_url = self.broker_url
         if self.environment == "production":
             missing = [
                 name
@@ -78,6 +88,15 @@ class Settings(BaseSettings):
                     + ", ".join(missing)
                 )
         return self
+
+    @property
+    def embedded_broker(self) -> bool:
+        """No broker configured: Celery uses files under ./var/broker (no server needed)."""
+        return not self.broker_url
+
+    @property
+    def status_callback_url(self) -> str:
+        return f"{self.public_url}/webhooks/twilio/status"
 
 
 @lru_cache

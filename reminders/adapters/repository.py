@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from reminders.adapters.orm import consents, enrollments, patients, scheduled_messages
 from reminders.domain.model import (
@@ -180,7 +180,7 @@ class MessageRepository:
             .where(scheduled_messages.c.enrollment_id == enrollment_id)
             .order_by(scheduled_messages.c.send_at, scheduled_messages.c.id)
         )
-        return [to_message(r) for r in rows]
+        return [to_message(r._mapping) for r in rows]
 
     def cancel_unsent(self, enrollment_id: int, *, reason: str, now: datetime) -> int:
         """Cancel every message not yet handed to a provider; return how many."""
@@ -234,8 +234,7 @@ def _consent(row: Any) -> Consent:
     )
 
 
-def to_message(row: Row[Any]) -> ScheduledMessage:
-    m = row._mapping
+def to_message(m: Mapping[Any, Any]) -> ScheduledMessage:
     return ScheduledMessage(
         id=m["id"],
         enrollment_id=m["enrollment_id"],
@@ -254,7 +253,11 @@ def to_message(row: Row[Any]) -> ScheduledMessage:
         provider_id=m["provider_id"],
         error_code=m["error_code"],
         error_message=m["error_message"],
+        error_class=m["error_class"],
+        body=m["body"],
+        last_attempt_at=m["last_attempt_at"],
         sent_at=m["sent_at"],
+        delivered_at=m["delivered_at"],
         updated_at=m["updated_at"],
     )
 

@@ -6,6 +6,7 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
+from reminders.adapters.delivery_repository import DeliveryRepository
 from reminders.adapters.repository import EnrollmentRepository, MessageRepository
 
 
@@ -15,6 +16,7 @@ class UnitOfWork:
     conn: Connection
     enrollments: EnrollmentRepository
     messages: MessageRepository
+    delivery: DeliveryRepository
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -24,6 +26,7 @@ class UnitOfWork:
         self._tx = self.conn.begin()
         self.enrollments = EnrollmentRepository(self.conn)
         self.messages = MessageRepository(self.conn)
+        self.delivery = DeliveryRepository(self.conn)
         return self
 
     def __exit__(

@@ -151,7 +151,11 @@ class ScheduledMessage(PlannedMessage):
     provider_id: str | None = None
     error_code: str | None = None
     error_message: str | None = None
+    error_class: str | None = None
+    body: str | None = None  # what went out: the SMS text or the email subject
+    last_attempt_at: datetime | None = None
     sent_at: datetime | None = None
+    delivered_at: datetime | None = None
     updated_at: datetime | None = None
 
 

@@ -1,0 +1,51 @@
+"""Provider ports: what sending needs from an SMS or email service, and how they fail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from reminders.domain.delivery import ErrorClass, classify
+
+
+@dataclass(frozen=True)
+class Sent:
+    provider_id: str
+    status: str = "sent"  # the provider's word: queued, accepted, sent, delivered
+
+
+class ProviderError(Exception):
+    """A send that did not go through, with the provider's code and our class for it."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        http_status: int | None = None,
+        error_class: ErrorClass | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.http_status = http_status
+        self.error_class = error_class or classify(code=code, http_status=http_status)
+
+
+class SmsProvider(Protocol):
+    sender: str  # the From number or Messaging Service SID: the rate limit's key
+
+    def send_sms(self, *, to: str, body: str, reference: str) -> Sent: ...
+
+    def find_sent(self, *, to: str, body: str, reference: str, since: datetime) -> Sent | None:
+        """Return the message if the provider already took it (asked after a crash)."""
+        ...
+
+
+class EmailProvider(Protocol):
+    def send_email(
+        self, *, to: str, subject: str, text: str, html: str, reference: str
+    ) -> Sent: ...
+
+    def find_sent(self, *, to: str, body: str, reference: str, since: datetime) -> Sent | None: ...

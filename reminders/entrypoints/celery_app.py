@@ -1,0 +1,55 @@
+"""The Celery app built from settings: Redis in production, files under ./var/broker embedded."""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from reminders.settings import Settings, get_settings
+
+
+def make_celery(settings: Settings) -> Celery:
+    app = Celery("reminders", include=["reminders.entrypoints.tasks"])
+    if settings.embedded_broker:
+        # kombu's filesystem transport: a folder of message files, no server, any number
+        # of local processes. Good for one machine; production uses Redis.
+        queue = settings.var_dir / "broker" / "queue"
+        queue.mkdir(parents=True, exist_ok=True)
+        app.conf.broker_url = "filesystem://"
+        app.conf.broker_transport_options = {
+            "data_folder_in": str(queue),
+            "data_folder_out": str(queue),
+            "store_processed": False,
+        }
+    else:
+        app.conf.broker_url = settings.broker_url
+        # Tasks are short and never scheduled ahead (DESIGN.md rule 1), so an unacked task
+        # of a dead worker can come back after minutes, not the default hour.
+        app.conf.broker_transport_options = {"visibility_timeout": 600}
+    app.conf.update(
+        task_acks_late=True,  # a task is removed only once done: a killed worker's comes back
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=4,
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        timezone="UTC",
+        broker_connection_retry_on_startup=True,
+        beat_schedule_filename=str(settings.var_dir / "celerybeat-schedule"),
+        beat_schedule={
+            "dispatch-due": {
+                "task": "reminders.dispatch_due",
+                "schedule": settings.dispatch_interval,
+                # A dispatch nobody ran in time is dropped: the next one does its work.
+                "options": {"expires": settings.dispatch_interval * 3},
+            },
+            "reconcile-sending": {
+                "task": "reminders.reconcile_sending",
+                "schedule": settings.reconcile_interval,
+                "options": {"expires": settings.reconcile_interval * 2},
+            },
+        },
+    )
+    return app
+
+
+app = make_celery(get_settings())

@@ -1,0 +1,351 @@
+"""Dispatch and send on real databases, through the real twilio client and a real SMTP server."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from reminders.adapters.delivery_repository import DeliveryRepository
+from reminders.adapters.orm import scheduled_messages, sms_opt_outs
+from reminders.adapters.twilio_sms import TwilioSms
+from reminders.bootstrap import bootstrap
+from reminders.domain.commands import EnrollPatient, GiveConsent
+from reminders.domain.model import Channel, MessageStatus
+from reminders.services import enrollment as enroll_svc
+from reminders.services.dispatch import dispatch_due
+from reminders.services.sending import Outcome, reconcile_expired, send_message
+from reminders.settings import Settings
+from support.fake_twilio import FakeTwilio
+from support.smtp import start_smtp
+
+# 10:00 in Los Angeles; the procedure ended at 07:00, so the "+2h" first-hours step is due.
+DAYTIME = datetime(2026, 5, 4, 17, 0, tzinfo=UTC)
+ANA = EnrollPatient(
+    first_name="Ana",
+    last_name="Lopez",
+    phone="+18055550142",
+    email="ana@example.org",
+    procedure="kyphoplasty",
+    performed_at=DAYTIME - timedelta(hours=3),
+    timezone="America/Los_Angeles",
+    consents=(GiveConsent(Channel.SMS), GiveConsent(Channel.EMAIL)),
+    enrolled_by="nurse.kim",
+)
+
+
+@pytest.fixture
+def twilio():
+    fake = FakeTwilio().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def smtp():
+    controller, inbox = start_smtp()
+    yield controller, inbox
+    controller.stop()
+
+
+@pytest.fixture
+def live(settings: Settings, engine, clock, twilio, smtp):
+    """A container whose SMS goes to the fake Twilio and email to the local SMTP server."""
+    controller, _ = smtp
+    clock.now = DAYTIME
+    configured = settings.model_copy(
+        update={
+            "twilio_account_sid": twilio.account_sid,
+            "twilio_auth_token": twilio.auth_token,
+            "twilio_from_number": "+18055550100",
+            "twilio_api_base_url": twilio.url,
+            "smtp_host": controller.hostname,
+            "smtp_port": controller.port,
+            "smtp_starttls": False,
+            "email_from": "Dr. Taqi Spine Care <care@clinic.example>",
+            "sms_rate_per_second": 1000.0,
+        }
+    )
+    return bootstrap(configured, engine=engine, clock=clock)
+
+
+def enroll(c, cmd=ANA):
+    return enroll_svc.enroll_patient(
+        cmd, uow=c.uow(), plans=c.plans, policy=c.policy, now=c.clock()
+    )
+
+
+def dispatch(c) -> list[int]:
+    claimed: list[int] = []
+    dispatch_due(uow=c.uow(), enqueue=claimed.extend, now=c.clock)
+    return claimed
+
+
+def send(c, mid):
+    return send_message(mid, uow=c.uow(), delivery=c.delivery, now=c.clock)
+
+
+def row(engine, mid):
+    with engine.connect() as conn:
+        return conn.execute(select(scheduled_messages).where(scheduled_messages.c.id == mid)).one()
+
+
+def sms_id(ids, engine):
+    return next(i for i in ids if row(engine, i).channel == "sms")
+
+
+def test_due_messages_go_out_by_sms_and_email(live, engine, twilio, smtp):
+    enroll(live)
+    ids = dispatch(live)
+    assert len(ids) >= 2
+    assert {row(engine, i).status for i in ids} == {"queued"}
+    assert [send(live, i) for i in ids] == [Outcome.SENT] * len(ids)
+
+    (text,) = twilio.sent_to("+18055550142")
+    assert text["from"] == "+18055550100"
+    assert text["body"].startswith("Dr. Taqi Spine Care: ")
+    assert "STOP" in text["body"]  # the first text says how to opt out
+    assert text["status_callback"] == "http://127.0.0.1:8000/webhooks/twilio/status"
+    sms_row = row(engine, sms_id(ids, engine))
+    assert (sms_row.status, sms_row.provider_id, sms_row.attempts) == ("sent", text["sid"], 1)
+    assert sms_row.body == text["body"] and sms_row.sent_at == DAYTIME
+
+    _, inbox = smtp
+    assert inbox.messages
+    mail = inbox.messages[0]
+    assert mail["To"] == "ana@example.org"
+    assert mail["Message-ID"].startswith("<rr-")
+    text_part = mail.get_body(("plain",)).get_content()
+    html_part = mail.get_body(("html",)).get_content()
+    assert "Ana" in text_part and "911" in text_part
+    assert "<p" in html_part and "Dr. Taqi Spine Care" in html_part
+
+
+def test_nothing_is_claimed_before_its_time(live, engine):
+    live.clock.now = DAYTIME - timedelta(hours=2, minutes=30)  # the procedure just ended
+    enroll(live, replace(ANA, performed_at=live.clock.now))
+    assert dispatch(live) == []
+
+
+def test_a_duplicate_task_sends_once(live, engine, twilio):
+    enroll(live)
+    mid = sms_id(dispatch(live), engine)
+    assert send(live, mid) is Outcome.SENT
+    assert send(live, mid) is Outcome.NOTHING
+    assert len(twilio.messages) == 1
+
+
+def test_two_dispatchers_never_claim_the_same_message(live, engine):
+    for n in range(40):
+        enroll(live, replace(ANA, external_id=f"EHR-{n}", phone=f"+1805555{n:04d}"))
+    results: list[list[int]] = [[], [], []]
+
+    def go(slot):
+        dispatch_due(uow=live.uow(), enqueue=results[slot].extend, now=live.clock, batch_size=7)
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    claimed = [i for r in results for i in r]
+    assert len(claimed) == len(set(claimed))
+    with engine.connect() as conn:
+        due = conn.scalars(
+            select(scheduled_messages.c.id).where(
+                scheduled_messages.c.send_at <= DAYTIME, scheduled_messages.c.status != "skipped"
+            )
+        ).all()
+    assert sorted(claimed) == sorted(due)
+
+
+@pytest.mark.parametrize(
+    ("fault", "outcome", "status", "error_class"),
+    [
+        ({"status": 429, "code": 20429}, Outcome.RETRY, "scheduled", "transient"),
+        ({"status": 500}, Outcome.RETRY, "scheduled", "transient"),
+        ({"status": 400, "code": 21211}, Outcome.FAILED, "failed", "permanent"),
+        ({"status": 400, "code": 21614}, Outcome.FAILED, "failed", "permanent"),
+    ],
+)
+def test_provider_errors_by_class(live, engine, twilio, fault, outcome, status, error_class):
+    enroll(live)
+    mid = sms_id(dispatch(live), engine)
+    twilio.fail(**fault)
+    assert send(live, mid) is outcome
+    r = row(engine, mid)
+    assert (r.status, r.error_class) == (status, error_class)
+    assert r.error_code == (str(fault["code"]) if fault.get("code") else None)
+    if outcome is Outcome.RETRY:
+        assert DAYTIME < r.send_at <= DAYTIME + timedelta(seconds=30)
+        live.clock.now = r.send_at
+        assert dispatch(live) == [mid]
+        assert send(live, mid) is Outcome.SENT
+        assert row(engine, mid).attempts == 2
+
+
+def test_a_hung_twilio_is_a_timeout_and_a_retry(live, engine, twilio):
+    enroll(live)
+    mid = sms_id(dispatch(live), engine)
+    live.delivery.sms = TwilioSms(
+        account_sid=twilio.account_sid,
+        auth_token=twilio.auth_token,
+        from_number="+18055550100",
+        api_base_url=twilio.url,
+        timeout=0.5,
+    )
+    twilio.fail(hang=2.0)
+    assert send(live, mid) is Outcome.RETRY
+    assert "not reachable" in row(engine, mid).error_message
+
+
+def test_retries_stop_at_the_deadline(live, engine, twilio):
+    enroll(live)
+    mid = sms_id(dispatch(live), engine)
+    twilio.fail(status=503, times=100)
+    outcomes = []
+    while (outcome := send(live, mid)) is Outcome.RETRY:
+        outcomes.append(outcome)
+        live.clock.now = row(engine, mid).send_at
+        assert mid in dispatch(live)  # (the unsent emails come back too: their lease ran out)
+    r = row(engine, mid)
+    assert outcome is Outcome.FAILED and r.status == "failed"
+    assert "deadline" in r.status_reason
+    assert r.send_at <= r.deadline and len(outcomes) >= 3
+
+
+def test_carrier_opt_out_stops_every_text_to_that_phone(live, engine, twilio):
+    first = enroll(live).enrollment
+    second = enroll(live, replace(ANA, external_id="EHR-2nd")).enrollment  # same phone
+    mid = sms_id(dispatch(live), engine)
+    twilio.fail(status=400, code=21610)
+    assert send(live, mid) is Outcome.FAILED
+    assert row(engine, mid).error_class == "opted_out"
+    with engine.connect() as conn:
+        assert conn.execute(select(sms_opt_outs.c.active, sms_opt_outs.c.source)).one() == (
+            True,
+            "carrier_21610",
+        )
+        live_sms = conn.execute(
+            select(scheduled_messages.c.id).where(
+                scheduled_messages.c.enrollment_id.in_([first.id, second.id]),
+                scheduled_messages.c.channel == "sms",
+                scheduled_messages.c.status.in_(["scheduled", "queued"]),
+            )
+        ).all()
+    assert live_sms == []
+    emails = [
+        m
+        for m in enroll_svc.get_enrollment(first.id, uow=live.uow()).messages
+        if m.channel is Channel.EMAIL and m.status is MessageStatus.SCHEDULED
+    ]
+    assert emails, "email continues after an SMS opt-out"
+
+
+def test_quiet_hours_at_send_time_wait_for_morning(live, engine, twilio):
+    enroll(live, replace(ANA, performed_at=DAYTIME - timedelta(hours=1)))
+    # The workers were down; it is now 22:30 in Los Angeles when the message is claimed.
+    live.clock.now = datetime(2026, 5, 5, 5, 30, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(update(scheduled_messages).values(deadline=datetime(2026, 5, 6, tzinfo=UTC)))
+    ids = dispatch(live)
+    assert ids and {send(live, i) for i in ids} == {Outcome.DEFERRED}
+    r = row(engine, ids[0])
+    assert r.status == "scheduled"
+    assert r.send_at == datetime(2026, 5, 5, 15, 0, tzinfo=UTC)  # 08:00 PDT
+    assert twilio.messages == []
+
+
+def test_a_stale_message_is_skipped_not_sent(live, engine, twilio):
+    enroll(live)
+    ids = dispatch(live)
+    live.clock.now = DAYTIME + timedelta(days=2)
+    assert {send(live, i) for i in ids} == {Outcome.SKIPPED}
+    assert "stale" in row(engine, ids[0]).status_reason
+    assert twilio.messages == []
+
+
+def test_cancel_between_dispatch_and_send_wins(live, engine, twilio):
+    e = enroll(live).enrollment
+    ids = dispatch(live)
+    enroll_svc.cancel_enrollment(e.id, uow=live.uow(), by="nurse", reason="x", now=live.clock())
+    assert {send(live, i) for i in ids} == {Outcome.NOTHING}
+    assert {row(engine, i).status for i in ids} == {"cancelled"}
+    assert twilio.messages == []
+
+
+def test_a_broken_template_fails_visibly_without_a_provider_call(live, engine, twilio, monkeypatch):
+    from jinja2 import UndefinedError
+
+    enroll(live)
+    mid = sms_id(dispatch(live), engine)
+
+    def broken(*a, **k):
+        raise UndefinedError("'patient' has no attribute 'nickname'")
+
+    monkeypatch.setattr(live.delivery.renderer, "sms", broken)
+    assert send(live, mid) is Outcome.FAILED
+    assert "template error" in row(engine, mid).error_message
+    assert twilio.messages == []
+
+
+def test_a_lost_broker_task_is_claimed_again_after_its_lease(live, engine):
+    enroll(live)
+    ids = dispatch(live)  # enqueued into a broker that then lost them
+    live.clock.advance(minutes=1)
+    assert dispatch(live) == []
+    live.clock.advance(minutes=5)
+    assert sorted(dispatch(live)) == sorted(ids)
+
+
+def test_crash_after_twilio_took_it_is_confirmed_not_resent(live, engine, twilio, monkeypatch):
+    enroll(live)
+    mid = sms_id(dispatch(live), engine)
+    real_mark_sent = DeliveryRepository.mark_sent
+
+    def crash(*a, **k):
+        raise SystemExit("worker killed")  # the provider has it; our record does not
+
+    monkeypatch.setattr(
+        "reminders.adapters.delivery_repository.DeliveryRepository.mark_sent", crash
+    )
+    with pytest.raises(SystemExit):
+        send(live, mid)
+    monkeypatch.setattr(
+        "reminders.adapters.delivery_repository.DeliveryRepository.mark_sent", real_mark_sent
+    )
+    assert row(engine, mid).status == "sending"
+    assert reconcile_expired(uow=live.uow(), delivery=live.delivery, now=live.clock) == {
+        "confirmed": 0,
+        "resend": 0,
+        "failed": 0,
+        "unknown": 0,
+    }  # lease still running
+    live.clock.advance(minutes=3)
+    counts = reconcile_expired(uow=live.uow(), delivery=live.delivery, now=live.clock)
+    assert counts["confirmed"] == 1
+    r = row(engine, mid)
+    assert (r.status, r.provider_id) == ("sent", twilio.messages[0]["sid"])
+    assert len(twilio.messages) == 1
+
+
+def test_crash_before_twilio_took_it_is_resent_once(live, engine, twilio, monkeypatch):
+    enroll(live)
+    mid = sms_id(dispatch(live), engine)
+
+    def crash(*a, **k):
+        raise SystemExit("worker killed before the request left")
+
+    monkeypatch.setattr(live.delivery.sms, "send_sms", crash)
+    with pytest.raises(SystemExit):
+        send(live, mid)
+    monkeypatch.undo()
+    live.clock.advance(minutes=3)
+    assert reconcile_expired(uow=live.uow(), delivery=live.delivery, now=live.clock)["resend"] == 1
+    assert dispatch(live) == [mid]
+    assert send(live, mid) is Outcome.SENT
+    assert len(twilio.messages) == 1
+    assert row(engine, mid).attempts == 2

@@ -1,0 +1,175 @@
+"""A local stand-in for Twilio's Messages API, driven through the real twilio client.
+
+Faults on demand: an HTTP status with a Twilio error code, or a hang, for the next
+request or for one recipient; every accepted message is recorded for assertions.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+
+@dataclass
+class Fault:
+    status: int = 500
+    code: int | None = None
+    hang: float = 0.0
+    to: str | None = None  # only for this recipient; None = the next request
+    times: int = 1
+
+
+@dataclass
+class FakeTwilio:
+    account_sid: str = "AC" + "0" * 32
+    auth_token: str = "test-token"
+    messages: list[dict] = field(default_factory=list)
+    faults: deque = field(default_factory=deque)
+    requests: int = 0
+    delay: float = 0.0  # added latency on every create, like a real network
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                fake._create(self)
+
+            def do_GET(self) -> None:
+                fake._list(self)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> FakeTwilio:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def fail(self, **kwargs: object) -> None:
+        self.faults.append(Fault(**kwargs))  # type: ignore[arg-type]
+
+    def sent_to(self, to: str) -> list[dict]:
+        return [m for m in self.messages if m["to"] == to]
+
+    # -- request handling ---------------------------------------------------------------
+
+    def _take_fault(self, to: str) -> Fault | None:
+        with self._lock:
+            for fault in list(self.faults):
+                if fault.to in (None, to):
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self.faults.remove(fault)
+                    return fault
+        return None
+
+    def _create(self, h: BaseHTTPRequestHandler) -> None:
+        length = int(h.headers.get("Content-Length", 0))
+        form = {k: v[0] for k, v in parse_qs(h.rfile.read(length).decode()).items()}
+        with self._lock:
+            self.requests += 1
+        if not h.headers.get("Authorization", "").startswith("Basic "):
+            return self._send(h, 401, {"code": 20003, "message": "Authenticate", "status": 401})
+        to = form.get("To", "")
+        fault = self._take_fault(to)
+        if self.delay:
+            time.sleep(self.delay)
+        if fault is not None:
+            if fault.hang:
+                time.sleep(fault.hang)
+                return self._send(h, 503, {"code": 20503, "message": "hung", "status": 503})
+            return self._send(
+                h,
+                fault.status,
+                {
+                    "code": fault.code,
+                    "message": f"fault {fault.code or fault.status}",
+                    "more_info": "https://www.twilio.com/docs/errors",
+                    "status": fault.status,
+                },
+            )
+        if (
+            not to
+            or "Body" not in form
+            or not (form.get("From") or form.get("MessagingServiceSid"))
+        ):
+            return self._send(
+                h, 400, {"code": 21604, "message": "missing To, From or Body", "status": 400}
+            )
+        now = datetime.now(UTC)
+        message = {
+            "sid": "SM" + uuid.uuid4().hex,
+            "account_sid": self.account_sid,
+            "to": to,
+            "from": form.get("From"),
+            "messaging_service_sid": form.get("MessagingServiceSid"),
+            "body": form["Body"],
+            "status": "queued",
+            "num_segments": "1",
+            "direction": "outbound-api",
+            "date_created": format_datetime(now, usegmt=True),
+            "date_updated": format_datetime(now, usegmt=True),
+            "date_sent": None,
+            "error_code": None,
+            "error_message": None,
+            "status_callback": form.get("StatusCallback"),
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/x.json",
+        }
+        with self._lock:
+            self.messages.append(message)
+        self._send(h, 201, message)
+
+    def _list(self, h: BaseHTTPRequestHandler) -> None:
+        query = {k: v[0] for k, v in parse_qs(urlparse(h.path).query).items()}
+        with self._lock:
+            found = [
+                m for m in reversed(self.messages) if "To" not in query or m["to"] == query["To"]
+            ]
+        size = int(query.get("PageSize", 50))
+        self._send(
+            h,
+            200,
+            {
+                "messages": found[:size],
+                "next_page_uri": None,
+                "page": 0,
+                "page_size": size,
+                "first_page_uri": h.path,
+                "uri": h.path,
+                "previous_page_uri": None,
+                "start": 0,
+                "end": len(found[:size]),
+            },
+        )
+
+    @staticmethod
+    def _send(h: BaseHTTPRequestHandler, status: int, payload: dict) -> None:
+        data = json.dumps(payload).encode()
+        try:
+            h.send_response(status)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", str(len(data)))
+            h.end_headers()
+            h.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout test)

@@ -26,6 +26,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/reminders templates check
 
 test: lint  ## lint, types, import rules, then unit, integration and end-to-end tests
 	$(BIN)/pytest

@@ -15,6 +15,7 @@ from reminders.bootstrap import Container, bootstrap
 from reminders.domain.commands import EnrollPatient, GiveConsent
 from reminders.domain.errors import ReminderError
 from reminders.domain.model import Channel, ConsentMethod, Enrollment
+from reminders.entrypoints.cli_templates import templates
 from reminders.entrypoints.formatting import format_enrollment, format_preview
 from reminders.services import enrollment as enrollments
 from reminders.services.planning import preview_plan
@@ -237,3 +238,6 @@ def db_upgrade() -> None:
     engine = make_engine(get_settings().database_url)
     upgrade(engine)
     click.echo(f"Database is up to date: {engine.url.render_as_string(hide_password=True)}")
+
+
+main.add_command(templates)

@@ -96,6 +96,7 @@ def build_delivery(
         plans=plans,
         clinic=clinic,
         quiet_hours=policy_from(settings).quiet_hours,
+        send_lease=timedelta(seconds=settings.send_lease_seconds),
     )
 
 

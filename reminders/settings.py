@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     dispatch_batch_size: int = Field(500, ge=1, alias="REMINDERS_DISPATCH_BATCH_SIZE")
     sms_rate_per_second: float = Field(1.0, gt=0, alias="REMINDERS_SMS_RATE_PER_SECOND")
     redis_url: str = Field("", alias="REMINDERS_REDIS_URL")  # rate limit; default: the broker
+    # A queued message not picked up within this is claimed again (the broker lost it);
+    # one left "sending" this long is reconciled with the provider (the worker died).
+    queue_lease_seconds: float = Field(300, gt=0, alias="REMINDERS_QUEUE_LEASE_SECONDS")
+    send_lease_seconds: float = Field(120, gt=0, alias="REMINDERS_SEND_LEASE_SECONDS")
 
     twilio_account_sid: str = Field("", alias="TWILIO_ACCOUNT_SID")
     twilio_auth_token: str = Field("", alias="TWILIO_AUTH_TOKEN")

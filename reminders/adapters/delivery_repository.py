@@ -92,6 +92,10 @@ class DeliveryRepository:
             )
         return ids
 
+    def next_due_at(self) -> datetime | None:
+        """When the earliest scheduled message is due (the demo's clock jumps there)."""
+        return self.conn.scalar(select(func.min(M.c.send_at)).where(M.c.status == S.SCHEDULED))
+
     def expired_sending(self, *, now: datetime, limit: int) -> list[int]:
         """Rows marked sending whose lease ran out: a worker died mid-send."""
         query = (

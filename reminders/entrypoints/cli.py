@@ -15,6 +15,7 @@ from reminders.bootstrap import Container, bootstrap
 from reminders.domain.commands import EnrollPatient, GiveConsent
 from reminders.domain.errors import ReminderError
 from reminders.domain.model import Channel, ConsentMethod, Enrollment
+from reminders.entrypoints.cli_run import demo, run
 from reminders.entrypoints.cli_templates import templates
 from reminders.entrypoints.formatting import format_enrollment, format_preview
 from reminders.services import enrollment as enrollments
@@ -241,3 +242,5 @@ def db_upgrade() -> None:
 
 
 main.add_command(templates)
+main.add_command(run)
+main.add_command(demo)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from datetime import timedelta
 
 from celery.signals import worker_process_init
 
@@ -45,6 +46,7 @@ def dispatch() -> int:
         enqueue=enqueue_sends,
         now=c.clock,
         batch_size=c.settings.dispatch_batch_size,
+        lease=timedelta(seconds=c.settings.queue_lease_seconds),
         time_budget=c.settings.dispatch_interval * 0.8,
     )
 

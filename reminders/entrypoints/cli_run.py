@@ -1,0 +1,124 @@
+"""`reminders run` (web, worker and beat in one command) and `reminders demo`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from reminders.settings import ROOT, get_settings
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--concurrency", default=2, show_default=True, type=int, help="Worker processes.")
+def run(host: str, port: int, concurrency: int) -> None:
+    """Run the web app, a worker and beat together until Ctrl-C.
+
+    With no settings this is the embedded default: SQLite and a file-based broker under
+    ./var, messages written to ./var/outbox and shown here. No servers, no credentials.
+    """
+    from reminders.bootstrap import bootstrap
+
+    settings = get_settings()
+    bootstrap(settings)  # creates and migrates the embedded database before anyone uses it
+    env = {
+        **os.environ,
+        "REMINDERS_VAR_DIR": str(settings.var_dir.resolve()),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    py = sys.executable
+    commands = {
+        "web": [
+            py,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "reminders.entrypoints.web.app:create_app",
+            "--host",
+            host,
+            "--port",
+            str(port),
+        ],
+        "worker": [
+            py,
+            "-m",
+            "celery",
+            "-A",
+            "worker",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            str(concurrency),
+        ],
+        "beat": [py, "-m", "celery", "-A", "worker", "beat", "--loglevel", "WARNING"],
+    }
+    outbox = settings.var_dir.resolve() / "outbox"
+    where = "SQLite + local broker + outbox" if settings.embedded_broker else settings.broker_url
+    click.echo(f"Recovery Reminders ({where})")
+    click.echo(f"  staff app   http://{host}:{port}/staff")
+    click.echo(f"  health      http://{host}:{port}/healthz")
+    if settings.embedded_broker and not settings.twilio_account_sid:
+        click.echo(f"  outbox      {outbox} (texts and emails are written here, not sent)")
+    click.echo("  Ctrl-C stops everything.")
+    sys.exit(supervise(commands, env=env))
+
+
+def supervise(commands: dict[str, list[str]], *, env: dict[str, str]) -> int:
+    """Start every process; when one exits or we are interrupted, stop them all."""
+    procs = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    code = 0
+    while not stopping:
+        for name, proc in procs.items():
+            if proc.poll() is not None:
+                click.echo(
+                    f"{name} exited with status {proc.returncode}; stopping the rest", err=True
+                )
+                code = proc.returncode or 1
+                stopping = True
+        time.sleep(0.5)
+    for proc in procs.values():
+        if proc.poll() is None:
+            proc.terminate()
+    deadline = time.monotonic() + 15
+    for proc in procs.values():
+        try:
+            proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return code
+
+
+@click.command()
+@click.option("--seconds", default=60.0, show_default=True, help="How long the journey takes.")
+@click.option("--language", default="en", show_default=True, type=click.Choice(["en", "es"]))
+@click.option("--procedure", default="kyphoplasty", show_default=True)
+def demo(seconds: float, language: str, procedure: str) -> None:
+    """Play a whole recovery on a compressed clock: every message as it goes out.
+
+    Uses the real enrollment, dispatch and sending code on a throwaway database under
+    ./var/demo, with a clock that jumps to each next due message.
+    """
+    from reminders.entrypoints.demo import play
+
+    play(
+        Path(get_settings().var_dir) / "demo",
+        seconds=seconds,
+        language=language,
+        procedure=procedure,
+    )

@@ -1,0 +1,225 @@
+"""Real worker and beat processes on PostgreSQL and Redis: SIGKILL and a Redis restart lose nothing.
+
+Hundreds of texts are due now; a worker is killed mid-batch (or Redis is killed and
+restarted empty). Every text must still go out, and duplicates may be at most the sends
+that were in flight at the kill, each reconciled with the (fake) Twilio first.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select, text, update
+
+from reminders.adapters.db import make_engine
+from reminders.adapters.orm import metadata, scheduled_messages
+from reminders.bootstrap import bootstrap
+from reminders.domain.commands import EnrollPatient, GiveConsent
+from reminders.domain.model import Channel
+from reminders.services.enrollment import enroll_patient
+from reminders.settings import Settings
+from support.fake_twilio import FakeTwilio
+from support.processes import free_port, kill_group, start_celery, start_redis
+
+PATIENTS = 40
+CONCURRENCY = 4
+ZONES = [
+    "Europe/Madrid",
+    "Asia/Tokyo",
+    "America/New_York",
+    "America/Los_Angeles",
+    "Asia/Kolkata",
+    "Australia/Sydney",
+    "Pacific/Honolulu",
+    "Europe/London",
+]
+
+
+def daytime_zone() -> str:
+    """A zone where it is mid-day now, so quiet hours do not hold the texts back."""
+    for name in ZONES:
+        if 9 <= datetime.now(ZoneInfo(name)).hour < 19:
+            return name
+    raise RuntimeError("no daytime zone in the list")  # pragma: no cover
+
+
+@dataclass
+class Stack:
+    env: dict[str, str]
+    engine: object
+    twilio: FakeTwilio
+    tmp: Path
+    redis_port: int
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:  # type: ignore[attr-defined]
+            rows = conn.execute(
+                select(scheduled_messages.c.status, func.count())
+                .where(scheduled_messages.c.channel == "sms")
+                .group_by(scheduled_messages.c.status)
+            ).all()
+        return dict(rows)
+
+    def wait_until(self, condition, timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            time.sleep(0.2)
+        logs = "\n".join(p.read_text()[-3000:] for p in self.tmp.glob("*.log"))
+        pytest.fail(f"timed out waiting for {what}; counts {self.counts()}\n{logs}")
+
+
+@pytest.fixture
+def stack(postgres_url: str, tmp_path: Path):
+    engine = make_engine(postgres_url)
+    names = ", ".join(t.name for t in reversed(metadata.sorted_tables))
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    twilio = FakeTwilio(delay=0.05).start()
+    port = free_port()
+    redis_proc = start_redis(port, tmp_path / "redis.log")
+    env = {
+        "REMINDERS_DATABASE_URL": postgres_url,
+        "REMINDERS_BROKER_URL": f"redis://127.0.0.1:{port}/0",
+        "REMINDERS_VAR_DIR": str(tmp_path / "var"),
+        "TWILIO_ACCOUNT_SID": twilio.account_sid,
+        "TWILIO_AUTH_TOKEN": twilio.auth_token,
+        "TWILIO_FROM_NUMBER": "+18055550100",
+        "TWILIO_API_BASE_URL": twilio.url,
+        "REMINDERS_SMS_RATE_PER_SECOND": "1000",
+        "REMINDERS_DISPATCH_INTERVAL": "0.5",
+        "REMINDERS_RECONCILE_INTERVAL": "1",
+        "REMINDERS_QUEUE_LEASE_SECONDS": "8",
+        "REMINDERS_SEND_LEASE_SECONDS": "4",
+    }
+    _make_due_texts(env)
+    s = Stack(env=env, engine=engine, twilio=twilio, tmp=tmp_path, redis_port=port)
+    s.redis = redis_proc  # type: ignore[attr-defined]
+    yield s
+    s.redis.kill()  # type: ignore[attr-defined]
+    twilio.stop()
+    engine.dispose()
+
+
+def _make_due_texts(env: dict[str, str]) -> None:
+    """Enroll patients and make every one of their texts due now (emails set aside)."""
+    c = bootstrap(Settings(**env))
+    zone = daytime_zone()
+    now = datetime.now(UTC)
+    for n in range(PATIENTS):
+        enroll_patient(
+            EnrollPatient(
+                first_name="Pat",
+                last_name=f"N{n}",
+                phone=f"+1805555{n:04d}",
+                procedure="kyphoplasty",
+                performed_at=now - timedelta(hours=1),
+                timezone=zone,
+                external_id=f"E2E-{n}",
+                consents=(GiveConsent(Channel.SMS),),
+            ),
+            uow=c.uow(),
+            plans=c.plans,
+            policy=c.policy,
+            now=now,
+        )
+    with c.engine.begin() as conn:
+        conn.execute(
+            update(scheduled_messages)
+            .where(scheduled_messages.c.status == "scheduled")
+            .values(send_at=now - timedelta(minutes=1), deadline=now + timedelta(hours=1))
+        )
+    c.engine.dispose()
+
+
+def _total(stack: Stack) -> int:
+    return sum(stack.counts().values())
+
+
+def _check_everything_sent_once(stack: Stack, *, allowed_duplicates: int) -> int:
+    counts = stack.counts()
+    total = sum(counts.values())
+    assert counts == {"sent": total}, counts
+    with stack.engine.connect() as conn:  # type: ignore[attr-defined]
+        sids = conn.scalars(select(scheduled_messages.c.provider_id)).all()
+    assert len(set(sids)) == total
+    known = {m["sid"] for m in stack.twilio.messages}
+    assert set(sids) <= known, "a row points at a message Twilio never took"
+    duplicates = len(stack.twilio.messages) - total
+    assert 0 <= duplicates <= allowed_duplicates, f"{duplicates} duplicate texts"
+    return duplicates
+
+
+def test_sigkill_of_a_worker_mid_batch_loses_nothing(stack: Stack):
+    total = _total(stack)
+    assert total >= 300, f"only {total} texts: the test needs hundreds"
+    beat = start_celery(
+        "beat", stack.env, stack.tmp / "beat.log", "-s", str(stack.tmp / "beat-schedule")
+    )
+    worker = start_celery(
+        "worker",
+        stack.env,
+        stack.tmp / "worker1.log",
+        "--concurrency",
+        str(CONCURRENCY),
+        "-n",
+        "w1@%h",
+    )
+    try:
+        stack.wait_until(lambda: len(stack.twilio.messages) >= total // 3, 60, "a third sent")
+        kill_group(worker)  # SIGKILL: the main process and every pool process at once
+        at_kill = stack.counts()
+        in_flight = at_kill.get("sending", 0)
+        worker = start_celery(
+            "worker",
+            stack.env,
+            stack.tmp / "worker2.log",
+            "--concurrency",
+            str(CONCURRENCY),
+            "-n",
+            "w2@%h",
+        )
+        stack.wait_until(lambda: stack.counts() == {"sent": total}, 120, "every text sent")
+    finally:
+        kill_group(worker)
+        kill_group(beat)
+    duplicates = _check_everything_sent_once(stack, allowed_duplicates=max(in_flight, 0))
+    with stack.engine.connect() as conn:  # type: ignore[attr-defined]
+        confirmed = conn.scalar(
+            select(func.count()).where(
+                scheduled_messages.c.status_reason.like("confirmed with the provider%")
+            )
+        )
+    assert confirmed + duplicates <= in_flight
+    print(
+        f"\n{total} texts; {in_flight} in flight at the kill; {confirmed} confirmed with "
+        f"Twilio by reconciliation; {duplicates} duplicates; state at kill {at_kill}"
+    )
+
+
+def test_redis_killed_and_restarted_empty_loses_nothing(stack: Stack):
+    total = _total(stack)
+    beat = start_celery(
+        "beat", stack.env, stack.tmp / "beat.log", "-s", str(stack.tmp / "beat-schedule")
+    )
+    worker = start_celery(
+        "worker", stack.env, stack.tmp / "worker.log", "--concurrency", str(CONCURRENCY)
+    )
+    try:
+        stack.wait_until(lambda: len(stack.twilio.messages) >= total // 3, 60, "a third sent")
+        stack.redis.kill()  # type: ignore[attr-defined]  # every queued task is gone with it
+        stack.redis.wait()  # type: ignore[attr-defined]
+        time.sleep(1.0)
+        stack.redis = start_redis(stack.redis_port, stack.tmp / "redis2.log")  # type: ignore[attr-defined]
+        stack.wait_until(lambda: stack.counts() == {"sent": total}, 150, "every text sent")
+    finally:
+        kill_group(worker)
+        kill_group(beat)
+    duplicates = _check_everything_sent_once(stack, allowed_duplicates=CONCURRENCY)
+    print(f"\n{total} texts through a Redis restart; {duplicates} duplicates")

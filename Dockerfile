@@ -1,0 +1,14 @@
+# One image for web, worker, beat and flower; docker-compose.yml picks the command.
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /app
+RUN useradd --create-home --uid 1000 reminders
+COPY pyproject.toml README.md ./
+COPY reminders ./reminders
+COPY templates ./templates
+COPY config ./config
+COPY worker.py ./
+RUN pip install --no-cache-dir -e '.[ops]'
+USER reminders
+EXPOSE 8000
+CMD ["uvicorn", "--factory", "reminders.entrypoints.web.app:create_app", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,0 +1,63 @@
+"""The sender's rate limit: one token bucket in Redis shared by every worker process."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import redis
+
+from reminders.adapters.rate_limit import LocalTokenBucket, RedisTokenBucket
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def test_workers_share_one_bucket_so_the_sender_rate_holds():
+    sender = f"+1805555{uuid.uuid4().hex[:6]}"
+    # Two "workers", each with its own Redis connection, taking 10 tokens at 5 a second.
+    buckets = [RedisTokenBucket(redis.Redis.from_url(REDIS_URL), per_second=5.0) for _ in range(2)]
+    taken: list[float] = []
+    lock = threading.Lock()
+
+    def work(bucket: RedisTokenBucket) -> None:
+        for _ in range(5):
+            assert bucket.acquire(sender, timeout=10)
+            with lock:
+                taken.append(time.monotonic())
+
+    start = time.monotonic()
+    threads = [threading.Thread(target=work, args=(b,)) for b in buckets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # The first token is free; the other nine need at least 9 / 5 s between them, whoever
+    # asks. (A lower bound only: a busy machine can make it slower, never faster.)
+    assert len(taken) == 10
+    assert max(taken) - start >= 1.75
+
+
+def test_no_token_in_time_says_so():
+    bucket = RedisTokenBucket(redis.Redis.from_url(REDIS_URL), per_second=0.5)
+    sender = f"ms-{uuid.uuid4().hex}"
+    assert bucket.acquire(sender, timeout=0.1)
+    assert not bucket.acquire(sender, timeout=0.2)  # the next token is 2 s away
+
+
+def test_senders_have_separate_buckets():
+    bucket = RedisTokenBucket(redis.Redis.from_url(REDIS_URL), per_second=0.5)
+    a, b = (f"s-{uuid.uuid4().hex}" for _ in range(2))
+    assert bucket.acquire(a, timeout=0.1)
+    assert bucket.acquire(b, timeout=0.1)
+
+
+def test_the_embedded_bucket_keeps_the_same_rate():
+    bucket = LocalTokenBucket(per_second=10.0)
+    start = time.monotonic()
+    for _ in range(6):
+        assert bucket.acquire("x", timeout=5)
+    assert time.monotonic() - start >= 0.45
+    slow = LocalTokenBucket(per_second=0.1)
+    assert slow.acquire("y", timeout=0)
+    assert not slow.acquire("y", timeout=0.1)

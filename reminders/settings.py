@@ -11,6 +11,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET_KEY = "development-only-secret-change-me"
 
 
 class Settings(BaseSettings):
@@ -52,6 +53,10 @@ class Settings(BaseSettings):
     queue_lease_seconds: float = Field(300, gt=0, alias="REMINDERS_QUEUE_LEASE_SECONDS")
     send_lease_seconds: float = Field(120, gt=0, alias="REMINDERS_SEND_LEASE_SECONDS")
 
+    # Signs staff session cookies; a known value would let anyone forge a login.
+    secret_key: str = Field(DEV_SECRET_KEY, alias="REMINDERS_SECRET_KEY")
+    session_hours: int = Field(12, ge=1, alias="REMINDERS_SESSION_HOURS")
+
     twilio_account_sid: str = Field("", alias="TWILIO_ACCOUNT_SID")
     twilio_auth_token: str = Field("", alias="TWILIO_AUTH_TOKEN")
     twilio_from_number: str = Field("", alias="TWILIO_FROM_NUMBER")
@@ -90,6 +95,11 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "production needs PostgreSQL, a broker and Twilio credentials; set "
                     + ", ".join(missing)
+                )
+            if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
+                raise ValueError(
+                    "production needs its own REMINDERS_SECRET_KEY of 32 or more characters;"
+                    ' make one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
                 )
         return self
 

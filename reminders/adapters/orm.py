@@ -144,3 +144,72 @@ sms_opt_outs = Table(
     Column("opted_in_at", UTCDateTime),
     Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# Staff accounts, API tokens, the audit log and CSV import runs (the staff app).
+staff_users = Table(
+    "staff_users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("full_name", String(200), nullable=False),
+    Column("role", String(16), nullable=False),  # staff | admin
+    Column("password_hash", String(255), nullable=False),  # argon2id
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_login_at", UTCDateTime),
+)
+
+# Only a SHA-256 of each token is kept: tokens are random, so a slow hash adds nothing.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),  # shown in lists to tell tokens apart
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("actor", String(120), nullable=False),  # a staff username or "token:<name>"
+    Column("action", String(40), nullable=False),
+    Column("enrollment_id", Integer, index=True),  # no foreign key: the log outlives rows
+    Column("detail", Text, nullable=False),
+)
+
+import_runs = Table(
+    "import_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("filename", String(255), nullable=False),
+    Column("created_by", String(120), nullable=False),
+    Column("status", String(16), nullable=False),  # running | done | failed
+    Column("total", Integer, nullable=False),
+    Column("processed", Integer, nullable=False),
+    Column("enrolled", Integer, nullable=False),
+    Column("duplicates", Integer, nullable=False),
+    Column("rejected", Integer, nullable=False),
+    Column("error", Text),  # why a whole run failed
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+)
+
+import_rows = Table(
+    "import_rows",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", ForeignKey("import_runs.id"), nullable=False, index=True),
+    Column("row_number", Integer, nullable=False),  # the line in the file, header = 1
+    Column("outcome", String(16), nullable=False),  # enrolled | duplicate | rejected
+    Column("enrollment_id", Integer),
+    Column("patient", String(220), nullable=False),  # the name as written in the file
+    Column("field", String(40)),
+    Column("message", Text),
+)

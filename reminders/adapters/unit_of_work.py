@@ -6,6 +6,13 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
+from reminders.adapters.accounts_repository import (
+    ApiTokenRepository,
+    AuditRepository,
+    ImportRepository,
+    StaffUserRepository,
+)
+from reminders.adapters.care_repository import CareRepository
 from reminders.adapters.delivery_repository import DeliveryRepository
 from reminders.adapters.repository import EnrollmentRepository, MessageRepository
 
@@ -16,6 +23,11 @@ class UnitOfWork:
     conn: Connection
     enrollments: EnrollmentRepository
     messages: MessageRepository
+    staff: StaffUserRepository
+    tokens: ApiTokenRepository
+    audit: AuditRepository
+    imports: ImportRepository
+    care: CareRepository
     delivery: DeliveryRepository
 
     def __init__(self, engine: Engine) -> None:
@@ -26,6 +38,11 @@ class UnitOfWork:
         self._tx = self.conn.begin()
         self.enrollments = EnrollmentRepository(self.conn)
         self.messages = MessageRepository(self.conn)
+        self.staff = StaffUserRepository(self.conn)
+        self.tokens = ApiTokenRepository(self.conn)
+        self.audit = AuditRepository(self.conn)
+        self.imports = ImportRepository(self.conn)
+        self.care = CareRepository(self.conn)
         self.delivery = DeliveryRepository(self.conn)
         return self
 

@@ -244,3 +244,10 @@ def db_upgrade() -> None:
 main.add_command(templates)
 main.add_command(run)
 main.add_command(demo)
+
+
+from reminders.entrypoints.cli_staff import import_csv, staff, token  # noqa: E402
+
+main.add_command(staff)
+main.add_command(token)
+main.add_command(import_csv)

@@ -1,0 +1,228 @@
+"""Repositories for staff users, API tokens, the audit log and CSV import runs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from reminders.adapters.orm import api_tokens, audit_log, import_rows, import_runs, staff_users
+from reminders.domain.accounts import ApiToken, AuditEntry, Role, StaffUser
+
+
+class StaffUserRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(
+        self, *, username: str, full_name: str, role: Role, password_hash: str, now: datetime
+    ) -> int:
+        result = self.conn.execute(
+            insert(staff_users).values(
+                username=username,
+                full_name=full_name,
+                role=role.value,
+                password_hash=password_hash,
+                active=True,
+                created_at=now,
+            )
+        )
+        return _new_id(result)
+
+    def get(self, user_id: int) -> StaffUser | None:
+        row = self.conn.execute(select(staff_users).where(staff_users.c.id == user_id)).first()
+        return _user(row) if row else None
+
+    def by_username(self, username: str) -> tuple[StaffUser, str] | None:
+        """Return the user and the stored password hash."""
+        row = self.conn.execute(
+            select(staff_users).where(staff_users.c.username == username)
+        ).first()
+        return (_user(row), row.password_hash) if row else None
+
+    def all(self) -> list[StaffUser]:
+        rows = self.conn.execute(select(staff_users).order_by(staff_users.c.username))
+        return [_user(r) for r in rows]
+
+    def update(self, user_id: int, **values: Any) -> None:
+        self.conn.execute(update(staff_users).where(staff_users.c.id == user_id).values(**values))
+
+
+class ApiTokenRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(
+        self, *, name: str, token_hash: str, prefix: str, created_by: str, now: datetime
+    ) -> int:
+        result = self.conn.execute(
+            insert(api_tokens).values(
+                name=name,
+                token_hash=token_hash,
+                prefix=prefix,
+                created_by=created_by,
+                created_at=now,
+            )
+        )
+        return _new_id(result)
+
+    def by_hash(self, token_hash: str) -> ApiToken | None:
+        row = self.conn.execute(
+            select(api_tokens).where(api_tokens.c.token_hash == token_hash)
+        ).first()
+        return _token(row) if row else None
+
+    def by_name(self, name: str) -> ApiToken | None:
+        row = self.conn.execute(select(api_tokens).where(api_tokens.c.name == name)).first()
+        return _token(row) if row else None
+
+    def all(self) -> list[ApiToken]:
+        return [
+            _token(r) for r in self.conn.execute(select(api_tokens).order_by(api_tokens.c.name))
+        ]
+
+    def update(self, token_id: int, **values: Any) -> None:
+        self.conn.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(**values))
+
+
+class AuditRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, entry: AuditEntry) -> None:
+        self.conn.execute(
+            insert(audit_log).values(
+                at=entry.at,
+                actor=entry.actor,
+                action=entry.action,
+                enrollment_id=entry.enrollment_id,
+                detail=entry.detail,
+            )
+        )
+
+    def recent(
+        self, *, limit: int = 200, enrollment_id: int | None = None, actor: str | None = None
+    ) -> list[AuditEntry]:
+        query = select(audit_log).order_by(audit_log.c.at.desc(), audit_log.c.id.desc())
+        if enrollment_id is not None:
+            query = query.where(audit_log.c.enrollment_id == enrollment_id)
+        if actor:
+            query = query.where(audit_log.c.actor == actor)
+        return [
+            AuditEntry(
+                id=r.id,
+                at=r.at,
+                actor=r.actor,
+                action=r.action,
+                enrollment_id=r.enrollment_id,
+                detail=r.detail,
+            )
+            for r in self.conn.execute(query.limit(limit))
+        ]
+
+
+class ImportRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def start(self, *, filename: str, created_by: str, total: int, now: datetime) -> int:
+        result = self.conn.execute(
+            insert(import_runs).values(
+                filename=filename,
+                created_by=created_by,
+                status="running",
+                total=total,
+                processed=0,
+                enrolled=0,
+                duplicates=0,
+                rejected=0,
+                started_at=now,
+            )
+        )
+        return _new_id(result)
+
+    def add_row(
+        self,
+        run_id: int,
+        *,
+        row_number: int,
+        outcome: str,
+        patient: str,
+        enrollment_id: int | None = None,
+        field: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        self.conn.execute(
+            insert(import_rows).values(
+                run_id=run_id,
+                row_number=row_number,
+                outcome=outcome,
+                patient=patient[:220],
+                enrollment_id=enrollment_id,
+                field=field,
+                message=message,
+            )
+        )
+        counter = {"enrolled": "enrolled", "duplicate": "duplicates", "rejected": "rejected"}
+        column = import_runs.c[counter[outcome]]
+        self.conn.execute(
+            update(import_runs)
+            .where(import_runs.c.id == run_id)
+            .values({column: column + 1, import_runs.c.processed: import_runs.c.processed + 1})
+        )
+
+    def finish(self, run_id: int, *, now: datetime, error: str | None = None) -> None:
+        self.conn.execute(
+            update(import_runs)
+            .where(import_runs.c.id == run_id)
+            .values(status="failed" if error else "done", error=error, finished_at=now)
+        )
+
+    def get(self, run_id: int) -> dict[str, Any] | None:
+        row = self.conn.execute(select(import_runs).where(import_runs.c.id == run_id)).first()
+        return dict(row._mapping) if row else None
+
+    def rows(self, run_id: int) -> list[dict[str, Any]]:
+        result = self.conn.execute(
+            select(import_rows)
+            .where(import_rows.c.run_id == run_id)
+            .order_by(import_rows.c.row_number)
+        )
+        return [dict(r._mapping) for r in result]
+
+    def recent(self, *, limit: int = 20) -> list[dict[str, Any]]:
+        result = self.conn.execute(
+            select(import_runs).order_by(import_runs.c.id.desc()).limit(limit)
+        )
+        return [dict(r._mapping) for r in result]
+
+
+def _new_id(result: Any) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def _user(row: Any) -> StaffUser:
+    return StaffUser(
+        id=row.id,
+        username=row.username,
+        full_name=row.full_name,
+        role=Role(row.role),
+        active=row.active,
+        created_at=row.created_at,
+        last_login_at=row.last_login_at,
+    )
+
+
+def _token(row: Any) -> ApiToken:
+    return ApiToken(
+        id=row.id,
+        name=row.name,
+        prefix=row.prefix,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+        revoked_at=row.revoked_at,
+    )

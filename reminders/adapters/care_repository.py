@@ -1,0 +1,144 @@
+"""Staff-side queries and changes: patient search, consent and language changes, metrics."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Connection, func, insert, or_, select, update
+
+from reminders.adapters.orm import consents, enrollments, patients, scheduled_messages
+from reminders.adapters.repository import to_message
+from reminders.domain.model import UNSENT, Channel, Consent, MessageStatus, ScheduledMessage
+
+
+@dataclass(frozen=True)
+class EnrollmentSummary:
+    id: int
+    first_name: str
+    last_name: str
+    phone: str | None
+    email: str | None
+    timezone: str
+    procedure: str
+    performed_at: datetime
+    external_id: str | None
+    status: str
+    next_send_at: datetime | None
+    problems: int  # failed or undelivered messages
+
+
+class CareRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def search(self, text: str = "", *, limit: int = 100) -> list[EnrollmentSummary]:
+        """Newest enrollments first, matching a name, phone digits, EHR id or enrollment id."""
+        unsent = [s.value for s in UNSENT]
+        problem = [MessageStatus.FAILED.value, MessageStatus.UNDELIVERED.value]
+        next_send = (
+            select(func.min(scheduled_messages.c.send_at))
+            .where(
+                scheduled_messages.c.enrollment_id == enrollments.c.id,
+                scheduled_messages.c.status.in_(unsent),
+            )
+            .scalar_subquery()
+        )
+        problems = (
+            select(func.count())
+            .where(
+                scheduled_messages.c.enrollment_id == enrollments.c.id,
+                scheduled_messages.c.status.in_(problem),
+            )
+            .scalar_subquery()
+        )
+        query = (
+            select(
+                enrollments.c.id,
+                patients.c.first_name,
+                patients.c.last_name,
+                patients.c.phone,
+                patients.c.email,
+                patients.c.timezone,
+                enrollments.c.procedure,
+                enrollments.c.performed_at,
+                enrollments.c.external_id,
+                enrollments.c.status,
+                next_send.label("next_send_at"),
+                problems.label("problems"),
+            )
+            .join(patients, patients.c.id == enrollments.c.patient_id)
+            .order_by(enrollments.c.id.desc())
+            .limit(limit)
+        )
+        for word in text.lower().split()[:5]:
+            query = query.where(_matches(word))
+        return [EnrollmentSummary(**r._mapping) for r in self.conn.execute(query)]
+
+    def withdraw_consent(self, enrollment_id: int, channel: Channel) -> None:
+        self.conn.execute(
+            update(consents)
+            .where(consents.c.enrollment_id == enrollment_id, consents.c.channel == channel.value)
+            .values(given=False)
+        )
+
+    def add_consent(self, enrollment_id: int, consent: Consent) -> None:
+        self.conn.execute(
+            insert(consents).values(
+                enrollment_id=enrollment_id,
+                channel=consent.channel.value,
+                given=consent.given,
+                method=consent.method.value,
+                recorded_by=consent.recorded_by,
+                recorded_at=consent.recorded_at,
+                more_frequent_sms=consent.more_frequent_sms,
+            )
+        )
+
+    def set_language(self, patient_id: int, language: str) -> None:
+        self.conn.execute(
+            update(patients).where(patients.c.id == patient_id).values(language=language)
+        )
+
+    def message(self, message_id: int) -> ScheduledMessage | None:
+        row = self.conn.execute(
+            select(scheduled_messages).where(scheduled_messages.c.id == message_id)
+        ).first()
+        return to_message(row._mapping) if row else None
+
+    def ping(self) -> bool:
+        return self.conn.scalar(select(1)) == 1
+
+    def messages_by_status_and_channel(self) -> dict[tuple[str, str], int]:
+        rows = self.conn.execute(
+            select(
+                scheduled_messages.c.status, scheduled_messages.c.channel, func.count()
+            ).group_by(scheduled_messages.c.status, scheduled_messages.c.channel)
+        )
+        return {(r[0], r[1]): int(r[2]) for r in rows}
+
+    def oldest_due(self, now: datetime) -> datetime | None:
+        """The send time of the longest-waiting message that is due and not yet sending."""
+        return self.conn.scalar(
+            select(func.min(scheduled_messages.c.send_at)).where(
+                scheduled_messages.c.status.in_([s.value for s in UNSENT]),
+                scheduled_messages.c.send_at <= now,
+            )
+        )
+
+
+def _matches(word: str) -> ColumnElement[bool]:
+    like = f"%{word}%"
+    clauses: list[ColumnElement[bool]] = [
+        func.lower(patients.c.first_name).like(like),
+        func.lower(patients.c.last_name).like(like),
+        func.lower(func.coalesce(patients.c.email, "")).like(like),
+        func.lower(func.coalesce(enrollments.c.external_id, "")).like(like),
+    ]
+    digits = re.sub(r"\D", "", word)
+    if len(digits) >= 3 and len(digits) >= len(word) - 4:  # looks like a phone number
+        clauses.append(func.coalesce(patients.c.phone, "").like(f"%{digits}%"))
+    if word.isdigit() or (word.startswith("#") and word[1:].isdigit()):
+        clauses.append(enrollments.c.id == int(word.lstrip("#")))
+    return or_(*clauses)

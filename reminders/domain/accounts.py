@@ -1,0 +1,97 @@
+"""Who does things: staff users, API tokens, audit entries and import outcomes, as plain data."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from reminders.domain.errors import ReminderError
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+MIN_PASSWORD = 10
+
+
+class Role(enum.StrEnum):
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+class InvalidCredentials(ReminderError):
+    """A login failed; the message never says which half was wrong."""
+
+    field = "password"
+
+
+class InvalidAccount(ReminderError):
+    """A staff account or token cannot be created as asked."""
+
+
+class NotAllowed(ReminderError):
+    """The signed-in user's role does not allow this."""
+
+
+class CannotResend(ReminderError):
+    """Only a failed or undelivered message that is still useful can be sent again."""
+
+    field = "message"
+
+
+@dataclass(frozen=True)
+class StaffUser:
+    id: int
+    username: str
+    full_name: str
+    role: Role
+    active: bool
+    created_at: datetime
+    last_login_at: datetime | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    id: int
+    name: str
+    prefix: str
+    created_by: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    @property
+    def actor(self) -> str:
+        return f"token:{self.name}"
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: datetime
+    actor: str
+    action: str
+    detail: str
+    enrollment_id: int | None = None
+    id: int | None = None
+
+
+def check_username(raw: str) -> str:
+    """Return the username lowercased, or raise InvalidAccount saying what is allowed."""
+    name = (raw or "").strip().lower()
+    if not USERNAME.match(name):
+        raise InvalidAccount(
+            f"{raw!r} is not a username: use 2-64 letters, digits, dots, dashes or underscores",
+            field="username",
+        )
+    return name
+
+
+def check_password(password: str) -> None:
+    """Refuse passwords too short to resist guessing."""
+    if len(password) < MIN_PASSWORD:
+        raise InvalidAccount(
+            f"the password needs at least {MIN_PASSWORD} characters", field="password"
+        )

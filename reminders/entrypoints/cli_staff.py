@@ -1,0 +1,164 @@
+"""`reminders staff`, `reminders token` and `reminders import`: accounts and bulk intake."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from reminders.domain.accounts import Role
+from reminders.entrypoints.cli import container, friendly_errors
+from reminders.services import accounts, intake
+from reminders.services.intake import RowOutcome
+
+
+@click.group()
+def staff() -> None:
+    """Staff accounts for the web pages."""
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    value: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return value
+
+
+@staff.command("create")
+@click.argument("username")
+@click.option("--full-name", default="", help="Shown in lists; default: the username.")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    default=Role.STAFF.value,
+    show_default=True,
+    help="admin may also see the audit log and add accounts.",
+)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@friendly_errors
+def staff_create(username: str, full_name: str, role: str, password_stdin: bool) -> None:
+    """Create a staff account (asks for the password twice)."""
+    c = container()
+    user = accounts.create_staff_user(
+        uow=c.uow(),
+        username=username,
+        full_name=full_name,
+        role=Role(role),
+        password=_password(password_stdin),
+        by="cli",
+        now=c.clock(),
+    )
+    click.echo(f"Created {user.role.value} account {user.username}.")
+    click.echo(f"Sign in at {c.settings.public_url}/staff")
+
+
+@staff.command("password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@friendly_errors
+def staff_password(username: str, password_stdin: bool) -> None:
+    """Set a new password for an account (and reactivate it)."""
+    c = container()
+    accounts.set_password(
+        uow=c.uow(), username=username, password=_password(password_stdin), by="cli", now=c.clock()
+    )
+    click.echo(f"Password changed for {username}.")
+
+
+@staff.command("list")
+@friendly_errors
+def staff_list() -> None:
+    """List staff accounts."""
+    for user in accounts.list_users(uow=container().uow()):
+        state = "" if user.active else " (inactive)"
+        click.echo(f"{user.username:<24} {user.role.value:<6} {user.full_name}{state}")
+
+
+@click.group()
+def token() -> None:
+    """API tokens for EHRs and scripts (sent as `Authorization: Bearer <token>`)."""
+
+
+@token.command("create")
+@click.argument("name")
+@friendly_errors
+def token_create(name: str) -> None:
+    """Create a token; it is shown once and only its hash is kept."""
+    c = container()
+    created, raw = accounts.create_api_token(uow=c.uow(), name=name, by="cli", now=c.clock())
+    click.echo(f"Token {created.name} (keep it secret; it is not shown again):", err=True)
+    click.echo(raw)
+
+
+@token.command("revoke")
+@click.argument("name")
+@friendly_errors
+def token_revoke(name: str) -> None:
+    """Revoke a token at once."""
+    c = container()
+    accounts.revoke_api_token(uow=c.uow(), name=name, by="cli", now=c.clock())
+    click.echo(f"Token {name} revoked.")
+
+
+@token.command("list")
+@friendly_errors
+def token_list() -> None:
+    """List tokens (names and first characters only)."""
+    for t in accounts.list_tokens(uow=container().uow()):
+        used = t.last_used_at.strftime("%Y-%m-%d %H:%M") if t.last_used_at else "never used"
+        state = "revoked" if t.revoked_at else "active"
+        click.echo(f"{t.name:<24} {t.prefix}...  {state:<8} {used}")
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--by", default="cli", show_default=True, help="Who is importing (for the audit log)."
+)
+@friendly_errors
+def import_csv(file: Path, by: str) -> None:
+    """Enroll every row of a CSV file; print a line per row and a summary.
+
+    Bad rows are reported and skipped. Importing the same file again enrolls nobody
+    twice. Exit status 1 when any row was rejected.
+    """
+    c = container()
+    rows = intake.read_csv(file.read_bytes())
+    run_id = intake.start_import(
+        uow=c.uow(), filename=file.name, rows=len(rows), by=by, now=c.clock()
+    )
+    click.echo(f"Import {run_id}: {len(rows)} row(s) from {file}")
+    done = 0
+
+    def report(outcome: RowOutcome) -> None:
+        nonlocal done
+        done += 1
+        where = f"[{done}/{len(rows)}] line {outcome.row_number} {outcome.patient or '(no name)'}:"
+        if outcome.outcome == "enrolled":
+            click.echo(f"{where} enrolled as {outcome.enrollment_id}")
+        elif outcome.outcome == "duplicate":
+            click.echo(f"{where} already enrolled as {outcome.enrollment_id}; unchanged")
+        else:
+            field = f"{outcome.field}: " if outcome.field else ""
+            click.echo(f"{where} REJECTED {field}{outcome.message}")
+
+    summary = intake.run_import(
+        run_id,
+        rows,
+        uow=c.uow(),
+        plans=c.plans,
+        policy=c.policy,
+        clock=c.clock,
+        by=by,
+        default_timezone=c.settings.clinic_timezone,
+        skew=c.skew,
+        default_region=c.settings.default_region,
+        on_row=report,
+    )
+    click.echo(
+        f"Done: {summary.enrolled} enrolled, {summary.duplicates} already enrolled,"
+        f" {summary.rejected} rejected."
+    )
+    if summary.rejected:
+        sys.exit(1)

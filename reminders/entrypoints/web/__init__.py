@@ -1,0 +1,1 @@
+"""The web app: REST API, staff pages, FHIR intake, health and metrics."""

@@ -1,0 +1,120 @@
+"""REST API under /api/v1: create (idempotent on the EHR id), get, patch and cancel enrollments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response, status
+
+from reminders.domain.commands import EnrollPatient, GiveConsent
+from reminders.entrypoints.web.deps import CallerDep, ContainerDep, Id
+from reminders.entrypoints.web.schemas import (
+    CancelIn,
+    ConsentIn,
+    EnrollmentIn,
+    EnrollmentOut,
+    EnrollmentPatch,
+    ErrorOut,
+)
+from reminders.services import care
+from reminders.services.enrollment import get_enrollment
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "The body is not JSON."},
+    401: {"model": ErrorOut, "description": "No valid token or session."},
+    404: {"model": ErrorOut, "description": "No such enrollment."},
+    409: {"model": ErrorOut, "description": "The enrollment was cancelled."},
+    422: {"model": ErrorOut, "description": "A field is wrong; each error names its field."},
+}
+
+router = APIRouter(prefix="/api/v1", tags=["enrollments"], responses=ERRORS)
+
+
+def _consents(items: list[ConsentIn]) -> tuple[GiveConsent, ...]:
+    return tuple(GiveConsent(i.channel, i.method, i.more_frequent_sms) for i in items)
+
+
+@router.post(
+    "/enrollments",
+    response_model=EnrollmentOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": EnrollmentOut, "description": "Already enrolled; unchanged."}},
+)
+def create_enrollment(
+    body: EnrollmentIn, response: Response, c: ContainerDep, caller: CallerDep
+) -> EnrollmentOut:
+    """Enroll a patient whose procedure is done.
+
+    Idempotent: the same `external_id` (or, without one, the same patient, procedure and
+    time) returns the first enrollment with status 200 and adds nothing.
+    """
+    cmd = EnrollPatient(
+        first_name=body.first_name,
+        last_name=body.last_name,
+        procedure=body.procedure,
+        performed_at=body.performed_at,
+        timezone=body.timezone or c.settings.clinic_timezone,
+        phone=body.phone,
+        email=body.email,
+        language=body.language,
+        levels=body.levels,
+        overnight=body.overnight,
+        external_id=body.external_id,
+        consents=_consents(body.consents),
+        enrolled_by=caller,
+    )
+    result = care.enroll(
+        cmd,
+        uow=c.uow(),
+        plans=c.plans,
+        policy=c.policy,
+        now=c.clock(),
+        via="API",
+        skew=c.skew,
+        default_region=c.settings.default_region,
+    )
+    if not result.created:
+        response.status_code = status.HTTP_200_OK
+    response.headers["Location"] = f"/api/v1/enrollments/{result.enrollment.id}"
+    return EnrollmentOut.of(result.enrollment)
+
+
+@router.get("/enrollments/{enrollment_id}", response_model=EnrollmentOut)
+def read_enrollment(enrollment_id: Id, c: ContainerDep, caller: CallerDep) -> EnrollmentOut:
+    """The enrollment with its patient, consent and every message with its status."""
+    return EnrollmentOut.of(get_enrollment(enrollment_id, uow=c.uow()))
+
+
+@router.patch("/enrollments/{enrollment_id}", response_model=EnrollmentOut)
+def patch_enrollment(
+    enrollment_id: Id, body: EnrollmentPatch, c: ContainerDep, caller: CallerDep
+) -> EnrollmentOut:
+    """Correct the procedure time, change channels or language; unsent messages are re-planned.
+
+    All the changes in one request apply together or not at all. Messages already sent
+    stay as they were and are not sent again.
+    """
+    updated = care.update_enrollment(
+        enrollment_id,
+        uow=c.uow(),
+        plans=c.plans,
+        policy=c.policy,
+        by=caller,
+        now=c.clock(),
+        performed_at=body.performed_at,
+        channels=_consents(body.channels) if body.channels is not None else None,
+        language=body.language,
+        skew=c.skew,
+    )
+    return EnrollmentOut.of(updated)
+
+
+@router.post("/enrollments/{enrollment_id}/cancel", response_model=EnrollmentOut)
+def cancel_enrollment(
+    enrollment_id: Id, c: ContainerDep, caller: CallerDep, body: CancelIn | None = None
+) -> EnrollmentOut:
+    """Cancel every unsent message and close the enrollment (cancelling twice is harmless)."""
+    reason = body.reason if body else "cancelled through the API"
+    return EnrollmentOut.of(
+        care.cancel(enrollment_id, uow=c.uow(), by=caller, reason=reason, now=c.clock())
+    )

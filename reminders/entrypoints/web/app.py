@@ -1,0 +1,152 @@
+"""The FastAPI app factory: `uvicorn --factory reminders.entrypoints.web.app:create_app`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.responses import Response
+
+from reminders.bootstrap import Container, bootstrap
+from reminders.domain.accounts import NotAllowed
+from reminders.domain.errors import EnrollmentClosed, EnrollmentNotFound, ReminderError
+from reminders.entrypoints.web import api, auth, fhir, health, staff
+from reminders.entrypoints.web.deps import BadCsrf, Forbidden, LoginRequired, api_caller
+from reminders.entrypoints.web.pages import make_templates, render
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """Enroll patients after a procedure and follow their care messages.
+
+Authenticate with an API token (`reminders token create NAME`) sent as
+`Authorization: Bearer <token>`. Errors come back as `{"detail": ..., "errors":
+[{"field": ..., "message": ...}]}`; a wrong field is a 422."""
+
+
+def create_app(container: Container | None = None) -> FastAPI:
+    """Build the web app on a container (by default, one wired from the environment)."""
+    container = container or bootstrap()
+    settings = container.settings
+    app = FastAPI(
+        title="Recovery Reminders",
+        version="1",
+        description=DESCRIPTION,
+        openapi_url=None,  # served below, behind a login or token like every other route
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.container = container
+    app.state.templates = make_templates(settings.templates_dir)
+    app.state.metrics = health.metrics_registry(container)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="reminders_session",
+        max_age=settings.session_hours * 3600,
+        same_site="lax",
+        https_only=settings.public_url.startswith("https://"),
+    )
+    for router in (health.router, auth.router, staff.router, api.router, fhir.router):
+        app.include_router(router)
+    _add_docs(app)
+    _add_error_handlers(app)
+    return app
+
+
+def _add_docs(app: FastAPI) -> None:
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(api_caller)])
+    def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, dependencies=[Depends(api_caller)])
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="Recovery Reminders API")
+
+
+def _errors(detail: str, errors: list[dict[str, Any]], status_code: int) -> JSONResponse:
+    return JSONResponse({"detail": detail, "errors": errors}, status_code=status_code)
+
+
+def _is_page(request: Request) -> bool:
+    return request.url.path.startswith("/staff")
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if _is_page(request):
+            return render(
+                request, "error.html", {"message": "There is no such page."}, status_code=404
+            )
+        errors = []
+        for e in exc.errors():
+            loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path")]
+            errors.append({"field": ".".join(loc) or None, "message": str(e.get("msg", ""))})
+        return _errors("the request has invalid fields", errors, 422)
+
+    @app.exception_handler(ReminderError)
+    async def domain_error(request: Request, exc: ReminderError) -> Response:
+        code = 422
+        if isinstance(exc, EnrollmentNotFound):
+            code = 404
+        elif isinstance(exc, EnrollmentClosed):
+            code = 409
+        elif isinstance(exc, NotAllowed):
+            code = 403
+        return _errors(exc.message, [{"field": exc.field, "message": exc.message}], code)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _is_page(request) and exc.status_code == 404:
+            return render(
+                request, "error.html", {"message": "There is no such page."}, status_code=404
+            )
+        return JSONResponse(
+            {"detail": str(exc.detail), "errors": []},
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(f"/staff/login?next={quote(exc.next_url)}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> Response:
+        return render(
+            request,
+            "error.html",
+            {"message": "Only an admin can open this page."},
+            status_code=403,
+        )
+
+    @app.exception_handler(BadCsrf)
+    async def bad_csrf(request: Request, exc: BadCsrf) -> Response:
+        return render(
+            request,
+            "error.html",
+            {
+                "message": "This form had expired (or came from another site)."
+                " Go back, reload the page and try again."
+            },
+            status_code=400,
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if _is_page(request):
+            return render(
+                request,
+                "error.html",
+                {"message": "Something went wrong on our side; it has been logged. Try again."},
+                status_code=500,
+            )
+        return PlainTextResponse("internal error; it has been logged", status_code=500)

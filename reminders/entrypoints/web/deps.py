@@ -1,0 +1,127 @@
+"""Shared request dependencies: the container, the signed-in staff user, API callers, CSRF."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import FormData
+
+from reminders.bootstrap import Container
+from reminders.domain.accounts import StaffUser
+from reminders.services import accounts
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="token",
+    description="An API token from `reminders token create NAME`, sent as `Authorization: Bearer rr_...`.",
+)
+
+
+# Row ids are 32-bit integers in both databases; a larger number names nothing.
+Id = Annotated[int, Path(ge=1, le=2_147_483_647)]
+
+
+class LoginRequired(Exception):
+    """Raised by page dependencies; the app answers with a redirect to the login page."""
+
+    def __init__(self, next_url: str) -> None:
+        self.next_url = next_url
+
+
+class Forbidden(Exception):
+    """The signed-in user's role does not allow the page."""
+
+
+class BadCsrf(Exception):
+    """A form came without this session's CSRF token (a stale tab, or another site)."""
+
+
+def get_container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+def session_user(request: Request, c: Container) -> StaffUser | None:
+    """Return the active staff user of this session, if any."""
+    user_id = request.session.get("uid")
+    if not isinstance(user_id, int):
+        return None
+    user = accounts.active_user(uow=c.uow(), user_id=user_id)
+    if user is None or request.session.get("uname") != user.username:
+        request.session.clear()
+        return None
+    return user
+
+
+def current_staff(request: Request, c: ContainerDep) -> StaffUser:
+    """The signed-in staff user; anyone else is sent to the login page."""
+    user = session_user(request, c)
+    if user is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(target)
+    return user
+
+
+StaffDep = Annotated[StaffUser, Depends(current_staff)]
+
+
+def current_admin(user: StaffDep) -> StaffUser:
+    if not user.is_admin:
+        raise Forbidden()
+    return user
+
+
+AdminDep = Annotated[StaffUser, Depends(current_admin)]
+
+
+def api_caller(
+    request: Request,
+    c: ContainerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> str:
+    """Who is calling the API: `token:<name>` for a bearer token, else a signed-in user."""
+    if credentials is not None:
+        token = accounts.token_for(uow=c.uow(), raw=credentials.credentials, now=c.clock())
+        if token is not None:
+            return token.actor
+    elif (user := session_user(request, c)) is not None:
+        return user.username
+    raise HTTPException(
+        status_code=401,
+        detail="send a valid API token as `Authorization: Bearer <token>`",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+CallerDep = Annotated[str, Depends(api_caller)]
+
+
+def csrf_token(request: Request) -> str:
+    """This session's CSRF token, made on first use; every form posts it back."""
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, once its CSRF token matches the session's."""
+    form = await request.form()
+    sent = form.get("csrf_token")
+    expected = request.session.get("csrf")
+    if not isinstance(sent, str) or not isinstance(expected, str):
+        raise BadCsrf()
+    if not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise BadCsrf()
+    return form
+
+
+FormDep = Annotated[FormData, Depends(checked_form)]

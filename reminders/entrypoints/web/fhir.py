@@ -1,0 +1,103 @@
+"""EHR intake: POST /fhir/Procedure enrolls a completed procedure; problems come back as
+a FHIR OperationOutcome."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from reminders.domain.errors import ReminderError
+from reminders.entrypoints.web.deps import CallerDep, ContainerDep
+from reminders.services import care
+from reminders.services.fhir_intake import EXPRESSIONS, FhirProblem, Issue, procedure_command
+
+FHIR_JSON = "application/fhir+json"
+router = APIRouter(prefix="/fhir", tags=["fhir"])
+
+OUTCOME_SCHEMA = {
+    "type": "object",
+    "properties": {"resourceType": {"const": "OperationOutcome"}, "issue": {"type": "array"}},
+}
+
+
+def outcome(
+    issues: list[Issue], *, severity: str, status_code: int, **headers: str
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {
+                "severity": severity,
+                "code": i.code,
+                "diagnostics": i.message,
+                **({"expression": [i.expression]} if i.expression else {}),
+            }
+            for i in issues
+        ],
+    }
+    return JSONResponse(body, status_code=status_code, media_type=FHIR_JSON, headers=headers)
+
+
+@router.post(
+    "/Procedure",
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                FHIR_JSON: {"schema": {"type": "object"}},
+                "application/json": {"schema": {"type": "object"}},
+            },
+        }
+    },
+    responses={
+        200: {"description": "Already enrolled (same Procedure identifier); unchanged."},
+        201: {"content": {FHIR_JSON: {"schema": OUTCOME_SCHEMA}}},
+        400: {"description": "The body is not JSON."},
+        401: {"description": "No valid token or session."},
+        422: {"description": "An OperationOutcome saying what is wrong and where."},
+    },
+)
+async def create_procedure(request: Request, c: ContainerDep, caller: CallerDep) -> JSONResponse:
+    """Enroll from a FHIR R4 Procedure: status completed, performedDateTime, a CPT code
+    the care plans cover, and the subject Patient contained with a phone in telecom."""
+    try:
+        body = json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError):
+        return outcome(
+            [Issue("invalid", "the body is not JSON")], severity="error", status_code=400
+        )
+    try:
+        cmd = procedure_command(
+            body, plans=c.plans, default_timezone=c.settings.clinic_timezone, enrolled_by=caller
+        )
+        result = care.enroll(
+            cmd,
+            uow=c.uow(),
+            plans=c.plans,
+            policy=c.policy,
+            now=c.clock(),
+            via="FHIR",
+            skew=c.skew,
+            default_region=c.settings.default_region,
+        )
+    except FhirProblem as problem:
+        return outcome(problem.issues, severity="error", status_code=422)
+    except ReminderError as exc:
+        issue = Issue("invalid", exc.message, EXPRESSIONS.get(exc.field or ""))
+        return outcome([issue], severity="error", status_code=422)
+    enrollment_id = result.enrollment.id
+    text = (
+        f"enrolled as enrollment {enrollment_id}"
+        if result.created
+        else f"already enrolled as enrollment {enrollment_id}; nothing changed"
+    )
+    return outcome(
+        [Issue("informational", text)],
+        severity="information",
+        status_code=201 if result.created else 200,
+        Location=f"/api/v1/enrollments/{enrollment_id}",
+    )

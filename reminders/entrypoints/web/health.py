@@ -1,0 +1,89 @@
+"""Liveness, readiness and Prometheus metrics for operators."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from reminders.bootstrap import Container
+from reminders.entrypoints.web.deps import CallerDep, ContainerDep
+from reminders.services import monitoring
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is up (it does not look at the database)."""
+    return {"status": "ok"}
+
+
+@router.get(
+    "/readyz",
+    responses={503: {"description": "The database or the broker is not reachable."}},
+)
+def readyz(c: ContainerDep) -> JSONResponse:
+    """The database and the broker are reachable: ready to take traffic."""
+    checks = {
+        "database": monitoring.database_check(uow=c.uow()),
+        "broker": monitoring.broker_check(
+            broker_url=c.settings.broker_url, var_dir=c.settings.var_dir
+        ),
+    }
+    ok = all(check.ok for check in checks.values())
+    return JSONResponse(
+        {
+            "status": "ready" if ok else "not ready",
+            "checks": {name: {"ok": ch.ok, "detail": ch.detail} for name, ch in checks.items()},
+        },
+        status_code=200 if ok else 503,
+    )
+
+
+class MessageCollector(Collector):
+    """Reads the numbers from the database at each scrape, so every web process agrees."""
+
+    def __init__(self, container: Container) -> None:
+        self.container = container
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        c = self.container
+        numbers = monitoring.message_numbers(uow=c.uow(), now=c.clock())
+        messages = GaugeMetricFamily(
+            "reminders_messages",
+            "Scheduled messages by status and channel.",
+            labels=["status", "channel"],
+        )
+        for (state, channel), count in sorted(numbers.by_status_and_channel.items()):
+            messages.add_metric([state, channel], count)
+        yield messages
+        yield GaugeMetricFamily(
+            "reminders_dispatch_lag_seconds",
+            "How long the oldest due message has waited to be handed to a worker.",
+            value=numbers.dispatch_lag_seconds,
+        )
+
+
+def metrics_registry(container: Container) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(MessageCollector(container))
+    return registry
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/plain": {}}, "description": "Prometheus text format."},
+        401: {"description": "No valid token or session."},
+    },
+)
+def metrics(request: Request, caller: CallerDep) -> Response:
+    """Prometheus metrics (scrape with an API token as the bearer credential)."""
+    registry: CollectorRegistry = request.app.state.metrics
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,169 @@
+"""Staff accounts and API tokens: create, sign in, verify; passwords argon2, tokens SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.exc import IntegrityError
+
+from reminders.adapters.unit_of_work import UnitOfWork
+from reminders.domain.accounts import (
+    ApiToken,
+    InvalidAccount,
+    InvalidCredentials,
+    Role,
+    StaffUser,
+    check_password,
+    check_username,
+)
+from reminders.services import audit
+
+TOKEN_PREFIX = "rr_"
+_hasher = PasswordHasher()
+# Verified when the username is unknown, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def create_staff_user(
+    *,
+    uow: UnitOfWork,
+    username: str,
+    password: str,
+    now: datetime,
+    full_name: str = "",
+    role: Role = Role.STAFF,
+    by: str = "cli",
+) -> StaffUser:
+    """Create an active account; the username must be new."""
+    name = check_username(username)
+    check_password(password)
+    with uow:
+        if uow.staff.by_username(name) is not None:
+            raise InvalidAccount(f"there is already a user {name!r}", field="username")
+        try:
+            user_id = uow.staff.add(
+                username=name,
+                full_name=full_name.strip() or name,
+                role=role,
+                password_hash=hash_password(password),
+                now=now,
+            )
+        except IntegrityError:
+            raise InvalidAccount(f"there is already a user {name!r}", field="username") from None
+        audit.record(uow, actor=by, action="staff_created", detail=f"{name} ({role})", now=now)
+        user = uow.staff.get(user_id)
+        uow.commit()
+    assert user is not None
+    return user
+
+
+def set_password(*, uow: UnitOfWork, username: str, password: str, by: str, now: datetime) -> None:
+    """Replace a user's password (and reactivate the account)."""
+    check_password(password)
+    with uow:
+        found = uow.staff.by_username(check_username(username))
+        if found is None:
+            raise InvalidAccount(f"there is no user {username!r}", field="username")
+        uow.staff.update(found[0].id, password_hash=hash_password(password), active=True)
+        audit.record(uow, actor=by, action="password_set", detail=found[0].username, now=now)
+        uow.commit()
+
+
+def authenticate(*, uow: UnitOfWork, username: str, password: str, now: datetime) -> StaffUser:
+    """Return the active user with this username and password, or raise InvalidCredentials."""
+    wrong = InvalidCredentials("the username or password is not right")
+    name = (username or "").strip().lower()
+    with uow:
+        found = uow.staff.by_username(name)
+        if found is None:
+            _verify(_DUMMY_HASH, password)
+            raise wrong
+        user, stored = found
+        if not _verify(stored, password) or not user.active:
+            raise wrong
+        changes: dict[str, object] = {"last_login_at": now}
+        if _hasher.check_needs_rehash(stored):
+            changes["password_hash"] = hash_password(password)
+        uow.staff.update(user.id, **changes)
+        audit.record(uow, actor=user.username, action="login", detail="signed in", now=now)
+        uow.commit()
+        return user
+
+
+def _verify(stored: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def active_user(*, uow: UnitOfWork, user_id: int) -> StaffUser | None:
+    """Return the user behind a session, if the account still exists and is active."""
+    with uow:
+        user = uow.staff.get(user_id)
+    return user if user and user.active else None
+
+
+def list_users(*, uow: UnitOfWork) -> list[StaffUser]:
+    with uow:
+        return uow.staff.all()
+
+
+def token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def create_api_token(*, uow: UnitOfWork, name: str, by: str, now: datetime) -> tuple[ApiToken, str]:
+    """Create a token for an EHR or script; the secret is returned once and stored hashed."""
+    label = check_username(name)
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with uow:
+        if uow.tokens.by_name(label) is not None:
+            raise InvalidAccount(f"there is already a token named {label!r}", field="name")
+        uow.tokens.add(
+            name=label, token_hash=token_hash(raw), prefix=raw[:8], created_by=by, now=now
+        )
+        audit.record(uow, actor=by, action="token_created", detail=label, now=now)
+        token = uow.tokens.by_name(label)
+        uow.commit()
+    assert token is not None
+    return token, raw
+
+
+def revoke_api_token(*, uow: UnitOfWork, name: str, by: str, now: datetime) -> None:
+    """Revoke a token at once; requests carrying it are refused from now on."""
+    with uow:
+        token = uow.tokens.by_name((name or "").strip().lower())
+        if token is None:
+            raise InvalidAccount(f"there is no token named {name!r}", field="name")
+        uow.tokens.update(token.id, revoked_at=now)
+        audit.record(uow, actor=by, action="token_revoked", detail=token.name, now=now)
+        uow.commit()
+
+
+def list_tokens(*, uow: UnitOfWork) -> list[ApiToken]:
+    with uow:
+        return uow.tokens.all()
+
+
+def token_for(*, uow: UnitOfWork, raw: str, now: datetime) -> ApiToken | None:
+    """Return the live token matching a bearer secret, or None."""
+    if not raw.startswith(TOKEN_PREFIX):
+        return None
+    with uow:
+        token = uow.tokens.by_hash(token_hash(raw))
+        if token is None or token.revoked_at is not None:
+            return None
+        # Record use at most once a minute: a busy EHR should not turn reads into writes.
+        if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+            uow.tokens.update(token.id, last_used_at=now)
+            uow.commit()
+        return token

@@ -1,0 +1,369 @@
+"""What staff, scripts and EHRs do to an enrollment, each recorded in the audit log.
+
+Enroll, cancel and reschedule wrap the use cases in services/enrollment.py; changing the
+channels or language and resending a failed message re-plan the unsent messages the same
+way reschedule_enrollment does: cancel them, expand the plan again with what was already
+sent as history, and store the result as the enrollment's next revision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from reminders.adapters.care_plans import CarePlanLibrary
+from reminders.adapters.unit_of_work import UnitOfWork
+from reminders.domain.accounts import CannotResend
+from reminders.domain.careplan import CarePlan
+from reminders.domain.commands import EnrollPatient, GiveConsent
+from reminders.domain.contact import normalize_email, normalize_phone
+from reminders.domain.errors import (
+    EnrollmentClosed,
+    EnrollmentNotFound,
+    NoConsent,
+    ReminderError,
+    UnsupportedLanguage,
+)
+from reminders.domain.model import (
+    Channel,
+    Consent,
+    Enrollment,
+    MessageStatus,
+    Patient,
+)
+from reminders.domain.schedule import (
+    SchedulePolicy,
+    SendHistory,
+    allowed_channels,
+    expand_care_plan,
+)
+from reminders.domain.timing import zone_named
+from reminders.services import audit
+from reminders.services.enrollment import (
+    EnrollmentResult,
+    build_enrollment,
+    cancel_enrollment,
+    enroll_patient,
+    get_enrollment,
+    procedure_time,
+)
+
+RESENDABLE = frozenset({MessageStatus.FAILED, MessageStatus.UNDELIVERED})
+
+
+def enroll(
+    cmd: EnrollPatient,
+    *,
+    uow: UnitOfWork,
+    plans: CarePlanLibrary,
+    policy: SchedulePolicy,
+    now: datetime,
+    via: str,
+    skew: timedelta = timedelta(minutes=10),
+    default_region: str = "US",
+) -> EnrollmentResult:
+    """Enroll (or return the earlier enrollment of the same procedure) and audit it."""
+    result = enroll_patient(
+        cmd,
+        uow=uow,
+        plans=plans,
+        policy=policy,
+        now=now,
+        skew=skew,
+        default_region=default_region,
+    )
+    e = result.enrollment
+    name = f"{e.patient.first_name} {e.patient.last_name}"
+    audit.log(
+        uow=uow,
+        actor=cmd.enrolled_by,
+        action="enrolled" if result.created else "enroll_repeated",
+        detail=f"{name}, {e.procedure.procedure}, via {via}"
+        + ("" if result.created else " (already enrolled; nothing changed)"),
+        now=now,
+        enrollment_id=e.id,
+    )
+    return result
+
+
+def field_errors(
+    cmd: EnrollPatient,
+    *,
+    plans: CarePlanLibrary,
+    now: datetime,
+    skew: timedelta = timedelta(minutes=10),
+    default_region: str = "US",
+) -> dict[str, str]:
+    """Check every field of an enrollment request and return all problems, one per field
+    (enroll_patient stops at the first one; a form should show them all at once)."""
+    errors: dict[str, str] = {}
+
+    def check(field: str, fn: Callable[[], object]) -> object | None:
+        try:
+            return fn()
+        except ReminderError as exc:
+            errors.setdefault(exc.field or field, exc.message)
+            return None
+
+    for name in ("first_name", "last_name"):
+        if not getattr(cmd, name).strip():
+            errors[name] = f"the patient's {name.replace('_', ' ')} is needed"
+    if cmd.phone:
+        check("phone", lambda: normalize_phone(cmd.phone or "", default_region=default_region))
+    if cmd.email:
+        check("email", lambda: normalize_email(cmd.email or ""))
+    zone = check("timezone", lambda: zone_named(cmd.timezone.strip()))
+    plan = check("procedure", lambda: plans.get(cmd.procedure))
+    if isinstance(plan, CarePlan) and isinstance(zone, ZoneInfo):
+        if cmd.language.strip().lower() not in plan.languages:
+            errors["language"] = f"{plan.procedure} messages are in " + ", ".join(plan.languages)
+        check(
+            "performed_at",
+            lambda: procedure_time(cmd.performed_at, zone=zone, plan=plan, now=now, skew=skew),
+        )
+    channels = {c.channel for c in cmd.consents}
+    if not channels:
+        errors["consent"] = (
+            "record the patient's consent to SMS or email; without it we send nothing"
+        )
+    if Channel.SMS in channels and not cmd.phone:
+        errors.setdefault("phone", "a phone number is needed for text messages")
+    if Channel.EMAIL in channels and not cmd.email:
+        errors.setdefault("email", "an email address is needed for email")
+    if not errors:
+        check(
+            "form",
+            lambda: build_enrollment(
+                cmd, plans=plans, now=now, skew=skew, default_region=default_region
+            ),
+        )
+    return errors
+
+
+def cancel(
+    enrollment_id: int, *, uow: UnitOfWork, by: str, reason: str, now: datetime
+) -> Enrollment:
+    """Cancel every unsent message, close the enrollment and audit it."""
+    reason = reason.strip() or "no reason given"
+    count = cancel_enrollment(enrollment_id, uow=uow, by=by, reason=reason, now=now)
+    audit.log(
+        uow=uow,
+        actor=by,
+        action="cancelled",
+        detail=f"{reason}; {count} unsent message(s) cancelled",
+        now=now,
+        enrollment_id=enrollment_id,
+    )
+    return get_enrollment(enrollment_id, uow=uow)
+
+
+def update_enrollment(
+    enrollment_id: int,
+    *,
+    uow: UnitOfWork,
+    plans: CarePlanLibrary,
+    policy: SchedulePolicy,
+    by: str,
+    now: datetime,
+    performed_at: datetime | None = None,
+    channels: Sequence[GiveConsent] | None = None,
+    language: str | None = None,
+    skew: timedelta = timedelta(minutes=10),
+) -> Enrollment:
+    """Correct the procedure time, switch channels (recording consent for a new one) or
+    language, all in one transaction; unsent messages are re-planned once."""
+    with uow:
+        enrollment, plan = _open(uow, enrollment_id, plans)
+        patient, consents, changes = enrollment.patient, list(enrollment.consents), []
+        procedure = enrollment.procedure
+        if performed_at is not None:
+            zone = zone_named(patient.timezone)
+            when = procedure_time(performed_at, zone=zone, plan=plan, now=now, skew=skew)
+            if when != procedure.performed_at:
+                changes.append(
+                    f"procedure time {procedure.performed_at.isoformat()} -> {when.isoformat()}"
+                )
+                procedure = replace(procedure, performed_at=when)
+                uow.enrollments.update(enrollment_id, now=now, performed_at=when)
+        if language is not None and language.strip().lower() != patient.language:
+            lang = language.strip().lower()
+            if lang not in plan.languages:
+                raise UnsupportedLanguage(
+                    f"{language!r} is not offered for {plan.procedure}; choose one of "
+                    + ", ".join(plan.languages)
+                )
+            assert patient.id is not None
+            uow.care.set_language(patient.id, lang)
+            changes.append(f"language {patient.language} -> {lang}")
+            patient = replace(patient, language=lang)
+        if channels is not None:
+            consents = _change_channels(uow, enrollment, patient, channels, by=by, now=now)
+            old = sorted(c.value for c in allowed_channels(patient, enrollment.consents))
+            new = sorted(c.value for c in allowed_channels(patient, consents))
+            if old != new:
+                changes.append(f"channels {'+'.join(old) or 'none'} -> {'+'.join(new)}")
+        if not changes:
+            return enrollment
+        _replan(
+            uow,
+            replace(enrollment, procedure=procedure),
+            plan=plan,
+            patient=patient,
+            consents=consents,
+            policy=policy,
+            now=now,
+            reason=f"re-planned by {by}: " + "; ".join(changes),
+            history=uow.messages.history(enrollment_id),
+        )
+        audit.record(
+            uow,
+            actor=by,
+            action="updated",
+            detail="; ".join(changes),
+            now=now,
+            enrollment_id=enrollment_id,
+        )
+        uow.commit()
+    return get_enrollment(enrollment_id, uow=uow)
+
+
+def _change_channels(
+    uow: UnitOfWork,
+    enrollment: Enrollment,
+    patient: Patient,
+    wanted: Sequence[GiveConsent],
+    *,
+    by: str,
+    now: datetime,
+) -> list[Consent]:
+    assert enrollment.id is not None
+    asked = {c.channel: c for c in wanted}
+    current = {c.channel for c in enrollment.consents if c.given}
+    kept = [c for c in enrollment.consents if c.given and c.channel in asked]
+    for channel in current - asked.keys():
+        uow.care.withdraw_consent(enrollment.id, channel)
+    for channel in asked.keys() - current:
+        if channel is Channel.SMS and not patient.phone:
+            raise NoConsent("there is no phone number to text", field="channels")
+        if channel is Channel.EMAIL and not patient.email:
+            raise NoConsent("there is no email address to write to", field="channels")
+        give = asked[channel]
+        consent = Consent(
+            channel=channel,
+            given=True,
+            method=give.method,
+            recorded_by=by,
+            recorded_at=now,
+            more_frequent_sms=give.more_frequent_sms,
+        )
+        uow.care.add_consent(enrollment.id, consent)
+        kept.append(consent)
+    if not allowed_channels(patient, kept):
+        raise NoConsent(
+            "keep at least one channel; to stop every message, cancel the enrollment",
+            field="channels",
+        )
+    return kept
+
+
+def resend(
+    enrollment_id: int,
+    message_id: int,
+    *,
+    uow: UnitOfWork,
+    plans: CarePlanLibrary,
+    policy: SchedulePolicy,
+    by: str,
+    now: datetime,
+) -> Enrollment:
+    """Plan a failed or undelivered message again, if it can still arrive before its deadline."""
+    with uow:
+        enrollment, plan = _open(uow, enrollment_id, plans)
+        message = uow.care.message(message_id)
+        if message is None or message.enrollment_id != enrollment_id:
+            raise CannotResend(f"enrollment {enrollment_id} has no message {message_id}")
+        if message.status not in RESENDABLE:
+            raise CannotResend(
+                f"message {message_id} is {message.status.value}; only a failed or"
+                " undelivered message can be sent again"
+            )
+        if message.deadline <= now:
+            raise CannotResend(
+                f"message {message_id} is past its deadline; sent now it would arrive too late"
+            )
+        if message.channel not in allowed_channels(enrollment.patient, enrollment.consents):
+            raise CannotResend(f"the patient has no consent to {message.channel.value} any more")
+        history = uow.messages.history(enrollment_id)
+        again = {(part, message.channel) for part in message.parts}
+        history = replace(history, sent_parts=history.sent_parts - again)
+        revision = _replan(
+            uow,
+            enrollment,
+            plan=plan,
+            patient=enrollment.patient,
+            consents=enrollment.consents,
+            policy=policy,
+            now=now,
+            reason=f"re-planned by {by} to resend message {message_id}",
+            history=history,
+        )
+        planned = [
+            m
+            for m in uow.messages.for_enrollment(enrollment_id)
+            if m.revision == revision
+            and m.channel is message.channel
+            and m.status is MessageStatus.SCHEDULED
+            and set(message.parts) & set(m.parts)
+        ]
+        if not planned:  # quiet hours or the SMS cap leave no time before the deadline
+            raise CannotResend(
+                f"message {message_id} cannot go out again before its deadline"
+                " (quiet hours or the SMS limit are in the way)"
+            )
+        audit.record(
+            uow,
+            actor=by,
+            action="resent",
+            detail=f"message {message_id} ({message.channel.value}, {message.step_key})"
+            f" planned again for {planned[0].send_at.isoformat()}",
+            now=now,
+            enrollment_id=enrollment_id,
+        )
+        uow.commit()
+    return get_enrollment(enrollment_id, uow=uow)
+
+
+def _open(
+    uow: UnitOfWork, enrollment_id: int, plans: CarePlanLibrary
+) -> tuple[Enrollment, CarePlan]:
+    enrollment = uow.enrollments.get(enrollment_id, for_update=True)
+    if enrollment is None:
+        raise EnrollmentNotFound(f"no enrollment {enrollment_id}")
+    if enrollment.status != "active":
+        raise EnrollmentClosed(f"enrollment {enrollment_id} was cancelled; enroll again")
+    return enrollment, plans.get(enrollment.procedure.procedure)
+
+
+def _replan(
+    uow: UnitOfWork,
+    enrollment: Enrollment,
+    *,
+    plan: CarePlan,
+    patient: Patient,
+    consents: Sequence[Consent],
+    policy: SchedulePolicy,
+    now: datetime,
+    reason: str,
+    history: SendHistory,
+) -> int:
+    assert enrollment.id is not None
+    uow.messages.cancel_unsent(enrollment.id, reason=reason, now=now)
+    planned = expand_care_plan(
+        plan, enrollment.procedure, patient, list(consents), now=now, policy=policy, history=history
+    )
+    revision = enrollment.revision + 1
+    uow.messages.add_many(enrollment.id, revision, planned, now=now)
+    uow.enrollments.update(enrollment.id, now=now, revision=revision)
+    return revision

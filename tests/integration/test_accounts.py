@@ -1,0 +1,211 @@
+"""Staff accounts, sessions, CSRF and API tokens; every route but health needs a login or token."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+from webtools import PASSWORD, add_staff, client, csrf, login, token
+
+from reminders.adapters.orm import api_tokens, staff_users
+from reminders.domain.accounts import InvalidAccount, InvalidCredentials, Role
+from reminders.entrypoints.cli import main
+from reminders.services import accounts
+from reminders.settings import Settings
+
+PUBLIC = {"/healthz", "/readyz", "/staff/login"}
+
+
+def test_passwords_are_hashed_with_argon2(container, engine):
+    add_staff(container)
+    with engine.connect() as conn:
+        stored = conn.scalar(select(staff_users.c.password_hash))
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+    user = accounts.authenticate(
+        uow=container.uow(), username="Nurse.Kim ", password=PASSWORD, now=container.clock()
+    )
+    assert user.username == "nurse.kim" and user.role is Role.STAFF
+    with pytest.raises(InvalidCredentials, match="username or password"):
+        accounts.authenticate(
+            uow=container.uow(), username="nurse.kim", password="x", now=container.clock()
+        )
+    with pytest.raises(InvalidCredentials):
+        accounts.authenticate(
+            uow=container.uow(), username="nobody", password=PASSWORD, now=container.clock()
+        )
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "text"),
+    [
+        ("nurse.kim", PASSWORD, "already"),
+        ("x", PASSWORD, "not a username"),
+        ("ok.name", "short", "10"),
+    ],
+)
+def test_bad_accounts_are_refused(container, username, password, text):
+    add_staff(container)
+    with pytest.raises(InvalidAccount, match=text):
+        accounts.create_staff_user(
+            uow=container.uow(), username=username, password=password, now=container.clock()
+        )
+
+
+def test_pages_need_a_login_and_login_logout_work(container):
+    add_staff(container)
+    c = client(container)
+    r = c.get("/staff/patients?q=ana", follow_redirects=False)
+    assert (
+        r.status_code == 303
+        and r.headers["location"] == "/staff/login?next=/staff/patients%3Fq%3Dana"
+    )
+    page = c.get("/staff/login")
+    bad = c.post(
+        "/staff/login",
+        data={"username": "nurse.kim", "password": "nope", "csrf_token": csrf(page.text)},
+    )
+    assert bad.status_code == 401 and "not right" in bad.text
+    login(c)
+    home = c.get("/staff/patients")
+    assert home.status_code == 200 and "Sign out nurse.kim" in home.text
+    out = c.post("/staff/logout", data={"csrf_token": csrf(home.text)}, follow_redirects=False)
+    assert out.status_code == 303
+    assert c.get("/staff/patients", follow_redirects=False).status_code == 303
+
+
+def test_login_never_redirects_off_site(container):
+    add_staff(container)
+    c = client(container)
+    page = c.get("/staff/login?next=//evil.example/x")
+    r = c.post(
+        "/staff/login",
+        data={
+            "username": "nurse.kim",
+            "password": PASSWORD,
+            "csrf_token": csrf(page.text),
+            "next": "//evil.example",
+        },
+        follow_redirects=False,
+    )
+    assert r.headers["location"] == "/staff/patients"
+
+
+def test_a_form_without_the_csrf_token_is_refused(container):
+    add_staff(container)
+    c = client(container)
+    assert (
+        c.post("/staff/login", data={"username": "nurse.kim", "password": PASSWORD}).status_code
+        == 400
+    )
+    login(c)
+    r = c.post("/staff/enroll", data={"first_name": "Ana", "csrf_token": "forged"})
+    assert r.status_code == 400 and "expired" in r.text
+
+
+def test_a_deactivated_account_loses_its_session(container):
+    add_staff(container)
+    c = client(container)
+    login(c)
+    with container.engine.begin() as conn:
+        conn.execute(staff_users.update().values(active=False))
+    assert c.get("/staff/patients", follow_redirects=False).status_code == 303
+
+
+def test_tokens_are_hashed_and_revocable(container, engine):
+    headers = token(container, "epic")
+    raw = headers["Authorization"].split()[1]
+    with engine.connect() as conn:
+        row = conn.execute(select(api_tokens)).one()
+    assert raw not in str(tuple(row)) and row.prefix == raw[:8]
+    c = client(container)
+    assert c.get("/api/v1/enrollments/1", headers=headers).status_code == 404  # authenticated
+    accounts.revoke_api_token(uow=container.uow(), name="epic", by="test", now=container.clock())
+    assert c.get("/api/v1/enrollments/1", headers=headers).status_code == 401
+
+
+def all_routes(routes):
+    """Every route, including those of included routers (FastAPI keeps those apart)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from all_routes(inner.routes)
+        else:
+            yield route
+
+
+def test_every_route_but_health_needs_a_login_or_token(container):
+    c = client(container)
+    checked = 0
+    for route in all_routes(c.app.routes):
+        path = getattr(route, "path", "")
+        if path in PUBLIC or path.startswith("/webhooks/"):
+            continue
+        for method in getattr(route, "methods", set()) - {"HEAD"}:
+            url = (
+                path.replace("{enrollment_id}", "1")
+                .replace("{message_id}", "1")
+                .replace("{run_id}", "1")
+            )
+            r = c.request(method, url, follow_redirects=False)
+            if path.startswith("/staff") and path not in ("/staff", "/staff/"):
+                assert (r.status_code == 303 and "/staff/login" in r.headers["location"]) or (
+                    method == "POST" and r.status_code == 400  # no CSRF token: refused first
+                ), (method, path, r.status_code)
+            elif path not in ("/staff", "/staff/"):
+                assert r.status_code == 401, (method, path, r.status_code)
+            checked += 1
+    assert checked >= 15
+
+
+def test_admin_pages_are_for_admins(container):
+    add_staff(container, "nurse.kim")
+    add_staff(container, "dr.admin", Role.ADMIN)
+    c = client(container)
+    login(c, "nurse.kim")
+    assert c.get("/staff/audit").status_code == 403
+    assert c.get("/staff/users").status_code == 403
+    c2 = client(container)
+    login(c2, "dr.admin")
+    page = c2.get("/staff/audit")
+    assert page.status_code == 200 and "login" in page.text
+
+
+def test_production_refuses_the_default_secret():
+    prod = {
+        "REMINDERS_ENVIRONMENT": "production",
+        "REMINDERS_DATABASE_URL": "postgresql+psycopg://x@y/z",
+        "REMINDERS_BROKER_URL": "redis://y",
+        "TWILIO_ACCOUNT_SID": "AC1",
+        "TWILIO_AUTH_TOKEN": "t",
+    }
+    with pytest.raises(ValueError, match="REMINDERS_SECRET_KEY"):
+        Settings(**prod)
+    assert Settings(**prod, REMINDERS_SECRET_KEY="k" * 40).secret_key == "k" * 40
+
+
+def test_cli_staff_create_and_token_create(container, monkeypatch):
+    monkeypatch.setattr("reminders.entrypoints.cli_staff.container", lambda: container)
+    runner = CliRunner()
+    r = runner.invoke(
+        main,
+        ["staff", "create", "Dr.Lee", "--role", "admin", "--password-stdin"],
+        input=PASSWORD + "\n",
+    )
+    assert r.exit_code == 0, r.output
+    assert "Created admin account dr.lee" in r.output
+    again = runner.invoke(
+        main, ["staff", "create", "dr.lee", "--password-stdin"], input=PASSWORD + "\n"
+    )
+    assert again.exit_code == 2 and "already a user" in again.output
+    short = runner.invoke(main, ["staff", "create", "dr.x", "--password-stdin"], input="short\n")
+    assert short.exit_code == 2 and "10 characters" in short.output
+    t = runner.invoke(main, ["token", "create", "epic"])
+    assert t.exit_code == 0
+    raw = t.stdout.strip().splitlines()[-1]
+    assert raw.startswith("rr_")
+    assert (
+        client(container)
+        .get("/api/v1/enrollments/9", headers={"Authorization": f"Bearer {raw}"})
+        .status_code
+        == 404
+    )

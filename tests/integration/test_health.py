@@ -1,0 +1,37 @@
+"""Operations endpoints: liveness, readiness (database and broker) and Prometheus metrics."""
+
+from __future__ import annotations
+
+from test_api import ANA
+from webtools import client, token
+
+
+def test_healthz_and_readyz(container):
+    c = client(container)
+    assert c.get("/healthz").json() == {"status": "ok"}
+    ready = c.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"]["database"]["ok"]
+
+
+def test_readyz_says_what_is_down(container):
+    container.settings = container.settings.model_copy(
+        update={"broker_url": "redis://127.0.0.1:1/0"}
+    )
+    r = client(container).get("/readyz")
+    assert r.status_code == 503
+    assert not r.json()["checks"]["broker"]["ok"] and r.json()["checks"]["database"]["ok"]
+
+
+def test_metrics_count_messages_and_lag(container):
+    c = client(container)
+    headers = token(container)
+    assert c.get("/metrics").status_code == 401
+    c.post("/api/v1/enrollments", json=ANA, headers=headers)
+    container.clock.advance(days=1)
+    text = c.get("/metrics", headers=headers).text
+    assert 'reminders_messages{channel="sms",status="scheduled"}' in text
+    assert 'reminders_messages{channel="email",status="scheduled"}' in text
+    lag = next(
+        line for line in text.splitlines() if line.startswith("reminders_dispatch_lag_seconds")
+    )
+    assert float(lag.split()[1]) > 3600  # nothing was dispatched for a day

@@ -1,0 +1,60 @@
+"""Helpers for tests of the web app: a client, a signed-in staff user, an API token."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from reminders.bootstrap import Container
+from reminders.domain.accounts import Role
+from reminders.entrypoints.web.app import create_app
+from reminders.services import accounts
+
+PASSWORD = "correct horse battery"
+
+
+def client(container: Container) -> TestClient:
+    return TestClient(create_app(container), raise_server_exceptions=False)
+
+
+def add_staff(container: Container, username: str = "nurse.kim", role: Role = Role.STAFF) -> None:
+    accounts.create_staff_user(
+        uow=container.uow(), username=username, password=PASSWORD, role=role, now=container.clock()
+    )
+
+
+def token(container: Container, name: str = "epic") -> dict[str, str]:
+    _, raw = accounts.create_api_token(
+        uow=container.uow(), name=name, by="test", now=container.clock()
+    )
+    return {"Authorization": f"Bearer {raw}"}
+
+
+def csrf(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "the page has no form with a CSRF token"
+    return found.group(1)
+
+
+def login(c: TestClient, username: str = "nurse.kim", password: str = PASSWORD) -> None:
+    page = c.get("/staff/login")
+    r = c.post(
+        "/staff/login",
+        data={"username": username, "password": password, "csrf_token": csrf(page.text)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+
+
+def post_form(c: TestClient, page_url: str, action: str, data: dict[str, str], **kw):
+    """Open a page, then post one of its forms with the page's CSRF token."""
+    page = c.get(page_url)
+    return c.post(action, data={**data, "csrf_token": csrf(page.text)}, **kw)
+
+
+def errors_on(html: str) -> dict[str, str]:
+    """The inline field errors a page shows, by field."""
+    import html as h
+
+    return {m[0]: h.unescape(m[1]) for m in re.findall(r'id="([a-z_]+)-error">([^<]*)<', html)}

@@ -110,7 +110,14 @@ class DeliveryRepository:
     # -- reading ---------------------------------------------------------------------
 
     def load(self, message_id: int) -> SendContext | None:
-        row = (
+        found = self.load_many([message_id])
+        return found[0] if found else None
+
+    def load_many(self, message_ids: list[int]) -> list[SendContext]:
+        """Read messages with their patient, consent and opt-out state, in three queries."""
+        if not message_ids:
+            return []
+        rows = (
             self.conn.execute(
                 select(
                     M,
@@ -129,25 +136,34 @@ class DeliveryRepository:
                 )
                 .join(enrollments, enrollments.c.id == M.c.enrollment_id)
                 .join(patients, patients.c.id == enrollments.c.patient_id)
-                .where(M.c.id == message_id)
+                .where(M.c.id.in_(message_ids))
+                .order_by(M.c.send_at, M.c.id)
             )
             .mappings()
-            .first()
+            .all()
         )
-        if row is None:
-            return None
-        message = to_message(row)
-        consent_given = bool(
-            self.conn.scalar(
-                select(func.count())
-                .select_from(consents)
-                .where(
-                    consents.c.enrollment_id == message.enrollment_id,
-                    consents.c.channel == message.channel.value,
-                    consents.c.given.is_(True),
+        enrollment_ids = {r["enrollment_id"] for r in rows}
+        consented = {
+            (c.enrollment_id, c.channel)
+            for c in self.conn.execute(
+                select(consents.c.enrollment_id, consents.c.channel).where(
+                    consents.c.enrollment_id.in_(enrollment_ids), consents.c.given.is_(True)
+                )
+            )
+        }
+        phones = {r["phone"] for r in rows if r["phone"]}
+        opted_out = set(
+            self.conn.scalars(
+                select(sms_opt_outs.c.phone).where(
+                    sms_opt_outs.c.phone.in_(phones), sms_opt_outs.c.active.is_(True)
                 )
             )
         )
+        return [self._context(row, consented, opted_out) for row in rows]
+
+    @staticmethod
+    def _context(row: Any, consented: set[tuple[int, str]], opted_out: set[str]) -> SendContext:
+        message = to_message(row)
         phone = row["phone"]
         return SendContext(
             message=message,
@@ -165,8 +181,8 @@ class DeliveryRepository:
             levels=row["levels"],
             overnight=row["overnight"],
             enrollment_status=row["enrollment_status"],
-            consent_given=consent_given,
-            opted_out=message.channel is Channel.SMS and self.is_opted_out(phone),
+            consent_given=(row["enrollment_id"], message.channel.value) in consented,
+            opted_out=message.channel is Channel.SMS and phone in opted_out,
         )
 
     def is_opted_out(self, phone: str | None) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -11,7 +12,7 @@ from celery.signals import worker_process_init
 from reminders.bootstrap import Container, bootstrap
 from reminders.entrypoints.celery_app import app
 from reminders.services.dispatch import dispatch_due
-from reminders.services.sending import reconcile_expired, send_message
+from reminders.services.sending import reconcile_expired, send_messages
 
 _lock = threading.Lock()
 _container: Container | None = None
@@ -33,9 +34,19 @@ def _fresh_after_fork(**_: object) -> None:
 
 
 def enqueue_sends(ids: Sequence[int]) -> None:
+    size = container().settings.send_batch_size
     with app.producer_or_acquire() as producer:
-        for message_id in ids:
-            send.apply_async((message_id,), producer=producer)
+        for start in range(0, len(ids), size):
+            send.apply_async((list(ids[start : start + size]),), producer=producer)
+
+
+def in_flight_bound(c: Container) -> int:
+    """No more queued than the sender can clear in half a lease, so leases rarely lapse."""
+    s = c.settings
+    return max(
+        s.send_batch_size,
+        min(s.max_in_flight, int(s.sms_rate_per_second * s.queue_lease_seconds / 2)),
+    )
 
 
 @app.task(name="reminders.dispatch_due")
@@ -46,15 +57,19 @@ def dispatch() -> int:
         enqueue=enqueue_sends,
         now=c.clock,
         batch_size=c.settings.dispatch_batch_size,
+        max_in_flight=in_flight_bound(c),
         lease=timedelta(seconds=c.settings.queue_lease_seconds),
         time_budget=c.settings.dispatch_interval * 0.8,
     )
 
 
-@app.task(name="reminders.send_message", acks_late=True)
-def send(message_id: int) -> str:
+@app.task(name="reminders.send_messages", acks_late=True)
+def send(message_ids: list[int]) -> dict[str, int]:
     c = container()
-    return send_message(int(message_id), uow=c.uow(), delivery=c.delivery, now=c.clock).value
+    outcomes = send_messages(
+        [int(i) for i in message_ids], uow=c.uow(), delivery=c.delivery, now=c.clock
+    )
+    return dict(Counter(o.value for o in outcomes.values()))
 
 
 @app.task(name="reminders.reconcile_sending")

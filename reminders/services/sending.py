@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -58,58 +58,93 @@ def reference(message_id: int) -> str:
 def send_message(
     message_id: int, *, uow: UnitOfWork, delivery: Delivery, now: Callable[[], datetime]
 ) -> Outcome:
-    """Deliver one queued message at most once per attempt; safe to call twice."""
-    with uow:
-        ctx = uow.delivery.load(message_id)
-        if ctx is None or ctx.message.status is not MessageStatus.QUEUED:
-            return Outcome.NOTHING
-        decision = _decide(ctx, delivery, now())
-        if decision is not None:
-            outcome, apply = decision
-            apply(uow)
-            uow.commit()
-            return outcome
-        try:
-            rendered = _render(ctx, delivery)
-        except (TemplateError, KeyError) as exc:
-            uow.delivery.mark_failed(
-                message_id,
-                now=now(),
-                code=None,
-                error=f"template error: {exc}",
-                error_class=ErrorClass.PERMANENT,
-                reason="could not be written; fix the template",
-            )
-            uow.commit()
-            return Outcome.FAILED
+    """Deliver one queued message; safe to call twice (the second call does nothing)."""
+    return send_messages([message_id], uow=uow, delivery=delivery, now=now)[message_id]
 
-    m = ctx.message
-    if m.channel is Channel.SMS and not delivery.limiter.acquire(
-        delivery.sms.sender, timeout=delivery.rate_wait
-    ):
-        with uow:
-            uow.delivery.release(message_id, now=now())
-            uow.commit()
-        return Outcome.DEFERRED
 
-    body = rendered if isinstance(rendered, str) else rendered.subject
+def send_messages(
+    message_ids: Sequence[int], *, uow: UnitOfWork, delivery: Delivery, now: Callable[[], datetime]
+) -> dict[int, Outcome]:
+    """Deliver a batch of queued messages, each at most once per attempt.
+
+    One read for the batch; then, per message: a rate-limit token, one transaction that
+    marks it `sending` (and the previous one `sent`), the provider call. A message is
+    `sending` across its provider call and until the next message's transaction, inside
+    its lease: if the worker dies there, reconciliation asks the provider before any resend.
+    """
+    outcomes: dict[int, Outcome] = {mid: Outcome.NOTHING for mid in message_ids}
+    ready: list[tuple[SendContext, str | RenderedEmail]] = []
     with uow:
         moment = now()
-        if not uow.delivery.mark_sending(
-            message_id, now=moment, lease_until=moment + delivery.send_lease, body=body
-        ):
-            return Outcome.NOTHING  # cancelled or taken by another worker meanwhile
+        for ctx in uow.delivery.load_many(list(message_ids)):
+            mid = ctx.message.id
+            assert mid is not None
+            if ctx.message.status is not MessageStatus.QUEUED:
+                continue  # already handled elsewhere: a duplicate task
+            decision = _decide(ctx, delivery, moment)
+            if decision is not None:
+                outcomes[mid], apply = decision
+                apply(uow)
+                continue
+            try:
+                ready.append((ctx, _render(ctx, delivery)))
+            except (TemplateError, KeyError) as exc:
+                uow.delivery.mark_failed(
+                    mid,
+                    now=moment,
+                    code=None,
+                    error=f"template error: {exc}",
+                    error_class=ErrorClass.PERMANENT,
+                    reason="could not be written; fix the template",
+                )
+                outcomes[mid] = Outcome.FAILED
         uow.commit()
 
-    try:
-        sent = _call_provider(ctx, rendered, delivery)
-    except ProviderError as exc:
-        return _record_failure(ctx, exc, uow=uow, delivery=delivery, now=now)
-    with uow:
-        uow.delivery.mark_sent(message_id, now=now(), provider_id=sent.provider_id)
-        uow.commit()
-    log.info("sent message %s (%s) to %s", message_id, m.channel, _masked(ctx))
-    return Outcome.SENT
+    sent_before: tuple[int, str] | None = None  # marked sent with the next transaction
+    for i, (ctx, rendered) in enumerate(ready):
+        mid = ctx.message.id
+        assert mid is not None
+        if ctx.message.channel is Channel.SMS and not delivery.limiter.acquire(
+            delivery.sms.sender, timeout=delivery.rate_wait
+        ):
+            with uow:  # no token in time: let the next dispatch hand these out again
+                _flush_sent(uow, sent_before, now)
+                sent_before = None
+                for later, _ in ready[i:]:
+                    assert later.message.id is not None
+                    uow.delivery.release(later.message.id, now=now())
+                    outcomes[later.message.id] = Outcome.DEFERRED
+                uow.commit()
+            break
+        body = rendered if isinstance(rendered, str) else rendered.subject
+        with uow:
+            _flush_sent(uow, sent_before, now)
+            sent_before = None
+            moment = now()
+            taken = uow.delivery.mark_sending(
+                mid, now=moment, lease_until=moment + delivery.send_lease, body=body
+            )
+            uow.commit()
+        if not taken:
+            continue  # cancelled or taken by another worker since the batch was read
+        try:
+            sent = _call_provider(ctx, rendered, delivery)
+        except ProviderError as exc:
+            outcomes[mid] = _record_failure(ctx, exc, uow=uow, delivery=delivery, now=now)
+            continue
+        sent_before = (mid, sent.provider_id)
+        outcomes[mid] = Outcome.SENT
+        log.info("sent message %s (%s) to %s", mid, ctx.message.channel, _masked(ctx))
+    if sent_before is not None:
+        with uow:
+            _flush_sent(uow, sent_before, now)
+            uow.commit()
+    return outcomes
+
+
+def _flush_sent(uow: UnitOfWork, sent: tuple[int, str] | None, now: Callable[[], datetime]) -> None:
+    if sent is not None:
+        uow.delivery.mark_sent(sent[0], now=now(), provider_id=sent[1])
 
 
 Decision = tuple[Outcome, Callable[[UnitOfWork], object]]

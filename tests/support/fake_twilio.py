@@ -42,6 +42,7 @@ class FakeTwilio:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # else headers and body stall 40 ms on delayed ACK
 
             def log_message(self, *args: object) -> None:
                 pass

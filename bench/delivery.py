@@ -1,0 +1,244 @@
+"""Delivery benchmark: end-to-end messages a second next to raw Celery no-op tasks a second.
+
+    .venv/bin/python bench/delivery.py                  # 20,000 messages, then memory at 100,000
+    .venv/bin/python bench/delivery.py --messages 5000 --memory-messages 0
+
+One run, one broker (a private redis-server), one PostgreSQL database, the same worker
+command and concurrency for both figures. End to end = a due row claimed by beat's
+dispatcher, a worker renders it, takes a rate-limit token, gets a 201 from a local fake
+Twilio through the real twilio client, and marks the row sent. Memory is the worker's
+resident size (main process plus pool) sampled while 100,000 messages go through.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+import redis  # noqa: E402
+from sqlalchemy import insert, select, text  # noqa: E402
+
+from reminders.adapters.db import make_engine  # noqa: E402
+from reminders.adapters.migrate import upgrade  # noqa: E402
+from reminders.adapters.orm import scheduled_messages  # noqa: E402
+from reminders.bootstrap import bootstrap  # noqa: E402
+from reminders.domain.commands import EnrollPatient, GiveConsent  # noqa: E402
+from reminders.domain.model import Channel  # noqa: E402
+from reminders.services.enrollment import enroll_patient  # noqa: E402
+from reminders.settings import Settings  # noqa: E402
+from support.fake_twilio import FakeTwilio  # noqa: E402
+from support.processes import free_port, kill_group, start_celery, start_redis  # noqa: E402
+
+ADMIN_URL = os.environ.get(
+    "REMINDERS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+ZONES = [
+    "Europe/Madrid",
+    "Asia/Tokyo",
+    "America/New_York",
+    "America/Los_Angeles",
+    "Asia/Kolkata",
+    "Australia/Sydney",
+    "Pacific/Honolulu",
+    "Europe/London",
+]
+
+
+def rss_kb(pid: int) -> int:
+    """Resident memory of a process and all its descendants, in KiB."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            todo.extend(int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total
+
+
+def noop_rate(env: dict[str, str], tmp: Path, n: int, concurrency: int) -> float:
+    """Raw Celery: n no-op tasks prefilled in the queue, drained by the same worker setup."""
+    from reminders.entrypoints.celery_app import make_celery
+
+    app = make_celery(Settings(**env))
+    app.conf.task_ignore_result = True
+    counter = f"bench:noop:{uuid.uuid4().hex}"
+    noop = app.signature("bench.noop", args=(counter,))
+    with app.producer_or_acquire() as producer:
+        for _ in range(n):
+            noop.apply_async(producer=producer)
+    r = redis.Redis.from_url(env["REMINDERS_BROKER_URL"])
+    worker = start_celery(
+        "worker",
+        {**env, "BENCH_NOOP": "1"},
+        tmp / "noop.log",
+        "--concurrency",
+        str(concurrency),
+        "-I",
+        "bench.noop_tasks",
+    )
+    try:
+        while not r.get(counter):
+            time.sleep(0.01)
+        start, first = time.monotonic(), int(r.get(counter) or 0)
+        while int(r.get(counter) or 0) < n:
+            time.sleep(0.05)
+        return (n - first) / (time.monotonic() - start)
+    finally:
+        kill_group(worker)
+
+
+def make_due_rows(env: dict[str, str], n: int) -> None:
+    """n texts due now, spread over 100 enrolled patients in a daytime zone."""
+    c = bootstrap(Settings(**env))
+    zone = next(z for z in ZONES if 9 <= datetime.now(ZoneInfo(z)).hour < 18)
+    now = datetime.now(UTC)
+    ids = []
+    for i in range(100):
+        e = enroll_patient(
+            EnrollPatient(
+                first_name="Bench",
+                last_name=str(i),
+                phone=f"+1805556{i:04d}",
+                procedure="kyphoplasty",
+                performed_at=now - timedelta(hours=1),
+                timezone=zone,
+                external_id=f"bench-{i}",
+                consents=(GiveConsent(Channel.SMS),),
+            ),
+            uow=c.uow(),
+            plans=c.plans,
+            policy=c.policy,
+            now=now,
+        ).enrollment
+        ids.append(e.id)
+    with c.engine.begin() as conn:
+        conn.execute(scheduled_messages.delete())
+        batch = []
+        for k in range(n):
+            batch.append(
+                {
+                    "enrollment_id": ids[k % 100],
+                    "revision": 1,
+                    "step_key": f"checkin_pain_day1#{k}",
+                    "parts": "checkin_pain_day1",
+                    "channel": "sms",
+                    "category": "checkin",
+                    "checkin": "pain",
+                    "first_sms": False,
+                    "send_at": now - timedelta(minutes=1),
+                    "deadline": now + timedelta(hours=6),
+                    "status": "scheduled",
+                    "attempts": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            if len(batch) == 5000:
+                conn.execute(insert(scheduled_messages), batch)
+                batch = []
+        if batch:
+            conn.execute(insert(scheduled_messages), batch)
+    c.engine.dispose()
+
+
+def end_to_end(
+    env: dict[str, str], tmp: Path, n: int, concurrency: int, engine: object
+) -> tuple[float, list[tuple[int, int]]]:
+    make_due_rows(env, n)
+    beat = start_celery("beat", env, tmp / "beat.log", "-s", str(tmp / f"beat-{n}"))
+    worker = start_celery("worker", env, tmp / f"worker-{n}.log", "--concurrency", str(concurrency))
+    count = (
+        select(text("count(*)"))
+        .select_from(scheduled_messages)
+        .where(scheduled_messages.c.status == "sent")
+    )
+    samples: list[tuple[int, int]] = []
+    try:
+        start = None
+        while True:
+            with engine.connect() as conn:  # type: ignore[attr-defined]
+                done = conn.scalar(count)
+            if done and start is None:
+                start, first = time.monotonic(), done
+            samples.append((done, rss_kb(worker.pid)))
+            if done >= n:
+                break
+            time.sleep(0.5)
+        assert start is not None
+        return (n - first) / (time.monotonic() - start), samples
+    finally:
+        kill_group(worker)
+        kill_group(beat)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--messages", type=int, default=20_000)
+    ap.add_argument("--memory-messages", type=int, default=100_000)
+    ap.add_argument("--concurrency", type=int, default=2)
+    args = ap.parse_args()
+
+    tmp = Path(f"/tmp/reminders-bench-{uuid.uuid4().hex[:8]}")
+    tmp.mkdir()
+    admin = make_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    dbname = f"reminders_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{dbname}"'))
+    url = admin.url.set(database=dbname).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    upgrade(engine)
+    port = free_port()
+    redis_proc = start_redis(port, tmp / "redis.log")
+    twilio = FakeTwilio().start()
+    env = {
+        "REMINDERS_DATABASE_URL": url,
+        "REMINDERS_BROKER_URL": f"redis://127.0.0.1:{port}/0",
+        "REMINDERS_VAR_DIR": str(tmp / "var"),
+        "TWILIO_ACCOUNT_SID": twilio.account_sid,
+        "TWILIO_AUTH_TOKEN": twilio.auth_token,
+        "TWILIO_FROM_NUMBER": "+18055550100",
+        "TWILIO_API_BASE_URL": twilio.url,
+        "REMINDERS_SMS_RATE_PER_SECOND": "100000",
+        "REMINDERS_DISPATCH_INTERVAL": "0.5",
+    }
+    try:
+        print(f"concurrency {args.concurrency} worker processes, {os.cpu_count()} cores")
+        noop = noop_rate(env, tmp, args.messages, args.concurrency)
+        print(f"raw Celery no-op tasks      {noop:8.0f} /s   ({args.messages} tasks)")
+        e2e, _ = end_to_end(env, tmp, args.messages, args.concurrency, engine)
+        print(f"end-to-end messages         {e2e:8.0f} /s   ({args.messages} messages)")
+        print(f"ratio                       {e2e / noop:8.2f}     (target >= 0.5)")
+        if args.memory_messages:
+            rate, samples = end_to_end(env, tmp, args.memory_messages, args.concurrency, engine)
+            peak = max(kb for _, kb in samples)
+            marks = []
+            for share in (0.1, 0.5, 0.9):
+                _, kb = next(s for s in samples if s[0] >= share * args.memory_messages)
+                marks.append(f"{int(share * 100)}%: {kb / 1024:.0f} MiB")
+            print(
+                f"worker memory over {args.memory_messages} messages: peak "
+                f"{peak / 1024:.0f} MiB; " + ", ".join(marks) + f"  ({rate:.0f} msg/s)"
+            )
+    finally:
+        twilio.stop()
+        redis_proc.kill()
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
+
+
+if __name__ == "__main__":
+    main()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from urllib.request import getproxies
 
 import requests
 from twilio.base.exceptions import TwilioRestException
@@ -26,7 +27,12 @@ class TwilioSms:
     ) -> None:
         if not (from_number or messaging_service_sid):
             raise ValueError("set TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
-        self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
+        http = TwilioHttpClient(timeout=timeout, proxy=getproxies() or None)
+        if http.session is not None:
+            # Proxies are read once, here; requests would re-read the environment on every
+            # call otherwise (a measurable share of each send).
+            http.session.trust_env = False
+        self.client = Client(account_sid, auth_token, http_client=http)
         if api_base_url:
             self.client.api.base_url = api_base_url.rstrip("/")
         self.from_number = from_number

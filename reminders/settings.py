@@ -54,10 +54,13 @@ class Settings(BaseSettings):
     # one left "sending" this long is reconciled with the provider (the worker died).
     queue_lease_seconds: float = Field(300, gt=0, alias="REMINDERS_QUEUE_LEASE_SECONDS")
     send_lease_seconds: float = Field(120, gt=0, alias="REMINDERS_SEND_LEASE_SECONDS")
-
-    # Signs staff session cookies; a known value would let anyone forge a login.
-    secret_key: str = Field(DEV_SECRET_KEY, alias="REMINDERS_SECRET_KEY")
-    session_hours: int = Field(12, ge=1, alias="REMINDERS_SESSION_HOURS")
+    # Replies (docs/replies.md): who is alerted at once about a red flag (SMS and/or email),
+    # how often check-ins and failed alerts are followed up, and when a text still "sent"
+    # is looked up at Twilio in case its status callback was lost.
+    oncall_phone: str = Field("", alias="REMINDERS_ONCALL_PHONE")
+    oncall_email: str = Field("", alias="REMINDERS_ONCALL_EMAIL")
+    replies_interval: float = Field(60.0, gt=0, alias="REMINDERS_REPLIES_INTERVAL")
+    status_poll_after_minutes: int = Field(30, ge=1, alias="REMINDERS_STATUS_POLL_AFTER_MINUTES")
 
     twilio_account_sid: str = Field("", alias="TWILIO_ACCOUNT_SID")
     twilio_auth_token: str = Field("", alias="TWILIO_AUTH_TOKEN")
@@ -70,6 +73,10 @@ class Settings(BaseSettings):
     smtp_password: str = Field("", alias="SMTP_PASSWORD")
     smtp_starttls: bool = Field(True, alias="SMTP_STARTTLS")
     email_from: str = Field("", alias="EMAIL_FROM")
+
+    # Signs staff session cookies; a known value would let anyone forge a login.
+    secret_key: str = Field(DEV_SECRET_KEY, alias="REMINDERS_SECRET_KEY")
+    session_hours: int = Field(12, ge=1, alias="REMINDERS_SESSION_HOURS")
 
     @field_validator("public_url")
     @classmethod

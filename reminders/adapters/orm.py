@@ -213,3 +213,105 @@ import_rows = Table(
     Column("field", String(40)),
     Column("message", Text),
 )
+
+# Patients answer back (docs/replies.md): every inbound text, check-ins and their answers,
+# escalations to staff and the messages we send outside the care plan (alerts, reminders).
+inbound_messages = Table(
+    "inbound_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("message_sid", String(64), unique=True),  # a replayed webhook is recognised
+    Column("from_phone", String(32), nullable=False, index=True),
+    Column("to_phone", String(32)),
+    Column("body", Text, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False, index=True),
+    Column("enrollment_id", ForeignKey("enrollments.id"), index=True),  # none: unknown number
+    Column("message_id", ForeignKey("scheduled_messages.id")),  # the check-in it answered
+    Column("action", String(16), nullable=False),  # opt_out | opt_in | help | answer | ...
+    Column("detail", Text),
+    Column("reply", Text),  # what went back in the TwiML response
+    Column("needs_staff", Boolean, nullable=False),
+    Column("reviewed_at", UTCDateTime),
+    Column("reviewed_by", String(120)),
+)
+
+checkins = Table(
+    "checkins",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("message_id", ForeignKey("scheduled_messages.id"), nullable=False, unique=True),
+    Column("enrollment_id", ForeignKey("enrollments.id"), nullable=False, index=True),
+    Column("phone", String(20), nullable=False),
+    Column("kind", String(16), nullable=False),  # pain | warning
+    Column("asked_at", UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False),  # open | answered | no_answer | closed
+    Column("clarified_at", UTCDateTime),  # the one clarifying question
+    Column("reminder_at", UTCDateTime),  # the one reminder (or the decision not to send it)
+    Column("task_at", UTCDateTime),  # the staff task for no answer
+    Column("closed_reason", Text),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_checkins_phone", "phone", "asked_at"),
+)
+
+checkin_answers = Table(
+    "checkin_answers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("checkin_id", ForeignKey("checkins.id"), nullable=False, unique=True),
+    Column("enrollment_id", ForeignKey("enrollments.id"), nullable=False, index=True),
+    Column("inbound_id", ForeignKey("inbound_messages.id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("answer", String(8), nullable=False),  # "0".."10", "yes" or "no"
+    Column("pain", Integer),
+    Column("red_flag", Boolean, nullable=False),
+    Column("reason", Text),  # why it is a red flag
+    Column("answered_at", UTCDateTime, nullable=False),
+)
+
+escalations = Table(
+    "escalations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("enrollment_id", ForeignKey("enrollments.id"), index=True),
+    Column("checkin_id", ForeignKey("checkins.id")),
+    Column("inbound_id", ForeignKey("inbound_messages.id")),
+    Column("kind", String(16), nullable=False),  # red_flag | no_answer
+    Column("reason", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # open | acknowledged | resolved
+    Column("notes", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("acknowledged_at", UTCDateTime),
+    Column("acknowledged_by", String(120)),
+    Column("resolved_at", UTCDateTime),
+    Column("resolved_by", String(120)),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("checkin_id", "kind"),
+    Index("ix_escalations_status", "status", "created_at"),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("escalation_id", ForeignKey("escalations.id"), index=True),
+    Column("checkin_id", ForeignKey("checkins.id")),
+    Column("kind", String(24), nullable=False),  # oncall_alert | checkin_reminder
+    Column("channel", String(8), nullable=False),
+    Column("recipient", String(254), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("subject", Text),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | sending | sent | delivered | ...
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime),  # a failed alert is tried again from here
+    Column("provider_id", String(255), index=True),
+    Column("error_code", String(16)),
+    Column("error_class", String(16)),
+    Column("error_message", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_attempt_at", UTCDateTime),
+    Column("sent_at", UTCDateTime),
+    Column("delivered_at", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_notifications_due", "status", "next_attempt_at"),
+)

@@ -14,6 +14,7 @@ from reminders.adapters.accounts_repository import (
 )
 from reminders.adapters.care_repository import CareRepository
 from reminders.adapters.delivery_repository import DeliveryRepository
+from reminders.adapters.replies_repository import RepliesRepository
 from reminders.adapters.repository import EnrollmentRepository, MessageRepository
 
 
@@ -29,6 +30,7 @@ class UnitOfWork:
     imports: ImportRepository
     care: CareRepository
     delivery: DeliveryRepository
+    replies: RepliesRepository
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -44,6 +46,7 @@ class UnitOfWork:
         self.imports = ImportRepository(self.conn)
         self.care = CareRepository(self.conn)
         self.delivery = DeliveryRepository(self.conn)
+        self.replies = RepliesRepository(self.conn)
         return self
 
     def __exit__(

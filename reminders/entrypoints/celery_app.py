@@ -47,6 +47,23 @@ def make_celery(settings: Settings) -> Celery:
                 "schedule": settings.reconcile_interval,
                 "options": {"expires": settings.reconcile_interval * 2},
             },
+            # Replies (docs/replies.md): check-in reminders and staff tasks, on-call alerts
+            # that failed, and texts whose status callback never came.
+            "follow-up-checkins": {
+                "task": "reminders.follow_up_checkins",
+                "schedule": settings.replies_interval,
+                "options": {"expires": settings.replies_interval * 2},
+            },
+            "retry-notifications": {
+                "task": "reminders.retry_notifications",
+                "schedule": settings.replies_interval,
+                "options": {"expires": settings.replies_interval * 2},
+            },
+            "poll-statuses": {
+                "task": "reminders.poll_statuses",
+                "schedule": settings.reconcile_interval,
+                "options": {"expires": settings.reconcile_interval * 2},
+            },
         },
     )
     return app

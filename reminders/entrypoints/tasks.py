@@ -9,10 +9,13 @@ from datetime import timedelta
 
 from celery.signals import worker_process_init
 
+from reminders.adapters.twilio_status import status_lookup
 from reminders.bootstrap import Container, bootstrap
 from reminders.entrypoints.celery_app import app
 from reminders.services.dispatch import dispatch_due
+from reminders.services.escalation import follow_up_checkins, retry_notifications
 from reminders.services.sending import reconcile_expired, send_messages
+from reminders.services.status import poll_unsettled
 
 _lock = threading.Lock()
 _container: Container | None = None
@@ -76,3 +79,26 @@ def send(message_ids: list[int]) -> dict[str, int]:
 def reconcile() -> dict[str, int]:
     c = container()
     return reconcile_expired(uow=c.uow(), delivery=c.delivery, now=c.clock)
+
+
+@app.task(name="reminders.follow_up_checkins")
+def follow_up() -> dict[str, int]:
+    c = container()
+    return follow_up_checkins(uow=c.uow(), delivery=c.delivery, policy=c.policy, now=c.clock)
+
+
+@app.task(name="reminders.retry_notifications")
+def retry_alerts() -> dict[str, int]:
+    c = container()
+    return retry_notifications(uow=c.uow(), delivery=c.delivery, now=c.clock)
+
+
+@app.task(name="reminders.poll_statuses")
+def poll_statuses() -> dict[str, int]:
+    c = container()
+    return poll_unsettled(
+        uow=c.uow(),
+        lookup=status_lookup(c.delivery.sms),
+        now=c.clock,
+        after=timedelta(minutes=c.settings.status_poll_after_minutes),
+    )

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from reminders.bootstrap import Container, bootstrap
 from reminders.domain.accounts import NotAllowed
 from reminders.domain.errors import EnrollmentClosed, EnrollmentNotFound, ReminderError
-from reminders.entrypoints.web import api, auth, fhir, health, staff
+from reminders.entrypoints.web import api, auth, fhir, health, inbox, staff, webhooks
 from reminders.entrypoints.web.deps import BadCsrf, Forbidden, LoginRequired, api_caller
 from reminders.entrypoints.web.pages import make_templates, render
 
@@ -55,6 +55,8 @@ def create_app(container: Container | None = None) -> FastAPI:
     )
     for router in (health.router, auth.router, staff.router, api.router, fhir.router):
         app.include_router(router)
+    app.include_router(webhooks.router)  # signed by Twilio, no login
+    app.include_router(inbox.router)
     _add_docs(app)
     _add_error_handlers(app)
     return app

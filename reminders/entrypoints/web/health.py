@@ -12,7 +12,7 @@ from prometheus_client.registry import Collector
 
 from reminders.bootstrap import Container
 from reminders.entrypoints.web.deps import CallerDep, ContainerDep
-from reminders.services import monitoring
+from reminders.services import escalation, monitoring
 
 router = APIRouter(tags=["operations"])
 
@@ -67,6 +67,15 @@ class MessageCollector(Collector):
             "How long the oldest due message has waited to be handed to a worker.",
             value=numbers.dispatch_lag_seconds,
         )
+        open_escalations = GaugeMetricFamily(
+            "reminders_open_escalations",
+            "Escalations staff have not resolved yet, by kind (red_flag, no_answer).",
+            labels=["kind"],
+        )
+        counts = escalation.open_counts(uow=c.uow())
+        for kind in sorted({"red_flag", "no_answer", *counts}):
+            open_escalations.add_metric([kind], counts.get(kind, 0))
+        yield open_escalations
 
 
 def metrics_registry(container: Container) -> CollectorRegistry:

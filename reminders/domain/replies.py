@@ -1,0 +1,332 @@
+"""Patients answer back: keywords, check-in answers, red flags and Twilio's delivery words."""
+
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from reminders.domain.errors import ReminderError
+from reminders.domain.model import MessageStatus
+from reminders.domain.schedule import SmsCap
+
+# CONTENT.md "Check-ins": no answer in 24 hours, one reminder; 24 hours later, staff.
+REMINDER_AFTER = timedelta(hours=24)
+TASK_AFTER = timedelta(hours=24)
+ANSWER_WINDOW = timedelta(hours=72)  # a reply this long after the question still counts
+
+PAIN = "pain"
+WARNING = "warning"
+
+
+class Keyword(enum.StrEnum):
+    OPT_OUT = "opt_out"
+    OPT_IN = "opt_in"
+    HELP = "help"
+
+
+# The keywords Twilio honours on long codes (DESIGN.md rule 5), and AYUDA for Spanish help.
+KEYWORDS: dict[str, Keyword] = {
+    **dict.fromkeys(
+        ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"),
+        Keyword.OPT_OUT,
+    ),
+    **dict.fromkeys(("START", "YES", "UNSTOP"), Keyword.OPT_IN),
+    **dict.fromkeys(("HELP", "INFO", "AYUDA"), Keyword.HELP),
+}
+# Twilio's OptOutType parameter (Advanced Opt-Out), which covers keywords added there.
+OPT_OUT_TYPES = {"STOP": Keyword.OPT_OUT, "START": Keyword.OPT_IN, "HELP": Keyword.HELP}
+
+
+class Action(enum.StrEnum):
+    OPT_OUT = "opt_out"
+    OPT_IN = "opt_in"
+    HELP = "help"
+    ANSWER = "answer"
+    UNCLEAR = "unclear"
+    UNMATCHED = "unmatched"
+
+
+@dataclass(frozen=True)
+class Answer:
+    kind: str  # pain | warning
+    text: str  # "0".."10", "yes" or "no"
+    pain: int | None = None
+
+    @property
+    def yes(self) -> bool:
+        return self.text == "yes"
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What an inbound text asks for, decided before anything is stored or sent."""
+
+    action: Action
+    keyword: str | None = None  # the keyword as matched, e.g. "STOP"
+    answer: Answer | None = None
+    reason: str = ""
+
+
+def _plain(text: str) -> str:
+    """Lower case without accents: "Sí" -> "si"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", _plain(text))
+
+
+def keyword(body: str) -> tuple[Keyword, str] | None:
+    """Return the keyword a whole text is, ignoring case, spaces, accents and punctuation."""
+    joined = "".join(_words(body)).upper()
+    found = KEYWORDS.get(joined)
+    return (found, joined) if found else None
+
+
+_EN_NUMBERS = (
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+)
+_ES_NUMBERS = (
+    "cero",
+    "uno",
+    "dos",
+    "tres",
+    "cuatro",
+    "cinco",
+    "seis",
+    "siete",
+    "ocho",
+    "nueve",
+    "diez",
+)
+_NUMBER_WORDS = {
+    **{w: i for i, w in enumerate(_EN_NUMBERS)},
+    **{w: i for i, w in enumerate(_ES_NUMBERS)},
+    "una": 1,
+    "none": 0,
+    "nada": 0,
+    "ninguno": 0,
+}
+_OUT_OF_TEN = re.compile(r"\s*(?:/|\bout of\b|\bof\b|\bde\b|\bsobre\b)\s*10\b")
+_NO_PAIN = re.compile(r"\b(?:no pain|sin dolor)\b")
+
+
+def parse_pain(body: str) -> int | None:
+    """Read a 0-10 pain score from "7", "7/10", "7 out of 10", "seven", "siete"; else None."""
+    text = _plain(body)
+    if _NO_PAIN.search(text):
+        return 0
+    text = _OUT_OF_TEN.sub(" ", text)  # "7/10", "seven out of 10": the 10 is the scale
+    if re.search(r"\d[.,]\d", text):
+        return None  # "7.5": ask again rather than guess
+    values = {int(n) for n in re.findall(r"\d+", text)}
+    values |= {_NUMBER_WORDS[w] for w in _words(text) if w in _NUMBER_WORDS}
+    if len(values) != 1:
+        return None
+    (value,) = values
+    return value if 0 <= value <= 10 else None
+
+
+_YES = frozenset({"yes", "y", "yeah", "yea", "yep", "yup", "si", "sip", "claro"})
+_NO = frozenset({"no", "n", "nope", "nah", "nop"})
+
+
+def parse_yes_no(body: str) -> bool | None:
+    """Read yes or no ("YES", "si", "Sí.", "no thanks"); a text with both or neither is None."""
+    words = set(_words(body))
+    yes, no = bool(words & _YES), bool(words & _NO)
+    return yes if yes != no else None
+
+
+def parse_answer(kind: str, body: str) -> Answer | None:
+    """Return the answer to a check-in of this kind, or None when the text is unclear."""
+    if kind == PAIN:
+        pain = parse_pain(body)
+        return None if pain is None else Answer(PAIN, str(pain), pain)
+    said = parse_yes_no(body)
+    return None if said is None else Answer(WARNING, "yes" if said else "no")
+
+
+def interpret(
+    body: str,
+    *,
+    open_checkin: str | None,
+    opted_out: bool,
+    opt_out_type: str | None = None,
+) -> Intent:
+    """Decide what a text means. Opt-out wins over everything. For a phone that is not opted
+    out, YES answers an open warning question (and is unclear for an open pain question);
+    otherwise YES is an opt-in keyword, as START and UNSTOP always are."""
+    matched = keyword(body)
+    twilio = OPT_OUT_TYPES.get((opt_out_type or "").strip().upper())
+    kind = matched[0] if matched else twilio
+    word = matched[1] if matched else (opt_out_type or "").strip().upper() or None
+    if kind is Keyword.OPT_OUT or twilio is Keyword.OPT_OUT:
+        return Intent(Action.OPT_OUT, keyword=word)
+    if kind is Keyword.OPT_IN:
+        if word == "YES" and not opted_out and open_checkin == WARNING:
+            return Intent(Action.ANSWER, answer=Answer(WARNING, "yes"), keyword=word)
+        if word == "YES" and not opted_out and open_checkin is not None:
+            return Intent(Action.UNCLEAR, reason=f"YES is not a {open_checkin} answer")
+        return Intent(Action.OPT_IN, keyword=word)
+    if kind is Keyword.HELP:
+        return Intent(Action.HELP, keyword=word)
+    if opted_out:
+        return Intent(Action.UNMATCHED, reason="the phone is opted out of texts")
+    if open_checkin is None:
+        return Intent(Action.UNMATCHED, reason="no question is open for this phone")
+    answer = parse_answer(open_checkin, body)
+    if answer is None:
+        return Intent(Action.UNCLEAR, reason=f"not a {open_checkin} answer")
+    return Intent(Action.ANSWER, answer=answer)
+
+
+def red_flag(answer: Answer, *, previous_pain: int | None) -> str | None:
+    """Return why an answer needs staff now (CONTENT.md "Check-ins"), or None."""
+    if answer.kind == WARNING:
+        return "answered YES to new numbness, weakness, fever or redness" if answer.yes else None
+    pain = answer.pain
+    assert pain is not None
+    if pain >= 8:
+        return f"pain {pain}/10 (8 or more)"
+    if previous_pain is not None and pain - previous_pain >= 3:
+        return f"pain up from {previous_pain} to {pain}/10 since the last answer"
+    return None
+
+
+def fits_sms_cap(day: date, texted_days: Sequence[date], cap: SmsCap) -> bool:
+    """True if one more text on `day` keeps every day and every 7-day window within the cap."""
+    if sum(d == day for d in texted_days) + 1 > cap.per_day:
+        return False
+    for back in range(7):
+        start = day - timedelta(days=back)
+        end = start + timedelta(days=6)
+        if sum(start <= d <= end for d in texted_days) + 1 > cap.per_week:
+            return False
+    return True
+
+
+# ---- delivery status reports --------------------------------------------------------------
+
+TWILIO_STATUS: dict[str, MessageStatus] = {
+    **dict.fromkeys(("queued", "accepted", "scheduled", "sending", "sent"), MessageStatus.SENT),
+    "delivered": MessageStatus.DELIVERED,
+    "read": MessageStatus.DELIVERED,
+    "undelivered": MessageStatus.UNDELIVERED,
+    "failed": MessageStatus.FAILED,
+    "canceled": MessageStatus.FAILED,
+}
+RANK: dict[MessageStatus, int] = {
+    MessageStatus.SENDING: 1,
+    MessageStatus.SENT: 2,
+    MessageStatus.DELIVERED: 3,
+    MessageStatus.UNDELIVERED: 3,
+    MessageStatus.FAILED: 3,
+}
+
+
+def twilio_status(word: str) -> MessageStatus | None:
+    """Our status for Twilio's MessageStatus word; None for words that say nothing to us."""
+    return TWILIO_STATUS.get(word.strip().lower())
+
+
+def lower_ranks(new: MessageStatus) -> tuple[MessageStatus, ...]:
+    """The statuses a message may move to `new` from: a status never goes backwards."""
+    return tuple(s for s, rank in RANK.items() if rank < RANK[new])
+
+
+# ---- what staff work with -------------------------------------------------------------------
+
+
+class EscalationStatus(enum.StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class EscalationNotFound(ReminderError):
+    field = "id"
+
+
+class EscalationClosed(ReminderError):
+    """The escalation was already resolved."""
+
+
+class InboundNotFound(ReminderError):
+    field = "id"
+
+
+@dataclass(frozen=True)
+class Notification:
+    id: int
+    kind: str  # oncall_alert | checkin_reminder
+    channel: str
+    recipient: str
+    status: str  # pending | sending | sent | delivered | undelivered | failed
+    attempts: int
+    error_code: str | None = None
+    error_class: str | None = None
+    error_message: str | None = None
+    next_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
+
+    @property
+    def gave_up(self) -> bool:
+        return self.status in ("failed", "undelivered") and self.next_attempt_at is None
+
+
+@dataclass(frozen=True)
+class Escalation:
+    id: int
+    kind: str  # red_flag | no_answer
+    reason: str
+    status: EscalationStatus
+    created_at: datetime
+    enrollment_id: int | None
+    patient_name: str = ""
+    phone: str | None = None
+    timezone: str = "UTC"
+    reply: str | None = None  # the patient's text that raised it
+    notes: str = ""
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    notifications: tuple[Notification, ...] = ()
+
+    @property
+    def alert_trouble(self) -> bool:
+        return any(n.status in ("failed", "undelivered") for n in self.notifications)
+
+
+@dataclass(frozen=True)
+class InboundText:
+    id: int
+    from_phone: str
+    body: str
+    received_at: datetime
+    action: str
+    detail: str | None
+    reply: str | None
+    needs_staff: bool
+    enrollment_id: int | None = None
+    patient_name: str = ""
+    timezone: str = "UTC"
+    answer: str | None = None
+    reviewed_at: datetime | None = None
+    reviewed_by: str | None = None

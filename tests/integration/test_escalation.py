@@ -1,0 +1,232 @@
+"""Red flags end to end: a reply through the real app opens an escalation, the on-call
+contact gets it at the fake Twilio and the SMTP server, failures are retried, staff work it."""
+
+from __future__ import annotations
+
+import pytest
+import test_webhooks as shared
+from sqlalchemy import select
+from test_webhooks import (
+    DAY1_CHECKIN,
+    DAY3_CHECKIN,
+    DAY7_CHECKIN,
+    LUIS,
+    ONCALL_EMAIL,
+    ONCALL_PHONE,
+    deliver,
+    enroll,
+    reply_of,
+    text_in,
+)
+from webtools import add_staff, csrf, login, token
+
+from reminders.adapters.orm import audit_log, escalations, notifications
+from reminders.bootstrap import bootstrap
+from reminders.entrypoints.web.app import create_app
+from reminders.services.escalation import retry_notifications
+
+twilio, smtp, live, web = shared.twilio, shared.smtp, shared.live, shared.web  # fixtures
+
+
+def table(engine, t):  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return conn.execute(select(t).order_by(t.c.id)).all()
+
+
+def assert_alerted(twilio, inbox, words: str) -> None:  # type: ignore[no-untyped-def]
+    (alert,) = twilio.sent_to(ONCALL_PHONE)
+    assert alert["body"].startswith("Dr. Taqi Spine Care ALERT: Ana L.") and words in alert["body"]
+    assert "https://reminders.clinic.example/staff/inbox#escalation-" in alert["body"]
+    (mail,) = [m for m in inbox.messages if m["To"] == ONCALL_EMAIL]
+    assert mail["Subject"].strip().startswith("URGENT: Ana L.") and words in mail["Subject"]
+    text = mail.get_body(("plain",)).get_content()
+    assert "+18055550142" in text and "Ana Lopez" in text
+
+
+@pytest.mark.parametrize("answer", ["9", "nine/10", "9 out of 10"])
+def test_severe_pain_alerts_on_call_staff_at_once(live, web, engine, twilio, smtp, answer):
+    _, inbox = smtp
+    enroll(live)
+    deliver(live, DAY1_CHECKIN)
+    live.clock.advance(minutes=5)
+    guidance = reply_of(text_in(web, live, answer))
+    assert guidance == (
+        "Dr. Taqi Spine Care: Please call us now at 805-242-4884. Chest pain, hard to breathe,"
+        " fainting or cannot move a leg? Call 911."
+    )
+    assert_alerted(twilio, inbox, "pain 9/10")
+    (e,) = table(engine, escalations)
+    assert (e.kind, e.status, e.reason) == ("red_flag", "open", "pain 9/10 (8 or more)")
+    assert {(n.channel, n.status, n.attempts) for n in table(engine, notifications)} == {
+        ("sms", "sent", 1),
+        ("email", "sent", 1),
+    }
+
+
+def test_pain_up_three_points_since_the_last_answer_is_a_red_flag(live, web, engine, twilio, smtp):
+    _, inbox = smtp
+    enroll(live)
+    deliver(live, DAY1_CHECKIN)
+    assert "Thank you" in (reply_of(text_in(web, live, "3")) or "")
+    deliver(live, DAY3_CHECKIN)
+    text_in(web, live, "no")
+    deliver(live, DAY7_CHECKIN)
+    assert "call us now" in (reply_of(text_in(web, live, "6")) or "")
+    assert_alerted(twilio, inbox, "pain up from 3 to 6/10")
+
+
+def test_yes_to_warning_signs_alerts_on_call_staff(live, web, engine, twilio, smtp):
+    _, inbox = smtp
+    enroll(live)
+    deliver(live, DAY3_CHECKIN)
+    assert "call us now" in (reply_of(text_in(web, live, "YES")) or "")
+    assert_alerted(twilio, inbox, "answered YES to new numbness")
+
+
+def test_a_spanish_si_alerts_too(live, web, engine, twilio):
+    enroll(live, LUIS)
+    deliver(live, DAY3_CHECKIN)
+    assert "Llámenos ahora" in (reply_of(text_in(web, live, "sí", phone=LUIS.phone or "")) or "")
+    (alert,) = twilio.sent_to(ONCALL_PHONE)
+    assert "Luis G." in alert["body"]
+
+
+def test_a_failed_alert_is_visible_and_retried_by_the_beat(live, web, engine, twilio, smtp):
+    enroll(live)
+    deliver(live, DAY1_CHECKIN)
+    twilio.fail(status=503, code=20503, to=ONCALL_PHONE, times=2)
+    text_in(web, live, "10")
+    sms = next(n for n in table(engine, notifications) if n.channel == "sms")
+    assert (sms.status, sms.error_class) == ("failed", "transient") and sms.next_attempt_at
+    add_staff(live)
+    login(web)
+    page = web.get("/staff/inbox").text
+    assert 'data-status="failed"' in page and "next try" in page
+    assert retry_notifications(uow=live.uow(), delivery=live.delivery, now=live.clock) == {}
+    live.clock.now = sms.next_attempt_at
+    assert retry_notifications(uow=live.uow(), delivery=live.delivery, now=live.clock) == {
+        "failed": 1
+    }
+    live.clock.now = table(engine, notifications)[0].next_attempt_at
+    assert retry_notifications(uow=live.uow(), delivery=live.delivery, now=live.clock) == {
+        "sent": 1
+    }
+    assert len(twilio.sent_to(ONCALL_PHONE)) == 1
+    assert (table(engine, notifications)[0].status, table(engine, notifications)[0].attempts) == (
+        "sent",
+        3,
+    )
+
+
+def test_a_permanent_failure_says_to_call_on_call_staff(live, web, engine, twilio):
+    enroll(live)
+    deliver(live, DAY1_CHECKIN)
+    twilio.fail(status=400, code=21211, to=ONCALL_PHONE)
+    text_in(web, live, "8")
+    sms = next(n for n in table(engine, notifications) if n.channel == "sms")
+    assert (sms.status, sms.error_code, sms.next_attempt_at) == ("failed", "21211", None)
+    add_staff(live)
+    login(web)
+    assert "gave up: call on-call staff yourself" in web.get("/staff/inbox").text
+
+
+def test_an_alert_the_carrier_fails_later_is_retried(live, web, engine, twilio):
+    enroll(live)
+    deliver(live, DAY1_CHECKIN)
+    text_in(web, live, "9")
+    (alert,) = twilio.sent_to(ONCALL_PHONE)
+    shared.status_in(web, live, alert["sid"], "undelivered", "30003")
+    sms = next(n for n in table(engine, notifications) if n.channel == "sms")
+    assert (sms.status, sms.error_code) == ("undelivered", "30003") and sms.next_attempt_at
+    live.clock.now = sms.next_attempt_at
+    assert retry_notifications(uow=live.uow(), delivery=live.delivery, now=live.clock) == {
+        "sent": 1
+    }
+    assert len(twilio.sent_to(ONCALL_PHONE)) == 2
+
+
+def test_without_an_on_call_contact_the_escalation_says_nobody_was_alerted(
+    settings, engine, clock, twilio
+):
+    clock.now = shared.PERFORMED
+    plain = bootstrap(
+        settings.model_copy(
+            update={
+                "public_url": shared.PUBLIC,
+                "twilio_account_sid": twilio.account_sid,
+                "twilio_auth_token": twilio.auth_token,
+                "twilio_from_number": shared.SENDER,
+                "twilio_api_base_url": twilio.url,
+            }
+        ),
+        engine=engine,
+        clock=clock,
+    )
+    client = shared.TestClient(create_app(plain), base_url="https://testserver")
+    enroll(plain)
+    deliver(plain, DAY1_CHECKIN)
+    assert "call us now" in (reply_of(text_in(client, plain, "9")) or "")
+    (e,) = table(engine, escalations)
+    assert "Nobody was alerted" in e.notes and not table(engine, notifications)
+    add_staff(plain)
+    login(client)
+    assert "No on-call contact is set" in client.get("/staff/inbox").text
+
+
+def test_staff_acknowledge_and_resolve_with_a_note(live, web, engine):
+    enroll(live)
+    deliver(live, DAY1_CHECKIN)
+    text_in(web, live, "9")
+    (e,) = table(engine, escalations)
+    add_staff(live)
+    login(web)
+    page = web.get("/staff/inbox")
+    assert f'id="escalation-{e.id}"' in page.text and "They wrote: “9”" in page.text
+    form = {"csrf_token": csrf(page.text), "note": ""}
+    r = web.post(f"/staff/inbox/escalations/{e.id}/acknowledge", data=form, follow_redirects=False)
+    assert r.status_code == 303
+    r = web.post(f"/staff/inbox/escalations/{e.id}/resolve", data=form)
+    assert r.status_code == 422 and "write what was done" in r.text
+    note = {**form, "note": "Called her; she is going to the ER."}
+    r = web.post(f"/staff/inbox/escalations/{e.id}/resolve", data=note, follow_redirects=False)
+    assert r.status_code == 303
+    (done,) = table(engine, escalations)
+    assert (done.status, done.acknowledged_by, done.resolved_by) == (
+        "resolved",
+        "nurse.kim",
+        "nurse.kim",
+    )
+    assert "going to the ER" in done.notes
+    assert {a.action for a in table(engine, audit_log)} >= {
+        "escalation_acknowledged",
+        "escalation_resolved",
+    }
+    page = web.get("/staff/inbox").text
+    assert "No red flags open." in page and "Recently resolved" in page
+    r = web.post(f"/staff/inbox/escalations/{e.id}/resolve", data=note)
+    assert r.status_code == 422 and "already resolved" in r.text
+    assert web.post("/staff/inbox/escalations/999999/acknowledge", data=form).status_code == 404
+    replies_page = web.get(f"/staff/inbox/patients/{done.enrollment_id}")
+    assert replies_page.status_code == 200 and 'data-action="red_flag"' in replies_page.text
+
+
+def test_staff_mark_a_text_handled(live, web, engine):
+    text_in(web, live, "Is the clinic open Saturday?", phone="+18055550777")
+    add_staff(live)
+    login(web)
+    page = web.get("/staff/inbox").text
+    assert "Is the clinic open Saturday?" in page
+    found = shared.re.search(r"/staff/inbox/texts/(\d+)/reviewed", page)
+    assert found
+    r = web.post(found[0], data={"csrf_token": csrf(page)}, follow_redirects=False)
+    assert r.status_code == 303
+    assert "Is the clinic open Saturday?" not in web.get("/staff/inbox").text
+
+
+def test_open_escalations_are_a_metric(live, web, engine):
+    enroll(live)
+    deliver(live, DAY1_CHECKIN)
+    text_in(web, live, "9")
+    text = web.get("/metrics", headers=token(live)).text
+    assert 'reminders_open_escalations{kind="red_flag"} 1.0' in text
+    assert 'reminders_open_escalations{kind="no_answer"} 0.0' in text

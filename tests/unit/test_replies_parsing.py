@@ -1,0 +1,199 @@
+"""What a patient's text means: keywords, pain scores, yes/no, precedence and red flags."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from reminders.domain.model import MessageStatus as S
+from reminders.domain.replies import (
+    Action,
+    Answer,
+    Keyword,
+    fits_sms_cap,
+    interpret,
+    keyword,
+    lower_ranks,
+    parse_pain,
+    parse_yes_no,
+    red_flag,
+    twilio_status,
+)
+from reminders.domain.schedule import SmsCap
+
+OPT_OUT_WORDS = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"]
+
+
+@pytest.mark.parametrize("word", OPT_OUT_WORDS)
+@pytest.mark.parametrize("shape", ["{}", "{l}", "  {t}  ", "{}.", "{l}!", '"{t}"', "\n{}\n"])
+def test_every_opt_out_keyword_in_any_case_with_stray_spaces_and_punctuation(word, shape):
+    text = shape.format(word, l=word.lower(), t=word.title())
+    assert keyword(text) == (Keyword.OPT_OUT, word)
+
+
+@pytest.mark.parametrize("text", ["Stop all", "opt out", "Opt-Out", "stop-all", "UN SUBSCRIBE"])
+def test_split_keywords_still_match(text):
+    assert keyword(text) is not None and keyword(text)[0] is Keyword.OPT_OUT
+
+
+@pytest.mark.parametrize("text", ["please stop", "stop texting me", "the end?", "cancel my visit"])
+def test_a_keyword_inside_a_sentence_is_not_a_keyword(text):
+    assert keyword(text) is None  # Twilio also matches whole texts only; staff see these
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("start", Keyword.OPT_IN),
+        ("YES", Keyword.OPT_IN),
+        ("Unstop.", Keyword.OPT_IN),
+        ("help", Keyword.HELP),
+        ("INFO?", Keyword.HELP),
+        ("Ayuda", Keyword.HELP),
+    ],
+)
+def test_opt_in_and_help(text, kind):
+    assert keyword(text)[0] is kind
+
+
+@pytest.mark.parametrize(
+    ("text", "score"),
+    [
+        ("7", 7),
+        (" 7 ", 7),
+        ("7/10", 7),
+        ("7 / 10", 7),
+        ("7 out of 10", 7),
+        ("seven", 7),
+        ("Seven out of 10", 7),
+        ("siete", 7),
+        ("Siete de 10", 7),
+        ("my pain is 3 today", 3),
+        ("0", 0),
+        ("10", 10),
+        ("10/10", 10),
+        ("diez", 10),
+        ("cero", 0),
+        ("no pain", 0),
+        ("sin dolor", 0),
+        ("7 siete", 7),
+    ],
+)
+def test_pain_scores(text, score):
+    assert parse_pain(text) == score
+
+
+@pytest.mark.parametrize("text", ["", "bad", "7-8", "3 or 4", "11", "7.5", "yes", "muy mal"])
+def test_unclear_pain(text):
+    assert parse_pain(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("YES", True),
+        ("yes, a fever", True),
+        ("si", True),
+        ("Sí", True),
+        ("SÍ.", True),
+        ("sí tengo fiebre", True),
+        ("y", True),
+        ("no", False),
+        ("No.", False),
+        ("NO gracias", False),
+        ("nope", False),
+    ],
+)
+def test_yes_or_no(text, said):
+    assert parse_yes_no(text) is said
+
+
+@pytest.mark.parametrize("text", ["maybe", "yes no", "I have a fever", ""])
+def test_unclear_yes_no(text):
+    assert parse_yes_no(text) is None
+
+
+def test_opt_out_wins_over_an_open_question():
+    intent = interpret("STOP", open_checkin="warning", opted_out=False)
+    assert intent.action is Action.OPT_OUT and intent.keyword == "STOP"
+
+
+def test_yes_answers_an_open_warning_question():
+    intent = interpret("Yes", open_checkin="warning", opted_out=False)
+    assert intent.action is Action.ANSWER and intent.answer == Answer("warning", "yes")
+
+
+def test_yes_opts_back_in_when_opted_out_even_with_a_question_open():
+    assert interpret("YES", open_checkin="warning", opted_out=True).action is Action.OPT_IN
+
+
+def test_yes_with_nothing_open_is_an_opt_in_keyword():
+    assert interpret("yes", open_checkin=None, opted_out=False).action is Action.OPT_IN
+
+
+def test_yes_to_a_pain_question_is_unclear_and_start_still_opts_in():
+    assert interpret("YES", open_checkin="pain", opted_out=False).action is Action.UNCLEAR
+    assert interpret("START", open_checkin="warning", opted_out=False).action is Action.OPT_IN
+
+
+def test_spanish_si_is_never_an_opt_in():
+    assert interpret("SÍ", open_checkin="warning", opted_out=False).action is Action.ANSWER
+    assert interpret("si", open_checkin=None, opted_out=False).action is Action.UNMATCHED
+
+
+def test_twilio_opt_out_type_counts_as_a_keyword():
+    assert interpret("BAJA", open_checkin=None, opted_out=False, opt_out_type="STOP").action is (
+        Action.OPT_OUT
+    )
+
+
+def test_an_opted_out_phone_only_opts_back_in():
+    assert interpret("7", open_checkin="pain", opted_out=True).action is Action.UNMATCHED
+    assert interpret("start", open_checkin=None, opted_out=True).action is Action.OPT_IN
+
+
+def test_answers_and_unclear_replies():
+    assert interpret("siete", open_checkin="pain", opted_out=False).answer == Answer("pain", "7", 7)
+    assert interpret("no idea", open_checkin="pain", opted_out=False).action is Action.UNCLEAR
+    assert interpret("hello", open_checkin=None, opted_out=False).action is Action.UNMATCHED
+
+
+@pytest.mark.parametrize(
+    ("answer", "previous", "flag"),
+    [
+        (Answer("warning", "yes"), None, True),
+        (Answer("warning", "no"), None, False),
+        (Answer("pain", "8", 8), None, True),
+        (Answer("pain", "7", 7), None, False),
+        (Answer("pain", "7", 7), 4, True),
+        (Answer("pain", "6", 6), 4, False),
+        (Answer("pain", "2", 2), 9, False),
+    ],
+)
+def test_red_flags(answer, previous, flag):
+    assert (red_flag(answer, previous_pain=previous) is not None) is flag
+
+
+def test_a_status_never_goes_backwards():
+    assert twilio_status("delivered") is S.DELIVERED
+    assert twilio_status("READ") is S.DELIVERED
+    assert twilio_status("queued") is twilio_status("accepted") is S.SENT
+    assert twilio_status("canceled") is S.FAILED
+    assert twilio_status("receiving") is None
+    assert lower_ranks(S.SENT) == (S.SENDING,)
+    assert set(lower_ranks(S.DELIVERED)) == {S.SENDING, S.SENT}
+    assert S.UNDELIVERED not in lower_ranks(S.DELIVERED)
+
+
+def test_the_reminder_keeps_to_the_sms_cap():
+    cap = SmsCap(per_day=1, per_week=3)
+    d = date(2026, 5, 4)
+
+    def day(n: int) -> date:
+        return date.fromordinal(d.toordinal() + n)
+
+    assert fits_sms_cap(day(2), [d, day(1)], cap)
+    assert not fits_sms_cap(day(1), [d, day(1)], cap)  # one a day
+    assert not fits_sms_cap(day(2), [d, day(1), day(3)], cap)  # a later text in the window
+    assert fits_sms_cap(day(2), [d, day(1), day(3)], SmsCap(3, 21))

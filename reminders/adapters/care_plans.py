@@ -27,6 +27,21 @@ class CarePlanLibrary:
                 )
             self._plans[plan.procedure] = plan
 
+    def by_code(self, system: str, code: str) -> str | None:
+        """The procedure whose plan lists this code (e.g. a CPT code from an EHR), if any."""
+        for name, plan in self._plans.items():
+            if code in plan.codes.get(system, ()):
+                return name
+        return None
+
+    def known_codes(self) -> list[str]:
+        return sorted(
+            f"{system}|{code}"
+            for plan in self._plans.values()
+            for system, codes in plan.codes.items()
+            for code in codes
+        )
+
     def names(self) -> list[str]:
         return sorted(self._plans)
 

@@ -63,6 +63,8 @@ class CarePlan:
     steps: tuple[PlanStep, ...]
     variables: Mapping[str, str] = field(default_factory=dict)
     sms_segments: Mapping[str, int] = field(default_factory=dict)
+    # Codes an EHR may send for this procedure: coding system -> codes (FHIR intake).
+    codes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def duration(self) -> timedelta:
@@ -95,6 +97,14 @@ def parse_care_plan(data: Mapping[str, Any], *, source: str) -> CarePlan:
         raise fail(f'"title" needs an entry for each language: {", ".join(languages)}')
     variables = {str(k): str(v) for k, v in (data.get("variables") or {}).items()}
     sms_segments = {str(k): int(v) for k, v in (data.get("sms_segments") or {}).items()}
+    raw_codes = data.get("codes") or {}
+    if not isinstance(raw_codes, dict) or not all(
+        isinstance(v, list) and all(isinstance(c, str) for c in v) for v in raw_codes.values()
+    ):
+        raise fail(
+            '"codes" maps a coding system to a list of codes, e.g. {"http://www.ama-assn.org/go/cpt" = ["22513"]}'
+        )
+    codes = {str(system): tuple(v) for system, v in raw_codes.items()}
     duration_days = data.get("duration_days", 90)
     if not isinstance(duration_days, int) or duration_days <= 0:
         raise fail('"duration_days" must be a positive whole number')
@@ -115,6 +125,7 @@ def parse_care_plan(data: Mapping[str, Any], *, source: str) -> CarePlan:
         steps=tuple(steps),
         variables=variables,
         sms_segments=sms_segments,
+        codes=codes,
     )
 
 

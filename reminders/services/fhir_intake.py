@@ -14,18 +14,7 @@ from reminders.adapters.care_plans import CarePlanLibrary
 from reminders.domain.commands import EnrollPatient, GiveConsent
 from reminders.domain.model import Channel, ConsentMethod
 
-CPT = "http://www.ama-assn.org/go/cpt"
 LOCAL = "urn:recovery-reminders:procedure"  # code = a care-plan key, e.g. "kyphoplasty"
-# CPT codes of the procedures the shipped care plans cover (percutaneous vertebral
-# augmentation is kyphoplasty; percutaneous vertebroplasty is vertebroplasty).
-CODES: dict[tuple[str, str], str] = {
-    (CPT, "22513"): "kyphoplasty",
-    (CPT, "22514"): "kyphoplasty",
-    (CPT, "22515"): "kyphoplasty",
-    (CPT, "22510"): "vertebroplasty",
-    (CPT, "22511"): "vertebroplasty",
-    (CPT, "22512"): "vertebroplasty",
-}
 # Where in the resource each enrollment field comes from, to point an OperationOutcome at it.
 EXPRESSIONS = {
     "phone": "Procedure.subject.resolve().telecom",
@@ -144,7 +133,7 @@ def _plan_key(procedure: Procedure, plans: CarePlanLibrary, issues: list[Issue])
     codings = procedure.code.coding if procedure.code and procedure.code.coding else []
     known = set(plans.names())
     for c in codings:
-        key = CODES.get((c.system or "", c.code or ""))
+        key = plans.by_code(c.system or "", c.code or "")
         if key is None and c.system == LOCAL:
             key = c.code
         if key in known:
@@ -153,7 +142,8 @@ def _plan_key(procedure: Procedure, plans: CarePlanLibrary, issues: list[Issue])
     issues.append(
         Issue(
             "code-invalid",
-            f"no care plan for the procedure code ({shown}); known: CPT 22510-22515, or "
+            f"no care plan for the procedure code ({shown}); known: "
+            f"{', '.join(plans.known_codes()) or 'none'}, or "
             f"{LOCAL} with one of {', '.join(sorted(known))}",
             "Procedure.code",
         )

@@ -18,8 +18,8 @@ RESENDABLE_TONES = frozenset({"trouble"})
 class TimelineEntry:
     """One thing that happens in the patient's recovery, at a local time.
 
-    Only outgoing messages exist today; patient replies and check-in answers join the
-    timeline as entries of their own kind once inbound SMS is recorded.
+    Outgoing messages only; the patient page lists the patient's replies and check-in
+    answers in their own section below the timeline.
     """
 
     kind: Literal["message"]

@@ -230,3 +230,16 @@ def test_open_escalations_are_a_metric(live, web, engine):
     text = web.get("/metrics", headers=token(live)).text
     assert 'reminders_open_escalations{kind="red_flag"} 1.0' in text
     assert 'reminders_open_escalations{kind="no_answer"} 0.0' in text
+
+
+def test_the_patient_page_shows_replies_and_the_nav_leads_to_the_inbox(live, web, engine):
+    enrollment_id = enroll(live)
+    deliver(live, DAY1_CHECKIN)
+    text_in(web, live, "9")
+    add_staff(live)
+    login(web)
+    page = web.get(f"/staff/patients/{enrollment_id}").text
+    assert 'href="/staff/inbox"' in page
+    replies_section = page[page.index('id="replies"') : page.index("<h2>History</h2>")]
+    assert "<td>9</td>" in replies_section
+    assert "red flag" in replies_section and "escalation #" in replies_section

@@ -17,7 +17,7 @@ from reminders.domain.model import Channel, ConsentMethod
 from reminders.domain.timing import zone_named
 from reminders.entrypoints.web.deps import AdminDep, ContainerDep, FormDep, Id, StaffDep
 from reminders.entrypoints.web.pages import flash, render
-from reminders.services import accounts, audit, care, intake
+from reminders.services import accounts, audit, care, intake, replies
 from reminders.services.enrollment import get_enrollment
 from reminders.services.timeline import RESENDABLE_TONES, patient_timeline
 
@@ -214,6 +214,7 @@ def _patient_page(
             "resendable": RESENDABLE_TONES,
             "performed_local": e.procedure.performed_at.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
             "audit": audit.recent_entries(uow=c.uow(), enrollment_id=e.id, limit=50),
+            "replies": replies.replies_for_enrollment(uow=c.uow(), enrollment_id=enrollment_id),
             "errors": errors,
         },
         status_code=status_code,

@@ -18,6 +18,7 @@ from reminders.domain.model import Channel, ConsentMethod, Enrollment
 from reminders.entrypoints.cli_run import demo, run
 from reminders.entrypoints.cli_templates import templates
 from reminders.entrypoints.formatting import format_enrollment, format_preview
+from reminders.services import care
 from reminders.services import enrollment as enrollments
 from reminders.services.planning import preview_plan
 
@@ -210,7 +211,7 @@ def cancel(enrollment_id: int, reason: str, by: str) -> None:
 def reschedule(enrollment_id: int, performed_at: datetime, by: str) -> None:
     """Re-plan unsent messages after correcting the procedure time."""
     c = container()
-    updated: Enrollment = enrollments.reschedule_enrollment(
+    updated: Enrollment = care.update_enrollment(
         enrollment_id,
         performed_at=performed_at,
         uow=c.uow(),

@@ -1,9 +1,9 @@
 """What staff, scripts and EHRs do to an enrollment, each recorded in the audit log.
 
-Enroll, cancel and reschedule wrap the use cases in services/enrollment.py; changing the
-channels or language and resending a failed message re-plan the unsent messages the same
-way reschedule_enrollment does: cancel them, expand the plan again with what was already
-sent as history, and store the result as the enrollment's next revision.
+Enroll and cancel wrap the use cases in services/enrollment.py. Correcting the procedure
+time, changing the channels or language and resending a failed message all re-plan the
+unsent messages one way (_replan): cancel them, expand the plan again with what was
+already sent as history, and store the result as the enrollment's next revision.
 """
 
 from __future__ import annotations

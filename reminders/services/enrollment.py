@@ -1,4 +1,4 @@
-"""Enroll a patient after a procedure, cancel or re-plan the enrollment; one transaction each."""
+"""Enroll a patient after a procedure, or cancel the enrollment; one transaction each."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from reminders.domain.careplan import CarePlan
 from reminders.domain.commands import EnrollPatient
 from reminders.domain.contact import normalize_email, normalize_phone
 from reminders.domain.errors import (
-    EnrollmentClosed,
     EnrollmentNotFound,
     InvalidProcedureTime,
     NoConsent,
@@ -220,50 +219,3 @@ def cancel_enrollment(
         uow.enrollments.update(enrollment_id, now=now, status="cancelled")
         uow.commit()
         return count
-
-
-def reschedule_enrollment(
-    enrollment_id: int,
-    *,
-    performed_at: datetime,
-    uow: UnitOfWork,
-    plans: CarePlanLibrary,
-    policy: SchedulePolicy,
-    by: str,
-    now: datetime,
-    skew: timedelta = timedelta(minutes=10),
-) -> Enrollment:
-    """Re-plan unsent messages from a corrected procedure time; sent ones stay as they were."""
-    with uow:
-        enrollment = uow.enrollments.get(enrollment_id, for_update=True)
-        if enrollment is None:
-            raise EnrollmentNotFound(f"no enrollment {enrollment_id}")
-        if enrollment.status != "active":
-            raise EnrollmentClosed(f"enrollment {enrollment_id} was cancelled; enroll again")
-        plan = plans.get(enrollment.procedure.procedure)
-        zone = zone_named(enrollment.patient.timezone)
-        when = procedure_time(performed_at, zone=zone, plan=plan, now=now, skew=skew)
-        procedure = ProcedureRecord(
-            procedure=enrollment.procedure.procedure,
-            performed_at=when,
-            levels=enrollment.procedure.levels,
-            overnight=enrollment.procedure.overnight,
-            external_id=enrollment.procedure.external_id,
-        )
-        uow.messages.cancel_unsent(
-            enrollment_id, reason=f"rescheduled by {by}: procedure time corrected", now=now
-        )
-        planned = expand_care_plan(
-            plan,
-            procedure,
-            enrollment.patient,
-            enrollment.consents,
-            now=now,
-            policy=policy,
-            history=uow.messages.history(enrollment_id),
-        )
-        revision = enrollment.revision + 1
-        uow.messages.add_many(enrollment_id, revision, planned, now=now)
-        uow.enrollments.update(enrollment_id, now=now, revision=revision, performed_at=when)
-        uow.commit()
-        return _load(uow, enrollment_id)

@@ -13,6 +13,7 @@ from reminders.adapters.orm import enrollments, patients, scheduled_messages
 from reminders.domain import errors
 from reminders.domain.commands import EnrollPatient, GiveConsent
 from reminders.domain.model import Channel, ConsentMethod, MessageStatus
+from reminders.services import care
 from reminders.services import enrollment as svc
 
 ANA = EnrollPatient(
@@ -149,7 +150,7 @@ def test_cancel_stops_every_unsent_message(container, engine):
         if m.status is MessageStatus.CANCELLED
     )
     with pytest.raises(errors.EnrollmentClosed):
-        svc.reschedule_enrollment(
+        care.update_enrollment(
             e.id,
             performed_at=datetime(2026, 3, 7, 20, 0),
             uow=container.uow(),
@@ -172,7 +173,7 @@ def test_reschedule_replans_unsent_and_keeps_sent(container, engine):
             .values(status="sent", sent_at=first_sms.send_at)
         )
     container.clock.advance(days=1)
-    new = svc.reschedule_enrollment(
+    new = care.update_enrollment(
         e.id,
         performed_at=datetime(2026, 3, 8, 9, 0),
         uow=container.uow(),
@@ -189,7 +190,7 @@ def test_reschedule_replans_unsent_and_keeps_sent(container, engine):
     assert all(first_sms.step_key not in m.parts or m.channel is not Channel.SMS for m in live)
     assert not any(m.first_sms for m in live), "the opt-out line went out with the first text"
     old = [m for m in new.messages if m.revision == 1 and m.status is MessageStatus.CANCELLED]
-    assert old and all("rescheduled" in m.status_reason for m in old)
+    assert old and all("re-planned by nurse.kim" in m.status_reason for m in old)
 
 
 def test_unknown_enrollment(container):

@@ -195,12 +195,32 @@ def show(enrollment_id: int) -> None:
 @click.option("--by", default="cli", show_default=True)
 @friendly_errors
 def cancel(enrollment_id: int, reason: str, by: str) -> None:
-    """Cancel every unsent message of an enrollment."""
+    """Cancel every unsent message of an enrollment (`reminders restart` undoes it)."""
     c = container()
-    count = enrollments.cancel_enrollment(
-        enrollment_id, uow=c.uow(), by=by, reason=reason, now=c.clock()
+    before = enrollments.get_enrollment(enrollment_id, uow=c.uow())
+    if before.status == "cancelled":
+        click.echo(f"Enrollment {enrollment_id} was already cancelled; nothing changed.")
+        return
+    after = care.cancel(enrollment_id, uow=c.uow(), by=by, reason=reason, now=c.clock())
+    stopped = sum(m.status.value == "cancelled" for m in after.messages) - sum(
+        m.status.value == "cancelled" for m in before.messages
     )
-    click.echo(f"Cancelled enrollment {enrollment_id}: {count} unsent message(s) will not go out.")
+    click.echo(
+        f"Cancelled enrollment {enrollment_id}: {stopped} unsent message(s) will not go out."
+    )
+
+
+@main.command()
+@click.argument("enrollment_id", type=int)
+@click.option("--by", default="cli", show_default=True)
+@friendly_errors
+def restart(enrollment_id: int, by: str) -> None:
+    """Restart a cancelled enrollment from now; messages whose time has passed are not sent."""
+    c = container()
+    e = care.restart(
+        enrollment_id, uow=c.uow(), plans=c.plans, policy=c.policy, by=by, now=c.clock()
+    )
+    click.echo(format_enrollment(e))
 
 
 @main.command()

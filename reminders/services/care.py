@@ -159,6 +159,47 @@ def cancel(
     return get_enrollment(enrollment_id, uow=uow)
 
 
+def restart(
+    enrollment_id: int,
+    *,
+    uow: UnitOfWork,
+    plans: CarePlanLibrary,
+    policy: SchedulePolicy,
+    by: str,
+    now: datetime,
+) -> Enrollment:
+    """Reopen a cancelled enrollment: plan again from now; nothing already past is sent."""
+    with uow:
+        enrollment = uow.enrollments.get(enrollment_id, for_update=True)
+        if enrollment is None:
+            raise EnrollmentNotFound(f"no enrollment {enrollment_id}")
+        if enrollment.status == "active":
+            return enrollment
+        plan = plans.get(enrollment.procedure.procedure)
+        uow.enrollments.update(enrollment_id, now=now, status="active")
+        _replan(
+            uow,
+            enrollment,
+            plan=plan,
+            patient=enrollment.patient,
+            consents=enrollment.consents,
+            policy=policy,
+            now=now,
+            reason=f"restarted by {by}",
+            history=uow.messages.history(enrollment_id),
+        )
+        audit.record(
+            uow,
+            actor=by,
+            action="restarted",
+            detail="messages restarted from now; past ones are not sent",
+            now=now,
+            enrollment_id=enrollment_id,
+        )
+        uow.commit()
+    return get_enrollment(enrollment_id, uow=uow)
+
+
 def update_enrollment(
     enrollment_id: int,
     *,

@@ -146,6 +146,9 @@ def test_log_in_enroll_see_the_timeline_and_cancel(server, browser, tmp_path):
     b.find_element(By.ID, "last_name").send_keys("Lopez")
     b.find_element(By.ID, "phone").send_keys("555")  # a bad number first
     b.find_element(By.ID, "email").send_keys("ana@example.org")
+    sms_consent = b.find_element(By.ID, "consent_sms")
+    assert not sms_consent.is_selected(), "consent must be asked, never pre-ticked"
+    sms_consent.click()
     b.find_element(By.ID, "consent_email").click()
     b.find_element(By.ID, "enroll-submit").click()
     error = wait.until(ec.presence_of_element_located((By.ID, "phone-error")))

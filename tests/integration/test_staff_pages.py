@@ -110,10 +110,33 @@ def test_cancel_reschedule_and_preferences(staff, container):
     assert bad.status_code == 422 and "future" in errors_on(bad.text)["performed_at"]
     none = post_form(staff, page, f"{page}/preferences", {"language": "es"})
     assert none.status_code == 422 and "at least one channel" in errors_on(none.text)["channels"]
+    careless = post_form(staff, page, f"{page}/cancel", {"reason": " "})
+    assert careless.status_code == 422 and "why the messages should stop" in careless.text
+    assert 'id="enrollment-status">active' in careless.text  # a mis-tap stops nothing
     r = post_form(staff, page, f"{page}/cancel", {"reason": "patient asked"})
     assert 'id="enrollment-status">cancelled' in r.text
     assert "cancelled: patient asked" in r.text  # the history at the bottom
     assert 'data-status="scheduled"' not in r.text
+
+
+def test_a_cancelled_enrollment_can_be_restarted_from_now(staff, container, engine):
+    eid = enroll(staff)
+    page = f"/staff/patients/{eid}"
+    post_form(staff, page, f"{page}/cancel", {"reason": "wrong patient chart"})
+    again = post_form(staff, "/staff/enroll", "/staff/enroll", FORM)
+    assert "messages were cancelled" in again.text and "Restart messages" in again.text
+    container.clock.advance(days=2)
+    r = post_form(staff, page, f"{page}/restart", {})
+    assert 'id="enrollment-status">active' in r.text and "Messages restarted" in r.text
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(scheduled_messages).where(
+                scheduled_messages.c.enrollment_id == eid,
+                scheduled_messages.c.status == "scheduled",
+            )
+        ).all()
+    assert rows, "upcoming messages are planned again"
+    assert all(r.send_at >= container.clock() for r in rows), "nothing from the past is sent"
 
 
 def test_resend_a_failed_message(staff, container, engine):

@@ -71,7 +71,6 @@ def enroll_form(request: Request, c: ContainerDep, user: StaffDep) -> Response:
         "levels": "1",
         "procedure": (c.plans.names() or [""])[0],
         "performed_at": now_local.strftime("%Y-%m-%dT%H:%M"),
-        "consent_sms": "on",
         "consent_sms_method": "verbal",
         "consent_email_method": "verbal",
     }
@@ -104,12 +103,16 @@ def enroll(request: Request, c: ContainerDep, user: StaffDep, form: FormDep) -> 
             errors[exc.field or "form"] = exc.message
         else:
             e = result.enrollment
-            flash(
-                request,
-                f"Enrolled {e.patient.first_name} {e.patient.last_name}."
-                if result.created
-                else "This procedure was already enrolled; nothing was changed.",
-            )
+            if result.created:
+                message = f"Enrolled {e.patient.first_name} {e.patient.last_name}."
+            elif e.status == "cancelled":
+                message = (
+                    "This procedure was enrolled before and its messages were cancelled."
+                    " To send them again, use Restart messages below."
+                )
+            else:
+                message = "This procedure was already enrolled; nothing was changed."
+            flash(request, message)
             return RedirectResponse(f"/staff/patients/{e.id}", status_code=303)
     return render(
         request, "enroll.html", _enroll_context(c, values, errors), status_code=422, user=user
@@ -250,6 +253,10 @@ def cancel(
     request: Request, enrollment_id: Id, c: ContainerDep, user: StaffDep, form: FormDep
 ) -> Response:
     reason = str(form.get("reason") or "").strip()[:500]
+    if not reason:
+        # A written reason makes stopping a patient's messages a deliberate act, never a mis-tap.
+        errors = {"reason": "Write why the messages should stop; it goes in the record."}
+        return _patient_page(request, c, user, enrollment_id, errors, status_code=422)
     return _act(
         request,
         c,
@@ -259,6 +266,27 @@ def cancel(
             enrollment_id, uow=c.uow(), by=user.username, reason=reason, now=c.clock()
         ),
         "Enrollment cancelled: no more messages will go out.",
+    )
+
+
+@router.post("/patients/{enrollment_id}/restart")
+def restart(
+    request: Request, enrollment_id: Id, c: ContainerDep, user: StaffDep, form: FormDep
+) -> Response:
+    return _act(
+        request,
+        c,
+        user,
+        enrollment_id,
+        lambda: care.restart(
+            enrollment_id,
+            uow=c.uow(),
+            plans=c.plans,
+            policy=c.policy,
+            by=user.username,
+            now=c.clock(),
+        ),
+        "Messages restarted: upcoming ones will go out; past ones will not.",
     )
 
 

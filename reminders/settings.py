@@ -97,13 +97,20 @@ class Settings(BaseSettings):
                     ("REMINDERS_BROKER_URL", bool(self.broker_url)),
                     ("TWILIO_ACCOUNT_SID", bool(self.twilio_account_sid)),
                     ("TWILIO_AUTH_TOKEN", bool(self.twilio_auth_token)),
+                    # Patients are told to call this clinic about warning signs: never the
+                    # demo clinic's name and number by accident.
+                    ("REMINDERS_CLINIC_NAME", "clinic_name" in self.model_fields_set),
+                    ("REMINDERS_CLINIC_PHONE", "clinic_phone" in self.model_fields_set),
+                    # Without SMTP, emails would land in ./var/outbox and look sent.
+                    ("SMTP_HOST", bool(self.smtp_host)),
+                    ("EMAIL_FROM", bool(self.email_from)),
                 )
                 if not value
             ]
             if missing:
                 raise ValueError(
-                    "production needs PostgreSQL, a broker and Twilio credentials; set "
-                    + ", ".join(missing)
+                    "production needs PostgreSQL, a broker, Twilio and SMTP settings and the"
+                    " clinic's own name and phone; set " + ", ".join(missing)
                 )
             if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
                 raise ValueError(

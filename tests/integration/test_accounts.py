@@ -177,10 +177,29 @@ def test_production_refuses_the_default_secret():
         "REMINDERS_BROKER_URL": "redis://y",
         "TWILIO_ACCOUNT_SID": "AC1",
         "TWILIO_AUTH_TOKEN": "t",
+        "REMINDERS_CLINIC_NAME": "Valley Spine",
+        "REMINDERS_CLINIC_PHONE": "805-555-0100",
+        "SMTP_HOST": "smtp.example.org",
+        "EMAIL_FROM": "care@example.org",
     }
     with pytest.raises(ValueError, match="REMINDERS_SECRET_KEY"):
         Settings(**prod)
     assert Settings(**prod, REMINDERS_SECRET_KEY="k" * 40).secret_key == "k" * 40
+
+
+def test_production_refuses_the_demo_clinic_and_a_missing_smtp_server():
+    prod = {
+        "REMINDERS_ENVIRONMENT": "production",
+        "REMINDERS_DATABASE_URL": "postgresql+psycopg://x@y/z",
+        "REMINDERS_BROKER_URL": "redis://y",
+        "TWILIO_ACCOUNT_SID": "AC1",
+        "TWILIO_AUTH_TOKEN": "t",
+        "REMINDERS_SECRET_KEY": "k" * 40,
+    }
+    with pytest.raises(ValueError) as err:
+        Settings(**prod)
+    for name in ("REMINDERS_CLINIC_NAME", "REMINDERS_CLINIC_PHONE", "SMTP_HOST", "EMAIL_FROM"):
+        assert name in str(err.value)
 
 
 def test_cli_staff_create_and_token_create(container, monkeypatch):

@@ -125,18 +125,18 @@ def make_due_rows(env: dict[str, str], n: int) -> None:
         ).enrollment
         ids.append(e.id)
     with c.engine.begin() as conn:
-        conn.execute(scheduled_messages.delete())
+        conn.execute(text("TRUNCATE scheduled_messages CASCADE"))
         batch = []
         for k in range(n):
             batch.append(
                 {
                     "enrollment_id": ids[k % 100],
                     "revision": 1,
-                    "step_key": f"checkin_pain_day1#{k}",
-                    "parts": "checkin_pain_day1",
+                    "step_key": f"return_to_work#{k}",
+                    "parts": "return_to_work",
                     "channel": "sms",
-                    "category": "checkin",
-                    "checkin": "pain",
+                    "category": "driving_work",
+                    "checkin": None,
                     "first_sms": False,
                     "send_at": now - timedelta(minutes=1),
                     "deadline": now + timedelta(hours=6),

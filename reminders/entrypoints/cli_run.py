@@ -71,9 +71,22 @@ def run(host: str, port: int, concurrency: int) -> None:
     sys.exit(supervise(commands, env=env))
 
 
+def _die_with_parent() -> None:
+    """On Linux, have the kernel send SIGTERM to the child if `reminders run` itself dies
+    (killed, or its terminal closed): no web server or worker is left running alone."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def supervise(commands: dict[str, list[str]], *, env: dict[str, str]) -> int:
     """Start every process; when one exits or we are interrupted, stop them all."""
-    procs = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
+    procs = {
+        name: subprocess.Popen(cmd, env=env, preexec_fn=_die_with_parent)
+        for name, cmd in commands.items()
+    }
     stopping = False
 
     def stop(*_: object) -> None:

@@ -97,6 +97,7 @@ def build_delivery(
         clinic=clinic,
         quiet_hours=policy_from(settings).quiet_hours,
         send_lease=timedelta(seconds=settings.send_lease_seconds),
+        sms_rate=settings.sms_rate_per_second,
     )
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 
 from reminders.adapters.orm import (
     consents,
@@ -228,6 +228,41 @@ class DeliveryRepository:
             sent_at=now,
             lease_until=None,
             status_reason=reason,
+        )
+
+    def claimed_provider_ids(self, provider_ids: list[str]) -> set[str]:
+        """Which of these provider ids some message already records as its own."""
+        if not provider_ids:
+            return set()
+        return set(
+            self.conn.scalars(select(M.c.provider_id).where(M.c.provider_id.in_(provider_ids)))
+        )
+
+    def mark_sent_many(self, sent: list[tuple[int, str]], *, now: datetime) -> None:
+        """Record several provider ids at once (one pipelined statement)."""
+        statement = (
+            update(M)
+            .where(M.c.id == bindparam("mid"), M.c.status == S.SENDING)
+            .values(
+                status=S.SENT,
+                provider_id=bindparam("pid"),
+                sent_at=now,
+                lease_until=None,
+                updated_at=now,
+                status_reason=None,
+            )
+        )
+        self.conn.execute(statement, [{"mid": mid, "pid": pid} for mid, pid in sent])
+
+    def unmark_sending(self, message_id: int, *, now: datetime) -> bool:
+        """Undo mark_sending for a row that never reached the provider (no token in time)."""
+        return self._move(
+            message_id,
+            (S.SENDING,),
+            now,
+            status=S.QUEUED,
+            lease_until=now,
+            attempts=M.c.attempts - 1,
         )
 
     def mark_retry(

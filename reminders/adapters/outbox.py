@@ -58,6 +58,6 @@ class Outbox:
             },
         )
 
-    def find_sent(self, *, to: str, body: str, reference: str, since: datetime) -> Sent | None:
+    def find_sent(self, *, to: str, body: str, reference: str, since: datetime) -> list[Sent]:
         path = self.folder / f"{reference}.json"
-        return Sent(provider_id=f"outbox-{reference}") if reference and path.exists() else None
+        return [Sent(provider_id=f"outbox-{reference}")] if reference and path.exists() else []

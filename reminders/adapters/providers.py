@@ -38,8 +38,11 @@ class SmsProvider(Protocol):
 
     def send_sms(self, *, to: str, body: str, reference: str) -> Sent: ...
 
-    def find_sent(self, *, to: str, body: str, reference: str, since: datetime) -> Sent | None:
-        """Return the message if the provider already took it (asked after a crash)."""
+    def find_sent(self, *, to: str, body: str, reference: str, since: datetime) -> list[Sent]:
+        """Every message the provider took to `to` with this body since then (after a crash).
+
+        More than one can match (two check-ins ask the same question); the caller takes
+        one that no other message has claimed."""
         ...
 
 
@@ -48,4 +51,4 @@ class EmailProvider(Protocol):
         self, *, to: str, subject: str, text: str, html: str, reference: str
     ) -> Sent: ...
 
-    def find_sent(self, *, to: str, body: str, reference: str, since: datetime) -> Sent | None: ...
+    def find_sent(self, *, to: str, body: str, reference: str, since: datetime) -> list[Sent]: ...

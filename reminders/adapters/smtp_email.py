@@ -71,5 +71,5 @@ class SmtpEmail:
             raise ProviderError(f"address refused: {refused}", error_class=ErrorClass.PERMANENT)
         return Sent(provider_id=str(msg["Message-ID"]), status="sent")
 
-    def find_sent(self, *, to: str, body: str, reference: str, since: datetime) -> Sent | None:
-        return None  # SMTP keeps no record we can ask; a resend reuses the Message-ID
+    def find_sent(self, *, to: str, body: str, reference: str, since: datetime) -> list[Sent]:
+        return []  # SMTP keeps no record we can ask; a resend reuses the Message-ID

@@ -64,15 +64,15 @@ class TwilioSms:
             )
         return Sent(provider_id=str(message.sid), status=str(message.status or "queued"))
 
-    def find_sent(self, *, to: str, body: str, reference: str, since: datetime) -> Sent | None:
+    def find_sent(self, *, to: str, body: str, reference: str, since: datetime) -> list[Sent]:
         """Find a message we may have sent before a crash: same recipient, body, and time."""
         try:
             recent = self.client.messages.list(to=to, limit=50)
         except (TwilioRestException, requests.RequestException) as exc:
             raise ProviderError(f"Twilio lookup failed: {exc}") from None
         earliest = since - timedelta(minutes=2)  # clocks differ a little
-        for message in recent:
-            created = message.date_created
-            if message.body == body and (created is None or created >= earliest):
-                return Sent(provider_id=str(message.sid), status=str(message.status))
-        return None
+        return [
+            Sent(provider_id=str(m.sid), status=str(m.status))
+            for m in recent
+            if m.body == body and (m.date_created is None or m.date_created >= earliest)
+        ]

@@ -60,6 +60,7 @@ TRANSITIONS: dict[MessageStatus, frozenset[MessageStatus]] = {
     ),
     MessageStatus.SENDING: frozenset(
         {
+            MessageStatus.QUEUED,  # returned unsent: no rate-limit token came in time
             MessageStatus.SENT,
             MessageStatus.DELIVERED,
             MessageStatus.UNDELIVERED,

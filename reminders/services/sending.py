@@ -48,6 +48,16 @@ class Delivery:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     send_lease: timedelta = timedelta(minutes=2)
     rate_wait: float = 20.0  # seconds a worker waits for a rate-limit token
+    sms_rate: float = 1.0  # the sender's messages a second (sizes the chunks below)
+
+    @property
+    def chunk_size(self) -> int:
+        """Messages marked `sending` together: about two seconds of the sender's rate, 1-10.
+
+        One transaction per chunk instead of per message; a slow sender keeps chunks
+        small so no row waits long in `sending` for its rate-limit token.
+        """
+        return max(1, min(10, int(self.sms_rate * 2)))
 
 
 def reference(message_id: int) -> str:
@@ -100,51 +110,83 @@ def send_messages(
                 outcomes[mid] = Outcome.FAILED
         uow.commit()
 
-    sent_before: tuple[int, str] | None = None  # marked sent with the next transaction
-    for i, (ctx, rendered) in enumerate(ready):
-        mid = ctx.message.id
-        assert mid is not None
-        if ctx.message.channel is Channel.SMS and not delivery.limiter.acquire(
-            delivery.sms.sender, timeout=delivery.rate_wait
-        ):
-            with uow:  # no token in time: let the next dispatch hand these out again
-                _flush_sent(uow, sent_before, now)
-                sent_before = None
-                for later, _ in ready[i:]:
-                    assert later.message.id is not None
-                    uow.delivery.release(later.message.id, now=now())
-                    outcomes[later.message.id] = Outcome.DEFERRED
-                uow.commit()
-            break
-        body = rendered if isinstance(rendered, str) else rendered.subject
-        with uow:
-            _flush_sent(uow, sent_before, now)
-            sent_before = None
+    pending: list[tuple[int, str]] = []  # sent; recorded with the next transaction
+    size = delivery.chunk_size
+    for start in range(0, len(ready), size):
+        chunk = ready[start : start + size]
+        with uow:  # one transaction marks the chunk sending and records the last one sent
+            _flush_sent(uow, pending, now)
+            pending = []
             moment = now()
-            taken = uow.delivery.mark_sending(
-                mid, now=moment, lease_until=moment + delivery.send_lease, body=body
-            )
+            taken = [
+                (ctx, rendered)
+                for ctx, rendered in chunk
+                if uow.delivery.mark_sending(
+                    _id(ctx),
+                    now=moment,
+                    lease_until=moment + delivery.send_lease,
+                    body=rendered if isinstance(rendered, str) else rendered.subject,
+                )  # not taken: cancelled or handled elsewhere since the batch was read
+            ]
             uow.commit()
-        if not taken:
-            continue  # cancelled or taken by another worker since the batch was read
-        try:
-            sent = _call_provider(ctx, rendered, delivery)
-        except ProviderError as exc:
-            outcomes[mid] = _record_failure(ctx, exc, uow=uow, delivery=delivery, now=now)
-            continue
-        sent_before = (mid, sent.provider_id)
-        outcomes[mid] = Outcome.SENT
-        log.info("sent message %s (%s) to %s", mid, ctx.message.channel, _masked(ctx))
-    if sent_before is not None:
+        for n, (ctx, rendered) in enumerate(taken):
+            mid = _id(ctx)
+            if ctx.message.channel is Channel.SMS and not _token(delivery):
+                _hold_back(uow, taken[n:], ready[start + size :], pending, outcomes, now)
+                return outcomes
+            try:
+                sent = _call_provider(ctx, rendered, delivery)
+            except ProviderError as exc:
+                outcomes[mid] = _record_failure(ctx, exc, uow=uow, delivery=delivery, now=now)
+                continue
+            pending.append((mid, sent.provider_id))
+            outcomes[mid] = Outcome.SENT
+            log.info("sent message %s (%s) to %s", mid, ctx.message.channel, _masked(ctx))
+    if pending:
         with uow:
-            _flush_sent(uow, sent_before, now)
+            _flush_sent(uow, pending, now)
             uow.commit()
     return outcomes
 
 
-def _flush_sent(uow: UnitOfWork, sent: tuple[int, str] | None, now: Callable[[], datetime]) -> None:
-    if sent is not None:
-        uow.delivery.mark_sent(sent[0], now=now(), provider_id=sent[1])
+def _token(delivery: Delivery) -> bool:
+    """A rate-limit token for the sender; an unreachable limiter (Redis down) means none."""
+    try:
+        return delivery.limiter.acquire(delivery.sms.sender, timeout=delivery.rate_wait)
+    except Exception as exc:  # redis errors, timeouts: send nothing rather than flood
+        log.warning("rate limiter unavailable (%s); holding texts back", exc)
+        return False
+
+
+def _id(ctx: SendContext) -> int:
+    assert ctx.message.id is not None
+    return ctx.message.id
+
+
+def _flush_sent(uow: UnitOfWork, sent: list[tuple[int, str]], now: Callable[[], datetime]) -> None:
+    if sent:
+        uow.delivery.mark_sent_many(sent, now=now())
+
+
+def _hold_back(
+    uow: UnitOfWork,
+    marked: list[tuple[SendContext, str | RenderedEmail]],
+    unmarked: list[tuple[SendContext, str | RenderedEmail]],
+    pending: list[tuple[int, str]],
+    outcomes: dict[int, Outcome],
+    now: Callable[[], datetime],
+) -> None:
+    """No rate-limit token in time: what was not sent goes back for the next dispatch."""
+    with uow:
+        _flush_sent(uow, pending, now)
+        moment = now()
+        for ctx, _ in marked:  # marked sending, never handed to the provider
+            uow.delivery.unmark_sending(_id(ctx), now=moment)
+            outcomes[_id(ctx)] = Outcome.DEFERRED
+        for ctx, _ in unmarked:
+            uow.delivery.release(_id(ctx), now=moment)
+            outcomes[_id(ctx)] = Outcome.DEFERRED
+        uow.commit()
 
 
 Decision = tuple[Outcome, Callable[[UnitOfWork], object]]
@@ -276,13 +318,17 @@ def reconcile_expired(
             to = ctx.patient.phone if m.channel is Channel.SMS else ctx.patient.email
             assert to is not None and m.last_attempt_at is not None
             try:
-                found = provider.find_sent(
+                matches = provider.find_sent(
                     to=to, body=m.body or "", reference=reference(mid), since=m.last_attempt_at
                 )
             except ProviderError as exc:
                 log.warning("cannot reconcile message %s yet: %s", mid, exc.message)
                 counts["unknown"] += 1
                 continue
+            # Two messages can share a body (the same check-in question on two days):
+            # only a provider message no other row already owns can be this one.
+            taken = uow.delivery.claimed_provider_ids([f.provider_id for f in matches])
+            found = next((f for f in matches if f.provider_id not in taken), None)
             moment = now()
             if found is not None:
                 uow.delivery.mark_sent(

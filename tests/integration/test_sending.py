@@ -17,7 +17,7 @@ from reminders.domain.commands import EnrollPatient, GiveConsent
 from reminders.domain.model import Channel, MessageStatus
 from reminders.services import enrollment as enroll_svc
 from reminders.services.dispatch import dispatch_due
-from reminders.services.sending import Outcome, reconcile_expired, send_message
+from reminders.services.sending import Outcome, reconcile_expired, send_message, send_messages
 from reminders.settings import Settings
 from support.fake_twilio import FakeTwilio
 from support.smtp import start_smtp
@@ -304,18 +304,18 @@ def test_a_lost_broker_task_is_claimed_again_after_its_lease(live, engine):
 def test_crash_after_twilio_took_it_is_confirmed_not_resent(live, engine, twilio, monkeypatch):
     enroll(live)
     mid = sms_id(dispatch(live), engine)
-    real_mark_sent = DeliveryRepository.mark_sent
+    real_mark_sent = DeliveryRepository.mark_sent_many
 
     def crash(*a, **k):
         raise SystemExit("worker killed")  # the provider has it; our record does not
 
     monkeypatch.setattr(
-        "reminders.adapters.delivery_repository.DeliveryRepository.mark_sent", crash
+        "reminders.adapters.delivery_repository.DeliveryRepository.mark_sent_many", crash
     )
     with pytest.raises(SystemExit):
         send(live, mid)
     monkeypatch.setattr(
-        "reminders.adapters.delivery_repository.DeliveryRepository.mark_sent", real_mark_sent
+        "reminders.adapters.delivery_repository.DeliveryRepository.mark_sent_many", real_mark_sent
     )
     assert row(engine, mid).status == "sending"
     assert reconcile_expired(uow=live.uow(), delivery=live.delivery, now=live.clock) == {
@@ -349,3 +349,64 @@ def test_crash_before_twilio_took_it_is_resent_once(live, engine, twilio, monkey
     assert send(live, mid) is Outcome.SENT
     assert len(twilio.messages) == 1
     assert row(engine, mid).attempts == 2
+
+
+def test_no_rate_limit_token_in_time_puts_the_texts_back_unsent(live, engine, twilio):
+    for n in range(3):
+        enroll(live, replace(ANA, external_id=f"EHR-rate-{n}", phone=f"+1805555010{n}"))
+    ids = [i for i in dispatch(live) if row(engine, i).channel == "sms"]
+    assert len(ids) == 3
+
+    class OneToken:
+        def __init__(self) -> None:
+            self.left = 1
+
+        def acquire(self, sender: str, *, timeout: float) -> bool:
+            self.left -= 1
+            return self.left >= 0
+
+    live.delivery.limiter = OneToken()
+    outcomes = send_messages(ids, uow=live.uow(), delivery=live.delivery, now=live.clock)
+    assert sorted(outcomes.values()) == sorted([Outcome.SENT, Outcome.DEFERRED, Outcome.DEFERRED])
+    assert len(twilio.messages) == 1
+    held = [row(engine, i) for i, o in outcomes.items() if o is Outcome.DEFERRED]
+    assert {(r.status, r.attempts) for r in held} == {("queued", 0)}
+    assert all(r.lease_until <= live.clock() for r in held)  # the next dispatch takes them
+    live.clock.advance(seconds=1)
+    assert sorted(dispatch(live)) == sorted(r.id for r in held)
+
+
+def test_reconciliation_never_claims_another_messages_twilio_sid(live, engine, twilio):
+    """The same question goes out on two days; after a crash, Twilio's copy of the first
+    text must not be taken as proof that the second one went out."""
+    enrollment_id = enroll(live).enrollment.id
+    first = sms_id(dispatch(live), engine)
+    assert send(live, first) is Outcome.SENT
+    sent = row(engine, first)
+    with engine.begin() as conn:  # a later text with the same body, left mid-send by a crash
+        second = conn.scalar(
+            select(scheduled_messages.c.id)
+            .where(
+                scheduled_messages.c.enrollment_id == enrollment_id,
+                scheduled_messages.c.channel == "sms",
+                scheduled_messages.c.status == "scheduled",
+            )
+            .limit(1)
+        )
+        conn.execute(
+            update(scheduled_messages)
+            .where(scheduled_messages.c.id == second)
+            .values(
+                status="sending",
+                body=sent.body,
+                last_attempt_at=DAYTIME,
+                attempts=1,
+                lease_until=DAYTIME,
+                deadline=DAYTIME + timedelta(hours=6),
+            )
+        )
+    live.clock.advance(minutes=3)
+    counts = reconcile_expired(uow=live.uow(), delivery=live.delivery, now=live.clock)
+    assert counts["resend"] == 1 and counts["confirmed"] == 0
+    assert row(engine, second).status == "scheduled"
+    assert row(engine, first).provider_id == twilio.messages[0]["sid"]

@@ -103,13 +103,13 @@ def to_blocks(text: str) -> list[Block]:
         for ln in lines:
             if ln.startswith("- "):
                 if para:
-                    blocks.append(Block(text=" ".join(para)))
+                    blocks.append(Block(text="\n".join(para)))
                     para = []
                 blocks.append(Block(items=(ln[2:].strip(),)))
             else:
                 para.append(ln)
         if para:
-            blocks.append(Block(text=" ".join(para)))
+            blocks.append(Block(text="\n".join(para)))  # a sign-off keeps its line breaks
     return _merge_adjacent_lists(blocks)
 
 

@@ -19,7 +19,6 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
@@ -31,26 +30,14 @@ from reminders.adapters.db import make_engine  # noqa: E402
 from reminders.adapters.migrate import upgrade  # noqa: E402
 from reminders.adapters.orm import scheduled_messages  # noqa: E402
 from reminders.bootstrap import bootstrap  # noqa: E402
-from reminders.domain.commands import EnrollPatient, GiveConsent  # noqa: E402
-from reminders.domain.model import Channel  # noqa: E402
-from reminders.services.enrollment import enroll_patient  # noqa: E402
 from reminders.settings import Settings  # noqa: E402
 from support.fake_twilio import FakeTwilio  # noqa: E402
+from support.patients import enroll_texters  # noqa: E402
 from support.processes import free_port, kill_group, start_celery, start_redis  # noqa: E402
 
 ADMIN_URL = os.environ.get(
     "REMINDERS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-ZONES = [
-    "Europe/Madrid",
-    "Asia/Tokyo",
-    "America/New_York",
-    "America/Los_Angeles",
-    "Asia/Kolkata",
-    "Australia/Sydney",
-    "Pacific/Honolulu",
-    "Europe/London",
-]
 
 
 def rss_kb(pid: int) -> int:
@@ -103,27 +90,8 @@ def noop_rate(env: dict[str, str], tmp: Path, n: int, concurrency: int) -> float
 def make_due_rows(env: dict[str, str], n: int) -> None:
     """n texts due now, spread over 100 enrolled patients in a daytime zone."""
     c = bootstrap(Settings(**env))
-    zone = next(z for z in ZONES if 9 <= datetime.now(ZoneInfo(z)).hour < 18)
     now = datetime.now(UTC)
-    ids = []
-    for i in range(100):
-        e = enroll_patient(
-            EnrollPatient(
-                first_name="Bench",
-                last_name=str(i),
-                phone=f"+1805556{i:04d}",
-                procedure="kyphoplasty",
-                performed_at=now - timedelta(hours=1),
-                timezone=zone,
-                external_id=f"bench-{i}",
-                consents=(GiveConsent(Channel.SMS),),
-            ),
-            uow=c.uow(),
-            plans=c.plans,
-            policy=c.policy,
-            now=now,
-        ).enrollment
-        ids.append(e.id)
+    ids = enroll_texters(c, 100, tag="bench", now=now)
     with c.engine.begin() as conn:
         conn.execute(text("TRUNCATE scheduled_messages CASCADE"))
         batch = []

@@ -11,7 +11,6 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, text, update
@@ -19,33 +18,13 @@ from sqlalchemy import func, select, text, update
 from reminders.adapters.db import make_engine
 from reminders.adapters.orm import metadata, scheduled_messages
 from reminders.bootstrap import bootstrap
-from reminders.domain.commands import EnrollPatient, GiveConsent
-from reminders.domain.model import Channel
-from reminders.services.enrollment import enroll_patient
 from reminders.settings import Settings
 from support.fake_twilio import FakeTwilio
+from support.patients import enroll_texters
 from support.processes import free_port, kill_group, start_celery, start_redis
 
 PATIENTS = 40
 CONCURRENCY = 4
-ZONES = [
-    "Europe/Madrid",
-    "Asia/Tokyo",
-    "America/New_York",
-    "America/Los_Angeles",
-    "Asia/Kolkata",
-    "Australia/Sydney",
-    "Pacific/Honolulu",
-    "Europe/London",
-]
-
-
-def daytime_zone() -> str:
-    """A zone where it is mid-day now, so quiet hours do not hold the texts back."""
-    for name in ZONES:
-        if 9 <= datetime.now(ZoneInfo(name)).hour < 19:
-            return name
-    raise RuntimeError("no daytime zone in the list")  # pragma: no cover
 
 
 @dataclass
@@ -110,25 +89,8 @@ def stack(postgres_url: str, tmp_path: Path):
 def _make_due_texts(env: dict[str, str]) -> None:
     """Enroll patients and make every one of their texts due now (emails set aside)."""
     c = bootstrap(Settings(**env))
-    zone = daytime_zone()
     now = datetime.now(UTC)
-    for n in range(PATIENTS):
-        enroll_patient(
-            EnrollPatient(
-                first_name="Pat",
-                last_name=f"N{n}",
-                phone=f"+1805555{n:04d}",
-                procedure="kyphoplasty",
-                performed_at=now - timedelta(hours=1),
-                timezone=zone,
-                external_id=f"E2E-{n}",
-                consents=(GiveConsent(Channel.SMS),),
-            ),
-            uow=c.uow(),
-            plans=c.plans,
-            policy=c.policy,
-            now=now,
-        )
+    enroll_texters(c, PATIENTS, tag="E2E", now=now)
     with c.engine.begin() as conn:
         conn.execute(
             update(scheduled_messages)

@@ -7,6 +7,7 @@ not match Twilio's published schema, so a wrong parameter name or a missing fiel
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import time
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ import pytest
 import requests
 
 from reminders.adapters.twilio_sms import TwilioSms
-from support.processes import free_port
+from support.processes import free_port, kill_group
 
 SPEC = Path(__file__).resolve().parents[3] / "shared" / "contracts" / "twilio_api_v2010.json"
 ACCOUNT = "AC" + "a" * 32
@@ -43,6 +44,7 @@ def prism(tmp_path_factory: pytest.TempPathFactory):
         ],
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # npx runs Prism as a child: stop the whole group after
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180  # the first run downloads Prism from the npm registry
@@ -55,11 +57,10 @@ def prism(tmp_path_factory: pytest.TempPathFactory):
         except requests.RequestException:
             time.sleep(0.5)
     else:
-        proc.kill()
+        kill_group(proc)
         pytest.fail(f"Prism did not start: {log.read_text()[-2000:]}")
     yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    kill_group(proc, signal.SIGTERM)
 
 
 def adapter(url: str, **kwargs: str) -> TwilioSms:

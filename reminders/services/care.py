@@ -186,7 +186,6 @@ def restart(
             policy=policy,
             now=now,
             reason=f"restarted by {by}",
-            history=uow.messages.history(enrollment_id),
         )
         audit.record(
             uow,
@@ -256,7 +255,6 @@ def update_enrollment(
             policy=policy,
             now=now,
             reason=f"re-planned by {by}: " + "; ".join(changes),
-            history=uow.messages.history(enrollment_id),
         )
         audit.record(
             uow,
@@ -383,7 +381,9 @@ def _open(
     if enrollment is None:
         raise EnrollmentNotFound(f"no enrollment {enrollment_id}")
     if enrollment.status != "active":
-        raise EnrollmentClosed(f"enrollment {enrollment_id} was cancelled; enroll again")
+        raise EnrollmentClosed(
+            f"enrollment {enrollment_id} was cancelled; restart its messages first"
+        )
     return enrollment, plans.get(enrollment.procedure.procedure)
 
 
@@ -397,9 +397,11 @@ def _replan(
     policy: SchedulePolicy,
     now: datetime,
     reason: str,
-    history: SendHistory,
+    history: SendHistory | None = None,
 ) -> int:
     assert enrollment.id is not None
+    if history is None:  # what already went out is never planned again
+        history = uow.messages.history(enrollment.id)
     uow.messages.cancel_unsent(enrollment.id, reason=reason, now=now)
     planned = expand_care_plan(
         plan, enrollment.procedure, patient, list(consents), now=now, policy=policy, history=history

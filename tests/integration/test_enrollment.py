@@ -149,7 +149,7 @@ def test_cancel_stops_every_unsent_message(container, engine):
         for m in after.messages
         if m.status is MessageStatus.CANCELLED
     )
-    with pytest.raises(errors.EnrollmentClosed):
+    with pytest.raises(errors.EnrollmentClosed, match="restart its messages"):
         care.update_enrollment(
             e.id,
             performed_at=datetime(2026, 3, 7, 20, 0),

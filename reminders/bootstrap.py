@@ -19,10 +19,11 @@ from reminders.adapters.rendering import MessageRenderer
 from reminders.adapters.smtp_email import SmtpEmail
 from reminders.adapters.twilio_sms import TwilioSms
 from reminders.adapters.unit_of_work import UnitOfWork
-from reminders.domain.schedule import SchedulePolicy, SmsCap
+from reminders.domain.schedule import SchedulePolicy
+from reminders.domain.sms_cap import SmsCap
 from reminders.domain.timing import QuietHours
 from reminders.services.content import Clinic
-from reminders.services.sending import Delivery
+from reminders.services.outgoing import Delivery
 from reminders.settings import Settings, get_settings
 
 
@@ -95,7 +96,7 @@ def build_delivery(
         renderer=renderer,
         plans=plans,
         clinic=clinic,
-        quiet_hours=policy_from(settings).quiet_hours,
+        policy=policy_from(settings),
         send_lease=timedelta(seconds=settings.send_lease_seconds),
         sms_rate=settings.sms_rate_per_second,
     )

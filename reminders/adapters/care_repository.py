@@ -8,9 +8,14 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, Connection, func, insert, or_, select, update
 
-from reminders.adapters.orm import consents, enrollments, patients, scheduled_messages
-from reminders.adapters.repository import to_message
-from reminders.domain.model import UNSENT, Channel, Consent, MessageStatus, ScheduledMessage
+from reminders.adapters.orm import (
+    checkin_answers,
+    consents,
+    enrollments,
+    patients,
+    scheduled_messages,
+)
+from reminders.domain.model import UNSENT, Channel, Consent, MessageStatus
 
 
 @dataclass(frozen=True)
@@ -101,11 +106,21 @@ class CareRepository:
             update(patients).where(patients.c.id == patient_id).values(language=language)
         )
 
-    def message(self, message_id: int) -> ScheduledMessage | None:
+    def answer_since(
+        self, enrollment_id: int, *, kind: str, since: datetime
+    ) -> tuple[str, datetime] | None:
+        """The patient's newest answer to a check-in of this kind since then: (answer, when)."""
         row = self.conn.execute(
-            select(scheduled_messages).where(scheduled_messages.c.id == message_id)
+            select(checkin_answers.c.answer, checkin_answers.c.answered_at)
+            .where(
+                checkin_answers.c.enrollment_id == enrollment_id,
+                checkin_answers.c.kind == kind,
+                checkin_answers.c.answered_at >= since,
+            )
+            .order_by(checkin_answers.c.answered_at.desc())
+            .limit(1)
         ).first()
-        return to_message(row._mapping) if row else None
+        return (row.answer, row.answered_at) if row else None
 
     def ping(self) -> bool:
         return self.conn.scalar(select(1)) == 1

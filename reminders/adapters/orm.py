@@ -110,7 +110,10 @@ scheduled_messages = Table(
     Column("send_at", UTCDateTime, nullable=False),
     Column("deadline", UTCDateTime, nullable=False),
     Column("status", String(16), nullable=False),
-    Column("status_reason", Text),
+    Column("status_reason", Text),  # what staff read
+    Column("reason_code", String(32)),  # the same as a value code matches (domain Reason)
+    Column("kind", String(16), nullable=False, server_default="care"),  # care | resend
+    Column("resend_of", ForeignKey("scheduled_messages.id"), unique=True),  # once per message
     Column("attempts", Integer, nullable=False, default=0),
     Column("lease_until", UTCDateTime),
     Column("provider_id", String(64)),

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from reminders.domain.delivery import ErrorClass, classify
+from reminders.domain.retry import ErrorClass, classify
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,15 @@ class MessageRenderer:
         )
         return RenderedEmail(subject=subject, text=text + "\n", html=html)
 
+    def plain_email(
+        self, *, subject: str, text: str, language: str, clinic: Mapping[str, Any]
+    ) -> RenderedEmail:
+        """Wrap an already written text (an alert, a reminder) in the clinic's HTML layout."""
+        html = self.html_env.get_template("layouts/email.html.j2").render(
+            clinic=clinic, subject=subject, blocks=to_blocks(text), language=language
+        )
+        return RenderedEmail(subject=subject, text=text.strip() + "\n", html=html)
+
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())

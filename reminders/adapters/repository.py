@@ -1,33 +1,22 @@
-"""Repositories: enrollments and their messages, read and written with SQLAlchemy Core."""
+"""The enrollment repository: patients, enrollments and consents, read and written together."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from reminders.adapters.orm import consents, enrollments, patients, scheduled_messages
+from reminders.adapters.message_reads import MessageReads
+from reminders.adapters.orm import consents, enrollments, patients
 from reminders.domain.model import (
-    UNSENT,
     Channel,
     Consent,
     ConsentMethod,
     Enrollment,
-    MessageStatus,
     Patient,
-    PlannedMessage,
     ProcedureRecord,
-    ScheduledMessage,
-)
-from reminders.domain.schedule import SendHistory
-
-SENT_STATES = (
-    MessageStatus.SENDING,
-    MessageStatus.SENT,
-    MessageStatus.DELIVERED,
-    MessageStatus.UNDELIVERED,
 )
 
 
@@ -128,7 +117,7 @@ class EnrollmentRepository:
                 external_id=row["external_id"],
             ),
             consents=[_consent(c) for c in consent_rows],
-            messages=MessageRepository(self.conn).for_enrollment(enrollment_id),
+            messages=MessageReads(self.conn).for_enrollment(enrollment_id),
         )
 
     def update(self, enrollment_id: int, *, now: datetime, **values: Any) -> None:
@@ -137,84 +126,6 @@ class EnrollmentRepository:
             .where(enrollments.c.id == enrollment_id)
             .values(updated_at=now, **values)
         )
-
-
-class MessageRepository:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
-    def add_many(
-        self,
-        enrollment_id: int,
-        revision: int,
-        planned: Iterable[PlannedMessage],
-        *,
-        now: datetime,
-    ) -> None:
-        rows = [
-            {
-                "enrollment_id": enrollment_id,
-                "revision": revision,
-                "step_key": m.step_key,
-                "parts": " ".join(m.parts),
-                "channel": m.channel.value,
-                "category": m.category,
-                "checkin": m.checkin,
-                "first_sms": m.first_sms,
-                "send_at": m.send_at,
-                "deadline": m.deadline,
-                "status": m.status.value,
-                "status_reason": m.status_reason,
-                "attempts": 0,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for m in planned
-        ]
-        if rows:
-            self.conn.execute(insert(scheduled_messages), rows)
-
-    def for_enrollment(self, enrollment_id: int) -> list[ScheduledMessage]:
-        rows = self.conn.execute(
-            select(scheduled_messages)
-            .where(scheduled_messages.c.enrollment_id == enrollment_id)
-            .order_by(scheduled_messages.c.send_at, scheduled_messages.c.id)
-        )
-        return [to_message(r._mapping) for r in rows]
-
-    def cancel_unsent(self, enrollment_id: int, *, reason: str, now: datetime) -> int:
-        """Cancel every message not yet handed to a provider; return how many."""
-        result = self.conn.execute(
-            update(scheduled_messages)
-            .where(
-                scheduled_messages.c.enrollment_id == enrollment_id,
-                scheduled_messages.c.status.in_([s.value for s in UNSENT]),
-            )
-            .values(
-                status=MessageStatus.CANCELLED.value,
-                status_reason=reason,
-                lease_until=None,
-                updated_at=now,
-            )
-        )
-        return int(result.rowcount)
-
-    def history(self, enrollment_id: int) -> SendHistory:
-        """What went out (or may have: `sending`) for this enrollment, over all revisions."""
-        rows = self.conn.execute(
-            select(
-                scheduled_messages.c.parts,
-                scheduled_messages.c.channel,
-                scheduled_messages.c.sent_at,
-                scheduled_messages.c.send_at,
-            ).where(
-                scheduled_messages.c.enrollment_id == enrollment_id,
-                scheduled_messages.c.status.in_([s.value for s in SENT_STATES]),
-            )
-        ).all()
-        parts = frozenset((key, Channel(r.channel)) for r in rows for key in r.parts.split())
-        sms_times = tuple(r.sent_at or r.send_at for r in rows if r.channel == Channel.SMS)
-        return SendHistory(sent_parts=parts, sms_sent_at=sms_times)
 
 
 def _new_id(result: Any) -> int:
@@ -234,32 +145,4 @@ def _consent(row: Any) -> Consent:
     )
 
 
-def to_message(m: Mapping[Any, Any]) -> ScheduledMessage:
-    return ScheduledMessage(
-        id=m["id"],
-        enrollment_id=m["enrollment_id"],
-        revision=m["revision"],
-        step_key=m["step_key"],
-        parts=tuple(m["parts"].split()),
-        channel=Channel(m["channel"]),
-        category=m["category"],
-        checkin=m["checkin"],
-        first_sms=m["first_sms"],
-        send_at=m["send_at"],
-        deadline=m["deadline"],
-        status=MessageStatus(m["status"]),
-        status_reason=m["status_reason"],
-        attempts=m["attempts"],
-        provider_id=m["provider_id"],
-        error_code=m["error_code"],
-        error_message=m["error_message"],
-        error_class=m["error_class"],
-        body=m["body"],
-        last_attempt_at=m["last_attempt_at"],
-        sent_at=m["sent_at"],
-        delivered_at=m["delivered_at"],
-        updated_at=m["updated_at"],
-    )
-
-
-__all__: Sequence[str] = ("EnrollmentRepository", "MessageRepository", "to_message")
+__all__: Sequence[str] = ("EnrollmentRepository",)

@@ -8,7 +8,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from reminders.adapters.providers import ProviderError, Sent
-from reminders.domain.delivery import ErrorClass
+from reminders.domain.retry import ErrorClass
 
 
 class SmtpEmail:

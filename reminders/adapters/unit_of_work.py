@@ -13,9 +13,12 @@ from reminders.adapters.accounts_repository import (
     StaffUserRepository,
 )
 from reminders.adapters.care_repository import CareRepository
-from reminders.adapters.delivery_repository import DeliveryRepository
+from reminders.adapters.due_messages import DueMessages
+from reminders.adapters.message_reads import MessageReads
+from reminders.adapters.message_repository import MessageRepository
+from reminders.adapters.opt_out_repository import OptOutRepository
 from reminders.adapters.replies_repository import RepliesRepository
-from reminders.adapters.repository import EnrollmentRepository, MessageRepository
+from reminders.adapters.repository import EnrollmentRepository
 
 
 class UnitOfWork:
@@ -23,13 +26,15 @@ class UnitOfWork:
 
     conn: Connection
     enrollments: EnrollmentRepository
-    messages: MessageRepository
+    messages: MessageRepository  # the one writer of scheduled_messages
+    message_reads: MessageReads
+    due: DueMessages
+    opt_outs: OptOutRepository
     staff: StaffUserRepository
     tokens: ApiTokenRepository
     audit: AuditRepository
     imports: ImportRepository
     care: CareRepository
-    delivery: DeliveryRepository
     replies: RepliesRepository
 
     def __init__(self, engine: Engine) -> None:
@@ -40,12 +45,14 @@ class UnitOfWork:
         self._tx = self.conn.begin()
         self.enrollments = EnrollmentRepository(self.conn)
         self.messages = MessageRepository(self.conn)
+        self.message_reads = MessageReads(self.conn)
+        self.due = DueMessages(self.conn)
+        self.opt_outs = OptOutRepository(self.conn)
         self.staff = StaffUserRepository(self.conn)
         self.tokens = ApiTokenRepository(self.conn)
         self.audit = AuditRepository(self.conn)
         self.imports = ImportRepository(self.conn)
         self.care = CareRepository(self.conn)
-        self.delivery = DeliveryRepository(self.conn)
         self.replies = RepliesRepository(self.conn)
         return self
 

@@ -38,6 +38,10 @@ class CannotResend(ReminderError):
     field = "message"
 
 
+class ResendNeedsConfirmation(CannotResend):
+    """The patient already answered the question this message asks: staff must confirm."""
+
+
 @dataclass(frozen=True)
 class StaffUser:
     id: int

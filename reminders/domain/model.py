@@ -6,7 +6,22 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from reminders.domain.errors import IllegalTransition
+from reminders.domain.delivery import FINAL, UNSENT, MessageStatus, Reason
+
+__all__ = [  # the states live in domain/delivery.py; these names are re-exported for callers
+    "FINAL",
+    "UNSENT",
+    "Channel",
+    "Consent",
+    "ConsentMethod",
+    "Enrollment",
+    "MessageStatus",
+    "Patient",
+    "PlannedMessage",
+    "ProcedureRecord",
+    "Reason",
+    "ScheduledMessage",
+]
 
 
 class Channel(enum.StrEnum):
@@ -17,72 +32,6 @@ class Channel(enum.StrEnum):
 class ConsentMethod(enum.StrEnum):
     VERBAL = "verbal"
     WRITTEN = "written"
-
-
-class MessageStatus(enum.StrEnum):
-    SCHEDULED = "scheduled"
-    QUEUED = "queued"
-    SENDING = "sending"
-    SENT = "sent"
-    DELIVERED = "delivered"
-    UNDELIVERED = "undelivered"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    SKIPPED = "skipped"
-
-
-UNSENT = frozenset({MessageStatus.SCHEDULED, MessageStatus.QUEUED})
-FINAL = frozenset(
-    {
-        MessageStatus.DELIVERED,
-        MessageStatus.UNDELIVERED,
-        MessageStatus.FAILED,
-        MessageStatus.CANCELLED,
-        MessageStatus.SKIPPED,
-    }
-)
-
-# scheduled -> queued -> sending -> sent -> delivered | undelivered | failed;
-# cancelled / skipped from any unsent state. A queued row whose lease expired goes back
-# to queued (claimed again); a sending row whose lease expired is reconciled.
-TRANSITIONS: dict[MessageStatus, frozenset[MessageStatus]] = {
-    MessageStatus.SCHEDULED: frozenset(
-        {MessageStatus.QUEUED, MessageStatus.CANCELLED, MessageStatus.SKIPPED}
-    ),
-    MessageStatus.QUEUED: frozenset(
-        {
-            MessageStatus.QUEUED,
-            MessageStatus.SENDING,
-            MessageStatus.SCHEDULED,
-            MessageStatus.CANCELLED,
-            MessageStatus.SKIPPED,
-        }
-    ),
-    MessageStatus.SENDING: frozenset(
-        {
-            MessageStatus.QUEUED,  # returned unsent: no rate-limit token came in time
-            MessageStatus.SENT,
-            MessageStatus.DELIVERED,
-            MessageStatus.UNDELIVERED,
-            MessageStatus.FAILED,
-            MessageStatus.SCHEDULED,  # transient error: retried later, before its deadline
-        }
-    ),
-    MessageStatus.SENT: frozenset(
-        {MessageStatus.DELIVERED, MessageStatus.UNDELIVERED, MessageStatus.FAILED}
-    ),
-    MessageStatus.DELIVERED: frozenset(),
-    MessageStatus.UNDELIVERED: frozenset(),
-    MessageStatus.FAILED: frozenset(),
-    MessageStatus.CANCELLED: frozenset(),
-    MessageStatus.SKIPPED: frozenset(),
-}
-
-
-def check_transition(current: MessageStatus, new: MessageStatus) -> None:
-    """Raise IllegalTransition unless the state machine allows current -> new."""
-    if new not in TRANSITIONS[current]:
-        raise IllegalTransition(f"a message cannot go from {current} to {new}")
 
 
 @dataclass(frozen=True)
@@ -136,8 +85,11 @@ class PlannedMessage:
     deadline: datetime  # UTC; not sent after this
     status: MessageStatus = MessageStatus.SCHEDULED
     status_reason: str | None = None
+    reason_code: Reason | None = None
     first_sms: bool = False
     checkin: str | None = None
+    kind: str = "care"  # care | resend (see domain/decisions.py for what each kind obeys)
+    resend_of: int | None = None  # for a resend: the failed message it sends again
 
 
 @dataclass(frozen=True)

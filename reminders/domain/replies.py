@@ -5,13 +5,10 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from reminders.domain.errors import ReminderError
-from reminders.domain.model import MessageStatus
-from reminders.domain.schedule import SmsCap
 
 # CONTENT.md "Check-ins": no answer in 24 hours, one reminder; 24 hours later, staff.
 REMINDER_AFTER = timedelta(hours=24)
@@ -207,47 +204,6 @@ def red_flag(answer: Answer, *, previous_pain: int | None) -> str | None:
     if previous_pain is not None and pain - previous_pain >= 3:
         return f"pain up from {previous_pain} to {pain}/10 since the last answer"
     return None
-
-
-def fits_sms_cap(day: date, texted_days: Sequence[date], cap: SmsCap) -> bool:
-    """True if one more text on `day` keeps every day and every 7-day window within the cap."""
-    if sum(d == day for d in texted_days) + 1 > cap.per_day:
-        return False
-    for back in range(7):
-        start = day - timedelta(days=back)
-        end = start + timedelta(days=6)
-        if sum(start <= d <= end for d in texted_days) + 1 > cap.per_week:
-            return False
-    return True
-
-
-# ---- delivery status reports --------------------------------------------------------------
-
-TWILIO_STATUS: dict[str, MessageStatus] = {
-    **dict.fromkeys(("queued", "accepted", "scheduled", "sending", "sent"), MessageStatus.SENT),
-    "delivered": MessageStatus.DELIVERED,
-    "read": MessageStatus.DELIVERED,
-    "undelivered": MessageStatus.UNDELIVERED,
-    "failed": MessageStatus.FAILED,
-    "canceled": MessageStatus.FAILED,
-}
-RANK: dict[MessageStatus, int] = {
-    MessageStatus.SENDING: 1,
-    MessageStatus.SENT: 2,
-    MessageStatus.DELIVERED: 3,
-    MessageStatus.UNDELIVERED: 3,
-    MessageStatus.FAILED: 3,
-}
-
-
-def twilio_status(word: str) -> MessageStatus | None:
-    """Our status for Twilio's MessageStatus word; None for words that say nothing to us."""
-    return TWILIO_STATUS.get(word.strip().lower())
-
-
-def lower_ranks(new: MessageStatus) -> tuple[MessageStatus, ...]:
-    """The statuses a message may move to `new` from: a status never goes backwards."""
-    return tuple(s for s, rank in RANK.items() if rank < RANK[new])
 
 
 # ---- what staff work with -------------------------------------------------------------------

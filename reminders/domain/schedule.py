@@ -17,19 +17,8 @@ from reminders.domain.model import (
     PlannedMessage,
     ProcedureRecord,
 )
+from reminders.domain.sms_cap import SmsCap
 from reminders.domain.timing import QuietHours, zone_named
-
-
-@dataclass(frozen=True)
-class SmsCap:
-    """At most `per_day` texts a local day and `per_week` in any 7 consecutive local days."""
-
-    per_day: int = 1
-    per_week: int = 3
-
-    def __post_init__(self) -> None:
-        if self.per_day < 1 or self.per_week < self.per_day:
-            raise ValueError("SMS cap: need 1 <= per_day <= per_week")
 
 
 @dataclass(frozen=True)
@@ -111,7 +100,7 @@ def expand_care_plan(
                 out.append(_single(step, channel, send_at, deadline))
             else:
                 sms.append((step, send_at, deadline))
-    out.extend(_cap_sms(sms, zone, cap, history))
+    out.extend(_cap_sms(sms, zone, cap, history, policy.quiet_hours))
     out.sort(key=lambda m: (m.send_at, m.channel != Channel.SMS, m.step_key))
     if not history.sms_sent_at:  # the patient's first text says how to opt out
         for i, m in enumerate(out):
@@ -147,8 +136,10 @@ def _cap_sms(
     zone: ZoneInfo,
     cap: SmsCap,
     history: SendHistory,
+    quiet_hours: QuietHours,
 ) -> list[PlannedMessage]:
-    """Merge same-day texts and carry texts over the weekly cap into the next one that fits."""
+    """Merge same-day texts; a text the cap has no room for waits (inside its own day's
+    deadline and before the next text) or is carried into the next text that fits."""
     items.sort(key=lambda t: t[1])
     texts: list[_Sms] = []
     for day, group in groupby(items, key=lambda t: t[1].astimezone(zone).date()):
@@ -160,20 +151,28 @@ def _cap_sms(
             merged = [(s, dl) for s, _, dl in rest]
             texts.append(_Sms(parts=merged, send_at=rest[0][1], local_day=day))
 
-    sent_days = [t.astimezone(zone).date() for t in history.sms_sent_at]
+    times = list(history.sms_sent_at)
     out: list[PlannedMessage] = []
     carried: list[tuple[PlanStep, datetime]] = []
-    for text in texts:
-        window_start = text.local_day - timedelta(days=6)
-        in_window = sum(window_start <= d <= text.local_day for d in sent_days)
-        if in_window >= cap.per_week:
+    for n, text in enumerate(texts):
+        latest = text.deadline()
+        if n + 1 < len(texts):  # never overtake the next text
+            latest = min(latest, texts[n + 1].send_at - timedelta(seconds=1))
+        when = cap.earliest_fit(
+            times,
+            text.send_at,
+            zone,
+            latest=latest,
+            allowed=lambda t: quiet_hours.next_allowed(t, zone),
+        )
+        if when is None:
             carried.extend(text.parts)
             continue
-        fresh = [(s, dl) for s, dl in carried if dl >= text.send_at]
-        out.extend(_over_cap(s, dl) for s, dl in carried if dl < text.send_at)
+        out.extend(_over_cap(s, dl) for s, dl in carried if dl < when)
+        text.parts = [(s, dl) for s, dl in carried if dl >= when] + text.parts
+        text.send_at = when
         carried = []
-        text.parts = fresh + text.parts
-        sent_days.append(text.local_day)
+        times.append(when)
         out.append(_merged(text))
     out.extend(_over_cap(s, dl) for s, dl in carried)
     return out

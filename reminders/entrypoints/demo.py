@@ -77,7 +77,7 @@ def play(folder: Path, *, seconds: float, language: str, procedure: str) -> None
     start_day = today.date()
     while True:
         with c.uow() as uow:
-            due = uow.delivery.next_due_at()
+            due = uow.message_reads.next_due_at()
         if due is None:
             break
         clock.now = max(clock.now, due)

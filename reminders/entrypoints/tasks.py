@@ -14,7 +14,8 @@ from reminders.bootstrap import Container, bootstrap
 from reminders.entrypoints.celery_app import app
 from reminders.services.dispatch import dispatch_due
 from reminders.services.escalation import follow_up_checkins, retry_notifications
-from reminders.services.sending import reconcile_expired, send_messages
+from reminders.services.reconcile import reconcile_expired
+from reminders.services.sending import send_messages
 from reminders.services.status import poll_unsettled
 
 _lock = threading.Lock()

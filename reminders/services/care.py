@@ -13,12 +13,16 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import IntegrityError
+
 from reminders.adapters.care_plans import CarePlanLibrary
 from reminders.adapters.unit_of_work import UnitOfWork
-from reminders.domain.accounts import CannotResend
+from reminders.domain.accounts import CannotResend, ResendNeedsConfirmation
 from reminders.domain.careplan import CarePlan
 from reminders.domain.commands import EnrollPatient, GiveConsent
 from reminders.domain.contact import normalize_email, normalize_phone
+from reminders.domain.decisions import Defer, Kind, Skip
+from reminders.domain.delivery import RESENDABLE, UNSENT, Reason
 from reminders.domain.errors import (
     EnrollmentClosed,
     EnrollmentNotFound,
@@ -30,7 +34,6 @@ from reminders.domain.model import (
     Channel,
     Consent,
     Enrollment,
-    MessageStatus,
     Patient,
 )
 from reminders.domain.schedule import (
@@ -49,8 +52,7 @@ from reminders.services.enrollment import (
     get_enrollment,
     procedure_time,
 )
-
-RESENDABLE = frozenset({MessageStatus.FAILED, MessageStatus.UNDELIVERED})
+from reminders.services.outgoing import Delivery, decide
 
 
 def enroll(
@@ -313,14 +315,20 @@ def resend(
     *,
     uow: UnitOfWork,
     plans: CarePlanLibrary,
-    policy: SchedulePolicy,
+    delivery: Delivery,
     by: str,
     now: datetime,
+    confirm: bool = False,
 ) -> Enrollment:
-    """Plan a failed or undelivered message again, if it can still arrive before its deadline."""
+    """Send a failed or undelivered message once more, as one new row that obeys the same
+    rules as the plan (consent, quiet hours, the SMS cap, its deadline).
+
+    Allowed once per failed message and never while that resend is pending; if the patient
+    already answered the question it asks, staff must confirm (`confirm=True`).
+    """
     with uow:
-        enrollment, plan = _open(uow, enrollment_id, plans)
-        message = uow.care.message(message_id)
+        enrollment, _ = _open(uow, enrollment_id, plans)
+        message = uow.message_reads.get(message_id, for_update=True)
         if message is None or message.enrollment_id != enrollment_id:
             raise CannotResend(f"enrollment {enrollment_id} has no message {message_id}")
         if message.status not in RESENDABLE:
@@ -328,45 +336,62 @@ def resend(
                 f"message {message_id} is {message.status.value}; only a failed or"
                 " undelivered message can be sent again"
             )
+        again = uow.message_reads.pending_resend(message_id)
+        if again is not None:
+            state = "is waiting to go" if again.status in UNSENT else f"is {again.status.value}"
+            raise CannotResend(
+                f"message {message_id} was already sent again (message {again.id} {state});"
+                " each failed message can be sent again once"
+            )
         if message.deadline <= now:
             raise CannotResend(
                 f"message {message_id} is past its deadline; sent now it would arrive too late"
             )
-        if message.channel not in allowed_channels(enrollment.patient, enrollment.consents):
+        patient = enrollment.patient
+        if message.channel not in allowed_channels(patient, enrollment.consents):
             raise CannotResend(f"the patient has no consent to {message.channel.value} any more")
-        history = uow.messages.history(enrollment_id)
-        again = {(part, message.channel) for part in message.parts}
-        history = replace(history, sent_parts=history.sent_parts - again)
-        revision = _replan(
-            uow,
-            enrollment,
-            plan=plan,
-            patient=enrollment.patient,
-            consents=enrollment.consents,
-            policy=policy,
-            now=now,
-            reason=f"re-planned by {by} to resend message {message_id}",
-            history=history,
+        if message.checkin and not confirm:
+            since = message.sent_at or message.last_attempt_at or message.send_at
+            answered = uow.care.answer_since(enrollment_id, kind=message.checkin, since=since)
+            if answered is not None:
+                raise ResendNeedsConfirmation(
+                    f"the patient already answered this question ({answered[0]!r} at"
+                    f" {answered[1].astimezone(zone_named(patient.timezone)):%b %-d %-I:%M %p %Z});"
+                    " send it again anyway?"
+                )
+        is_sms = message.channel is Channel.SMS
+        texts = (
+            uow.message_reads.sms_times([patient.phone], around=now)
+            if is_sms and patient.phone
+            else {}
         )
-        planned = [
-            m
-            for m in uow.messages.for_enrollment(enrollment_id)
-            if m.revision == revision
-            and m.channel is message.channel
-            and m.status is MessageStatus.SCHEDULED
-            and set(message.parts) & set(m.parts)
-        ]
-        if not planned:  # quiet hours or the SMS cap leave no time before the deadline
-            raise CannotResend(
-                f"message {message_id} cannot go out again before its deadline"
-                " (quiet hours or the SMS limit are in the way)"
-            )
+        decision = decide(
+            Kind.RESEND,
+            delivery=delivery,
+            is_sms=is_sms,
+            deadline=message.deadline,
+            timezone=patient.timezone,
+            now=now,
+            consent_given=True,
+            opted_out=is_sms and uow.opt_outs.is_opted_out(patient.phone),
+            cap_lifted=any(c.lifts_sms_cap for c in enrollment.consents),
+            other_texts=tuple(texts.get(patient.phone or "", ())),
+        )
+        if isinstance(decision, Skip):
+            raise CannotResend(f"message {message_id} cannot go out again: {decision.detail}")
+        send_at = decision.until if isinstance(decision, Defer) else now
+        try:
+            with uow.conn.begin_nested():
+                resend_id = uow.messages.add_resend(message, send_at=send_at, now=now)
+        except IntegrityError:  # someone pressed the button at the same moment
+            raise CannotResend(f"message {message_id} was already sent again") from None
         audit.record(
             uow,
             actor=by,
             action="resent",
             detail=f"message {message_id} ({message.channel.value}, {message.step_key})"
-            f" planned again for {planned[0].send_at.isoformat()}",
+            f" sent again as message {resend_id}, for {send_at.isoformat()}"
+            + (" (staff confirmed: the patient had already answered)" if confirm else ""),
             now=now,
             enrollment_id=enrollment_id,
         )
@@ -401,8 +426,8 @@ def _replan(
 ) -> int:
     assert enrollment.id is not None
     if history is None:  # what already went out is never planned again
-        history = uow.messages.history(enrollment.id)
-    uow.messages.cancel_unsent(enrollment.id, reason=reason, now=now)
+        history = uow.message_reads.history(enrollment.id)
+    uow.messages.cancel_unsent(enrollment.id, reason=reason, now=now, code=Reason.REPLANNED)
     planned = expand_care_plan(
         plan, enrollment.procedure, patient, list(consents), now=now, policy=policy, history=history
     )

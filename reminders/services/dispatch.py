@@ -32,10 +32,9 @@ def dispatch_due(
     while time.monotonic() - started < time_budget:
         with uow:
             moment = now()
-            room = max_in_flight - uow.delivery.in_flight(moment)
-            ids = uow.delivery.claim_due(
-                now=moment, limit=min(batch_size, room), lease_until=moment + lease
-            )
+            room = max_in_flight - uow.message_reads.in_flight(moment)
+            ids = uow.message_reads.due(now=moment, limit=min(batch_size, room))
+            uow.messages.claim(ids, now=moment, lease_until=moment + lease)
             uow.commit()
         if not ids:
             break

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from reminders.adapters.providers import ProviderError, Sent
-from reminders.adapters.rendering import MessageRenderer, to_blocks
+from reminders.adapters.providers import ProviderError
+from reminders.adapters.rendering import MessageRenderer, RenderedEmail
 from reminders.adapters.replies_repository import CheckIn, PhoneMatch
 from reminders.adapters.unit_of_work import UnitOfWork
 from reminders.domain.contact import mask_email, mask_phone, normalize_phone
-from reminders.domain.delivery import ErrorClass
+from reminders.domain.decisions import Defer, Go, Kind
+from reminders.domain.delivery import Reason
 from reminders.domain.errors import InvalidPhoneNumber
 from reminders.domain.replies import (
     ANSWER_WINDOW,
@@ -25,13 +26,13 @@ from reminders.domain.replies import (
     EscalationClosed,
     EscalationNotFound,
     EscalationStatus,
-    fits_sms_cap,
 )
+from reminders.domain.retry import ErrorClass
 from reminders.domain.schedule import SchedulePolicy
 from reminders.domain.timing import zone_named
 from reminders.services import audit
 from reminders.services.content import Clinic
-from reminders.services.sending import Delivery
+from reminders.services.outgoing import Delivery, Outgoing, decide, hand_over, take_token
 from reminders.settings import Settings
 
 log = logging.getLogger("reminders.escalation")
@@ -187,28 +188,21 @@ def _send_one(
         uow.commit()
     if note is None:
         return "nothing"
-    reference = f"rr-n{note.id}"
+    content: str | RenderedEmail = note.body
+    if note.channel != "sms":
+        content = delivery.renderer.plain_email(
+            subject=note.subject or "",
+            text=note.body,
+            language=note.language,
+            clinic=_clinic(delivery.clinic),
+        )
+    out = Outgoing(Kind(note.kind), note.recipient, content, f"rr-n{note.id}")
     try:
-        sent: Sent
-        if note.channel == "sms":
-            if note.kind == "checkin_reminder":  # a patient message: keep to the sender's rate
-                delivery.limiter.acquire(delivery.sms.sender, timeout=delivery.rate_wait)
-            sent = delivery.sms.send_sms(to=note.recipient, body=note.body, reference=reference)
-        else:
-            subject = note.subject or ""
-            html = delivery.renderer.html_env.get_template("layouts/email.html.j2").render(
-                clinic=_clinic(delivery.clinic),
-                subject=subject,
-                blocks=to_blocks(note.body),
-                language=note.language,
-            )
-            sent = delivery.email.send_email(
-                to=note.recipient,
-                subject=subject,
-                text=note.body + "\n",
-                html=html,
-                reference=reference,
-            )
+        # Every text keeps to the sender's rate; an alert waits for its token like any
+        # other text, but never gives up its turn for lack of one.
+        if out.is_sms and not take_token(delivery) and note.kind != Kind.ONCALL_ALERT:
+            raise ProviderError("no rate-limit token in time", error_class=ErrorClass.TRANSIENT)
+        sent = hand_over(out, delivery=delivery)
     except ProviderError as exc:
         with uow:
             moment = now()
@@ -309,28 +303,37 @@ def _remind(
             closed_reason="enrollment cancelled",
         )
         return "closed", None
-    zone = zone_named(patient.timezone)
     last_chance = checkin.asked_at + REMINDER_AFTER + TASK_AFTER
     if now >= last_chance:  # the beat was down: too late to remind, not too late to call
         return _task(uow, checkin, "it is too late for a reminder", now), None
     if uow.replies.newer_checkin_sent(checkin):
         return _task(uow, checkin, "a newer question was sent since", now), None
-    quiet = delivery.quiet_hours
-    if not quiet.allows(now, zone):
-        if quiet.next_allowed(now, zone) < last_chance:
-            return "waiting", None  # the patient's morning
-        return _task(uow, checkin, "quiet hours left no time to remind", now), None
+    texts = uow.message_reads.sms_times([checkin.phone], around=now)[checkin.phone]
+    decision = decide(
+        Kind.CHECKIN_REMINDER,
+        delivery=delivery,
+        is_sms=True,
+        deadline=last_chance,
+        timezone=patient.timezone,
+        now=now,
+        opted_out=uow.opt_outs.is_opted_out(checkin.phone),
+        cap_lifted=uow.replies.sms_cap_lifted(checkin.phone),
+        other_texts=tuple(texts),
+    )
     channel, recipient, why_not = "", "", ""
-    if uow.delivery.is_opted_out(checkin.phone):
-        why_not = "the patient opted out of texts"
+    if isinstance(decision, Go):
+        channel, recipient = "sms", checkin.phone
+    elif isinstance(decision, Defer) and decision.reason is Reason.QUIET_HOURS:
+        return "waiting", None  # the patient's morning
+    elif isinstance(decision, Defer):
+        why_not = "a text would pass the SMS limit"
+    elif decision.reason is Reason.STALE:
+        return _task(uow, checkin, "quiet hours left no time to remind", now), None
     else:
-        days = [t.astimezone(zone).date() for t in uow.replies.sms_times(checkin.phone)]
-        lifted = uow.replies.sms_cap_lifted(checkin.phone)
-        cap = policy.sms_cap_with_written_consent if lifted else policy.sms_cap
-        if fits_sms_cap(now.astimezone(zone).date(), days, cap):
-            channel, recipient = "sms", checkin.phone
-        else:
-            why_not = "a text would pass the SMS limit"
+        why_not = {
+            Reason.OPTED_OUT: "the patient opted out of texts",
+            Reason.SMS_LIMIT: "a text would pass the SMS limit",
+        }.get(decision.reason, decision.detail)
     if not channel and (email := uow.replies.email_consented(checkin.enrollment_id)):
         channel, recipient = "email", email
     if not channel:

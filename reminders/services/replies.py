@@ -24,6 +24,7 @@ from reminders.domain.replies import (
 from reminders.services import audit
 from reminders.services.content import Clinic
 from reminders.services.escalation import OnCall, patient_text, raise_red_flag
+from reminders.services.opt_outs import opt_in, opt_out
 
 log = logging.getLogger("reminders.replies")
 OPEN = ("open", "no_answer")  # a late answer (after the staff task) still counts
@@ -87,7 +88,7 @@ def receive_sms(msg: InboundSms, *, uow: UnitOfWork, replying: Replying, now: da
                 action="received",
                 needs_staff=True,  # until decided otherwise below
             )
-            opted_out = uow.delivery.is_opted_out(phone)
+            opted_out = uow.opt_outs.is_opted_out(phone)
             uow.replies.track_checkins(since=now - ANSWER_WINDOW, now=now, phone=phone)
             latest = uow.replies.latest_checkin(phone, since=now - ANSWER_WINDOW)
             checkin = latest if latest is not None and latest.status in OPEN else None
@@ -169,8 +170,8 @@ class _Context:
 def _act(intent: Intent, ctx: _Context, *, opted_out: bool) -> _Outcome:
     uow, now, phone = ctx.uow, ctx.now, ctx.phone
     if intent.action is Action.OPT_OUT:
-        cancelled = uow.delivery.opt_out(
-            phone, source="keyword", detail=f"replied {intent.keyword}", now=now
+        cancelled = opt_out(
+            uow, phone, source="keyword", detail=f"replied {intent.keyword}", now=now
         )
         uow.replies.close_checkins(phone, reason="the patient opted out of texts", now=now)
         detail = (
@@ -183,8 +184,7 @@ def _act(intent: Intent, ctx: _Context, *, opted_out: bool) -> _Outcome:
             lone_yes = intent.keyword == "YES"
             detail = "was not opted out" + ("; a YES with no question open" if lone_yes else "")
             return _Outcome("opt_in", detail, needs_staff=lone_yes)
-        uow.replies.opt_in(phone, keyword=intent.keyword or "START", now=now)
-        restored = uow.replies.restore_sms(phone, now=now)
+        restored = opt_in(uow, phone, keyword=intent.keyword or "START", now=now)
         detail = f"opted back in by replying {intent.keyword}; {restored} future texts restored"
         ctx.audit("sms_opt_in", detail)
         return _Outcome("opt_in", detail)

@@ -11,10 +11,11 @@ from typing import Any, Protocol
 
 from reminders.adapters.providers import ProviderError
 from reminders.adapters.unit_of_work import UnitOfWork
-from reminders.domain.delivery import OPTED_OUT_CODES, ErrorClass, classify
+from reminders.domain.delivery import lower_ranks, twilio_status
 from reminders.domain.model import MessageStatus
-from reminders.domain.replies import lower_ranks, twilio_status
+from reminders.domain.retry import OPTED_OUT_CODES, ErrorClass, classify
 from reminders.services.escalation import ALERT_GIVE_UP, retry_delay
+from reminders.services.opt_outs import opt_out
 
 log = logging.getLogger("reminders.status")
 POLL_FOR = timedelta(days=3)  # after this a text without a final status is left as it is
@@ -37,15 +38,16 @@ def record_status(report: StatusReport, *, uow: UnitOfWork, now: datetime) -> st
     new = twilio_status(report.status)
     if new is None:
         return "ignored"
-    frm = [s.value for s in lower_ranks(new)]
     values = _values(new, report, now)
     with uow:
-        found = uow.replies.message_for_provider(report.sid)
+        found = uow.message_reads.for_provider(report.sid)
         if found is not None:
             message_id, _, phone = found
-            updated = uow.replies.advance_message(message_id, frm=frm, now=now, **values)
+            values.pop("status")
+            updated = uow.messages.record_status(message_id, new, now=now, **values)
             if updated and report.error_code in OPTED_OUT_CODES and phone:
-                uow.delivery.opt_out(
+                opt_out(
+                    uow,
                     phone,
                     source="carrier_21610",
                     detail=f"Twilio error {report.error_code}",
@@ -64,6 +66,7 @@ def record_status(report: StatusReport, *, uow: UnitOfWork, now: datetime) -> st
                 transient = values.get("error_class") != ErrorClass.PERMANENT.value
                 if kind == "oncall_alert" and transient and now - created_at < ALERT_GIVE_UP:
                     note_values["next_attempt_at"] = now + retry_delay(1)
+            frm = [s.value for s in lower_ranks(new)]
             updated = uow.replies.advance_notification(note_id, frm=frm, now=now, **note_values)
         else:
             log.info("status %s for unknown SID %s: acknowledged", report.status, report.sid)
@@ -101,7 +104,7 @@ def poll_unsettled(
     counts: Counter[str] = Counter()
     with uow:
         moment = now()
-        rows = uow.replies.unsettled_sms(
+        rows = uow.message_reads.unsettled_sms(
             updated_before=moment - after, sent_after=moment - POLL_FOR, limit=limit
         )
     for message_id, sid in rows:
@@ -114,7 +117,7 @@ def poll_unsettled(
         outcome = record_status(StatusReport(sid, word, code), uow=uow, now=now())
         if outcome != "updated":
             with uow:  # asked: wait another period before asking about it again
-                uow.replies.touch_message(message_id, now=now())
+                uow.messages.touch(message_id, now=now())
                 uow.commit()
         counts[outcome] += 1
     return dict(counts)

@@ -128,7 +128,7 @@ def test_a_failure_mid_enrollment_leaves_nothing(container, engine, monkeypatch)
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("reminders.adapters.repository.MessageRepository.add_many", boom)
+    monkeypatch.setattr("reminders.adapters.message_repository.MessageRepository.add_many", boom)
     with pytest.raises(RuntimeError):
         enroll(container)
     assert count(engine, patients) == 0

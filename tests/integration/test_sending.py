@@ -9,18 +9,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from reminders.adapters.delivery_repository import DeliveryRepository
+from reminders.adapters.message_repository import MessageRepository
 from reminders.adapters.orm import scheduled_messages, sms_opt_outs
 from reminders.adapters.twilio_sms import TwilioSms
-from reminders.bootstrap import bootstrap
 from reminders.domain.commands import EnrollPatient, GiveConsent
 from reminders.domain.model import Channel, MessageStatus
 from reminders.services import enrollment as enroll_svc
 from reminders.services.dispatch import dispatch_due
-from reminders.services.sending import Outcome, reconcile_expired, send_message, send_messages
-from reminders.settings import Settings
-from support.fake_twilio import FakeTwilio
-from support.smtp import start_smtp
+from reminders.services.reconcile import reconcile_expired
+from reminders.services.sending import Outcome, send_message, send_messages
 
 # 10:00 in Los Angeles; the procedure ended at 07:00, so the "+2h" first-hours step is due.
 DAYTIME = datetime(2026, 5, 4, 17, 0, tzinfo=UTC)
@@ -35,41 +32,6 @@ ANA = EnrollPatient(
     consents=(GiveConsent(Channel.SMS), GiveConsent(Channel.EMAIL)),
     enrolled_by="nurse.kim",
 )
-
-
-@pytest.fixture
-def twilio():
-    fake = FakeTwilio().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def smtp():
-    controller, inbox = start_smtp()
-    yield controller, inbox
-    controller.stop()
-
-
-@pytest.fixture
-def live(settings: Settings, engine, clock, twilio, smtp):
-    """A container whose SMS goes to the fake Twilio and email to the local SMTP server."""
-    controller, _ = smtp
-    clock.now = DAYTIME
-    configured = settings.model_copy(
-        update={
-            "twilio_account_sid": twilio.account_sid,
-            "twilio_auth_token": twilio.auth_token,
-            "twilio_from_number": "+18055550100",
-            "twilio_api_base_url": twilio.url,
-            "smtp_host": controller.hostname,
-            "smtp_port": controller.port,
-            "smtp_starttls": False,
-            "email_from": "Dr. Taqi Spine Care <care@clinic.example>",
-            "sms_rate_per_second": 1000.0,
-        }
-    )
-    return bootstrap(configured, engine=engine, clock=clock)
 
 
 def enroll(c, cmd=ANA):
@@ -304,18 +266,18 @@ def test_a_lost_broker_task_is_claimed_again_after_its_lease(live, engine):
 def test_crash_after_twilio_took_it_is_confirmed_not_resent(live, engine, twilio, monkeypatch):
     enroll(live)
     mid = sms_id(dispatch(live), engine)
-    real_mark_sent = DeliveryRepository.mark_sent_many
+    real_mark_sent = MessageRepository.mark_sent_many
 
     def crash(*a, **k):
         raise SystemExit("worker killed")  # the provider has it; our record does not
 
     monkeypatch.setattr(
-        "reminders.adapters.delivery_repository.DeliveryRepository.mark_sent_many", crash
+        "reminders.adapters.message_repository.MessageRepository.mark_sent_many", crash
     )
     with pytest.raises(SystemExit):
         send(live, mid)
     monkeypatch.setattr(
-        "reminders.adapters.delivery_repository.DeliveryRepository.mark_sent_many", real_mark_sent
+        "reminders.adapters.message_repository.MessageRepository.mark_sent_many", real_mark_sent
     )
     assert row(engine, mid).status == "sending"
     assert reconcile_expired(uow=live.uow(), delivery=live.delivery, now=live.clock) == {

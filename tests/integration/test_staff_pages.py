@@ -163,17 +163,15 @@ def test_resend_a_failed_message(staff, container, engine):
             select(scheduled_messages).where(scheduled_messages.c.id == failed)
         ).one()
         again = conn.execute(
-            select(scheduled_messages).where(
-                scheduled_messages.c.enrollment_id == eid,
-                scheduled_messages.c.revision == 2,
-                scheduled_messages.c.step_key == old.step_key,
-                scheduled_messages.c.channel == "email",
-            )
+            select(scheduled_messages).where(scheduled_messages.c.resend_of == failed)
         ).one()
     assert old.status == "failed" and again.status == "scheduled"
-    # a scheduled message cannot be "resent"
+    assert (again.kind, again.parts, again.channel) == ("resend", old.parts, "email")
+    # a scheduled message cannot be "resent", and the failed one only once
     r = post_form(staff, page, f"{page}/messages/{again.id}/resend", {})
     assert r.status_code == 422 and "only a failed" in r.text
+    r = post_form(staff, page, f"{page}/messages/{failed}/resend", {})
+    assert r.status_code == 422 and "already sent again" in r.text
 
 
 def test_a_failed_message_past_its_deadline_is_not_resent(staff, container, engine):

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
-from reminders.domain.model import MessageStatus as S
 from reminders.domain.replies import (
     Action,
     Answer,
     Keyword,
-    fits_sms_cap,
     interpret,
     keyword,
-    lower_ranks,
     parse_pain,
     parse_yes_no,
     red_flag,
-    twilio_status,
 )
-from reminders.domain.schedule import SmsCap
 
 OPT_OUT_WORDS = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"]
 
@@ -173,27 +166,3 @@ def test_answers_and_unclear_replies():
 )
 def test_red_flags(answer, previous, flag):
     assert (red_flag(answer, previous_pain=previous) is not None) is flag
-
-
-def test_a_status_never_goes_backwards():
-    assert twilio_status("delivered") is S.DELIVERED
-    assert twilio_status("READ") is S.DELIVERED
-    assert twilio_status("queued") is twilio_status("accepted") is S.SENT
-    assert twilio_status("canceled") is S.FAILED
-    assert twilio_status("receiving") is None
-    assert lower_ranks(S.SENT) == (S.SENDING,)
-    assert set(lower_ranks(S.DELIVERED)) == {S.SENDING, S.SENT}
-    assert S.UNDELIVERED not in lower_ranks(S.DELIVERED)
-
-
-def test_the_reminder_keeps_to_the_sms_cap():
-    cap = SmsCap(per_day=1, per_week=3)
-    d = date(2026, 5, 4)
-
-    def day(n: int) -> date:
-        return date.fromordinal(d.toordinal() + n)
-
-    assert fits_sms_cap(day(2), [d, day(1)], cap)
-    assert not fits_sms_cap(day(1), [d, day(1)], cap)  # one a day
-    assert not fits_sms_cap(day(2), [d, day(1), day(3)], cap)  # a later text in the window
-    assert fits_sms_cap(day(2), [d, day(1), day(3)], SmsCap(3, 21))

@@ -367,9 +367,10 @@ def resend(
             message_id,
             uow=c.uow(),
             plans=c.plans,
-            policy=c.policy,
+            delivery=c.delivery,
             by=user.username,
             now=c.clock(),
+            confirm=form.get("confirm") == "yes",
         ),
         "The message will be sent again at the next allowed time.",
     )

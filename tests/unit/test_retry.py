@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reminders.domain.delivery import ErrorClass, RetryPolicy, classify
+from reminders.domain.retry import ErrorClass, RetryPolicy, classify
 from reminders.domain.timing import QuietHours
 
 LA = ZoneInfo("America/Los_Angeles")

@@ -1,0 +1,140 @@
+"""Reads a batch of messages with what deciding and sending them needs, in a few queries.
+
+Patient, plan, consent, opt-out and the phone's other texts (for the SMS cap); writes go
+through message_repository.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from reminders.adapters.message_reads import MessageReads, to_message
+from reminders.adapters.opt_out_repository import OptOutRepository
+from reminders.adapters.orm import consents, enrollments, patients, scheduled_messages
+from reminders.domain.model import Channel, ConsentMethod, Patient, ScheduledMessage
+
+M = scheduled_messages
+
+
+@dataclass(frozen=True)
+class DueMessage:
+    """A message with who it is for, which plan it belongs to, and its guardrail facts."""
+
+    message: ScheduledMessage
+    patient: Patient
+    procedure: str
+    performed_at: datetime
+    levels: int
+    overnight: bool
+    enrollment_status: str
+    consent_given: bool
+    opted_out: bool
+    cap_lifted: bool = False  # written consent to more texts than the default cap
+    # Texts that went out to this phone, outside this batch (the sender adds the batch's
+    # own as it decides them, in order).
+    other_texts: tuple[datetime, ...] = ()
+
+    @property
+    def id(self) -> int:
+        assert self.message.id is not None
+        return self.message.id
+
+
+class DueMessages:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def load(self, message_id: int, *, now: datetime) -> DueMessage | None:
+        found = self.load_many([message_id], now=now)
+        return found[0] if found else None
+
+    def load_many(self, message_ids: list[int], *, now: datetime) -> list[DueMessage]:
+        """Read messages with patient, consent, opt-out and the phone's other texts."""
+        if not message_ids:
+            return []
+        rows = (
+            self.conn.execute(
+                select(
+                    M,
+                    enrollments.c.status.label("enrollment_status"),
+                    enrollments.c.procedure,
+                    enrollments.c.performed_at,
+                    enrollments.c.levels,
+                    enrollments.c.overnight,
+                    patients.c.id.label("patient_id"),
+                    patients.c.first_name,
+                    patients.c.last_name,
+                    patients.c.phone,
+                    patients.c.email,
+                    patients.c.language,
+                    patients.c.timezone,
+                )
+                .join(enrollments, enrollments.c.id == M.c.enrollment_id)
+                .join(patients, patients.c.id == enrollments.c.patient_id)
+                .where(M.c.id.in_(message_ids))
+                .order_by(M.c.send_at, M.c.id)
+            )
+            .mappings()
+            .all()
+        )
+        given: dict[tuple[int, str], bool] = {}
+        for c in self.conn.execute(
+            select(
+                consents.c.enrollment_id,
+                consents.c.channel,
+                consents.c.method,
+                consents.c.more_frequent_sms,
+            ).where(
+                consents.c.enrollment_id.in_({r["enrollment_id"] for r in rows}),
+                consents.c.given.is_(True),
+            )
+        ):
+            lifted = c.method == ConsentMethod.WRITTEN.value and bool(c.more_frequent_sms)
+            key = (c.enrollment_id, c.channel)
+            given[key] = given.get(key, False) or lifted
+        texted = [r for r in rows if r["channel"] == Channel.SMS.value and r["phone"]]
+        phones = {r["phone"] for r in texted}
+        opted_out = OptOutRepository(self.conn).opted_out_among(phones)
+        times = MessageReads(self.conn).sms_times(
+            phones, around=now, planned=False, exclude=[r["id"] for r in texted]
+        )
+        return [self._due(r, given, opted_out, times) for r in rows]
+
+    @staticmethod
+    def _due(
+        row: Any,
+        given: dict[tuple[int, str], bool],
+        opted_out: set[str],
+        times: dict[str, list[datetime]],
+    ) -> DueMessage:
+        message = to_message(row)
+        phone = row["phone"]
+        key = (row["enrollment_id"], message.channel.value)
+        others: tuple[datetime, ...] = ()
+        if message.channel is Channel.SMS and phone:
+            others = tuple(times.get(phone, ()))
+        return DueMessage(
+            message=message,
+            patient=Patient(
+                id=row["patient_id"],
+                first_name=row["first_name"],
+                last_name=row["last_name"],
+                phone=phone,
+                email=row["email"],
+                language=row["language"],
+                timezone=row["timezone"],
+            ),
+            procedure=row["procedure"],
+            performed_at=row["performed_at"],
+            levels=row["levels"],
+            overnight=row["overnight"],
+            enrollment_status=row["enrollment_status"],
+            consent_given=key in given,
+            opted_out=message.channel is Channel.SMS and phone in opted_out,
+            cap_lifted=given.get((row["enrollment_id"], Channel.SMS.value), False),
+            other_texts=others,
+        )

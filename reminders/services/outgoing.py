@@ -1,0 +1,143 @@
+"""The one send pipeline: every outgoing text and email is decided and handed over here.
+
+Care texts, resends, check-in reminders and on-call alerts all pass `decide` (the
+guardrails their kind declares, domain/decisions.py) and `hand_over` (the sender's
+shared rate for texts, the provider call, a log line with the recipient masked). What
+each records afterwards belongs to the table it lives in.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from reminders.adapters.care_plans import CarePlanLibrary
+from reminders.adapters.providers import EmailProvider, Sent, SmsProvider
+from reminders.adapters.rate_limit import RateLimiter
+from reminders.adapters.rendering import MessageRenderer, RenderedEmail
+from reminders.domain.contact import mask_email, mask_phone
+from reminders.domain.decisions import Decision, Kind, SendContext, send_decision
+from reminders.domain.retry import RetryPolicy
+from reminders.domain.schedule import SchedulePolicy
+from reminders.domain.timing import QuietHours, zone_named
+from reminders.services.content import Clinic
+
+log = logging.getLogger("reminders.sending")
+
+
+@dataclass
+class Delivery:
+    """What sending needs, wired once by bootstrap."""
+
+    sms: SmsProvider
+    email: EmailProvider
+    limiter: RateLimiter
+    renderer: MessageRenderer
+    plans: CarePlanLibrary
+    clinic: Clinic
+    policy: SchedulePolicy = field(default_factory=SchedulePolicy)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    send_lease: timedelta = timedelta(minutes=2)
+    rate_wait: float = 20.0  # seconds a worker waits for a rate-limit token
+    sms_rate: float = 1.0  # the sender's messages a second (sizes the chunks below)
+
+    @property
+    def quiet_hours(self) -> QuietHours:
+        return self.policy.quiet_hours
+
+    @property
+    def chunk_size(self) -> int:
+        """Messages marked `sending` together: about two seconds of the sender's rate, 1-10.
+
+        One transaction per chunk instead of per message; a slow sender keeps chunks
+        small so no row waits long in `sending` for its rate-limit token.
+        """
+        return max(1, min(10, int(self.sms_rate * 2)))
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message ready to hand over: to whom, what, and under which name at the provider."""
+
+    kind: Kind
+    to: str  # E.164 phone for a text, an address for an email
+    content: str | RenderedEmail  # the text, or the rendered email
+    reference: str  # a stable name at the provider (email Message-ID, outbox file)
+
+    @property
+    def is_sms(self) -> bool:
+        return isinstance(self.content, str)
+
+    @property
+    def summary(self) -> str:
+        """What the row records as having gone out: the text, or the email's subject."""
+        return self.content if isinstance(self.content, str) else self.content.subject
+
+
+def decide(
+    kind: Kind,
+    *,
+    delivery: Delivery,
+    is_sms: bool,
+    deadline: datetime,
+    timezone: str,
+    now: datetime,
+    enrollment_active: bool = True,
+    consent_given: bool = True,
+    opted_out: bool = False,
+    cap_lifted: bool = False,
+    other_texts: tuple[datetime, ...] = (),
+) -> Decision:
+    """Apply the guardrails of `kind` with the clinic's policy (quiet hours, SMS cap)."""
+    policy = delivery.policy
+    return send_decision(
+        SendContext(
+            kind=kind,
+            is_sms=is_sms,
+            deadline=deadline,
+            zone=zone_named(timezone),
+            enrollment_active=enrollment_active,
+            consent_given=consent_given,
+            opted_out=opted_out,
+            quiet_hours=policy.quiet_hours,
+            sms_cap=policy.sms_cap_with_written_consent if cap_lifted else policy.sms_cap,
+            other_texts=other_texts,
+        ),
+        now,
+    )
+
+
+def take_token(delivery: Delivery) -> bool:
+    """A rate-limit token for the sender; an unreachable limiter (Redis down) means none."""
+    try:
+        return delivery.limiter.acquire(delivery.sms.sender, timeout=delivery.rate_wait)
+    except Exception as exc:  # redis errors, timeouts: send nothing rather than flood
+        log.warning("rate limiter unavailable (%s); holding texts back", exc)
+        return False
+
+
+def hand_over(message: Outgoing, *, delivery: Delivery) -> Sent:
+    """Call the provider (the caller took the sender's token for a text); log it masked.
+
+    Raises ProviderError; the caller records the outcome in its own table.
+    """
+    if isinstance(message.content, str):
+        sent = delivery.sms.send_sms(
+            to=message.to, body=message.content, reference=message.reference
+        )
+    else:
+        email = message.content
+        sent = delivery.email.send_email(
+            to=message.to,
+            subject=email.subject,
+            text=email.text,
+            html=email.html,
+            reference=message.reference,
+        )
+    log.info("sent %s %s to %s", message.kind.value, message.reference, masked(message))
+    return sent
+
+
+def masked(message: Outgoing) -> str:
+    return mask_phone(message.to) if message.is_sms else mask_email(message.to)

@@ -1,0 +1,148 @@
+"""Staff changes to an enrollment: "Send again" makes one resend that obeys every rule."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import insert, select, update
+from test_sending import (
+    ANA,
+    dispatch,
+    enroll,
+    row,
+    send,
+)
+
+from reminders.adapters.orm import audit_log, checkin_answers, checkins, inbound_messages
+from reminders.adapters.orm import scheduled_messages as M
+from reminders.domain.accounts import CannotResend, ResendNeedsConfirmation
+from reminders.domain.commands import GiveConsent
+from reminders.domain.model import Channel, ConsentMethod
+from reminders.services import care
+
+
+def press_send_again(c, eid, mid, **kw):
+    return care.resend(
+        eid,
+        mid,
+        uow=c.uow(),
+        plans=c.plans,
+        delivery=c.delivery,
+        by="nurse.kim",
+        now=c.clock(),
+        **kw,
+    )
+
+
+def failed_text(live, engine, cmd=ANA, *, checkin: bool = False):
+    """Send texts until the first one (or the first check-in); the carrier reports it
+    undelivered."""
+    e = enroll(live, cmd).enrollment
+    while True:
+        ids = dispatch(live)
+        for mid in ids:
+            send(live, mid)
+        with engine.connect() as conn:
+            wanted = M.c.checkin.is_not(None) if checkin else M.c.channel == "sms"
+            found = conn.execute(select(M).where(wanted, M.c.status == "sent")).first()
+            nxt = conn.execute(
+                select(M.c.send_at).where(M.c.status == "scheduled").order_by(M.c.send_at)
+            ).first()
+        if found is not None:
+            break
+        live.clock.now = nxt.send_at
+    with engine.begin() as conn:
+        conn.execute(update(M).where(M.c.id == found.id).values(status="undelivered"))
+    return e.id, found.id
+
+
+def test_send_again_pressed_five_times_sends_one_text(live, engine, twilio):
+    eid, mid = failed_text(live, engine)
+    before = len(twilio.messages)
+    press_send_again(live, eid, mid)
+    for _ in range(4):
+        with pytest.raises(CannotResend, match="already sent again"):
+            press_send_again(live, eid, mid)
+    with engine.connect() as conn:
+        resends = conn.execute(select(M).where(M.c.resend_of == mid)).all()
+        audited = conn.execute(select(audit_log).where(audit_log.c.action == "resent")).all()
+    assert len(resends) == 1 and resends[0].kind == "resend" and len(audited) == 1
+    for _ in range(3):  # whatever dispatch and the workers do, one text goes out
+        for i in dispatch(live):
+            send(live, i)
+        live.clock.advance(minutes=10)
+    assert len(twilio.messages) == before + 1
+    assert twilio.messages[-1]["body"] == row(engine, mid).body
+
+
+def test_a_resend_with_no_room_under_the_cap_before_its_deadline_is_refused(live, engine, twilio):
+    eid, mid = failed_text(live, engine)
+    with engine.begin() as conn:  # another text reached the phone today: one a day
+        other = conn.execute(
+            select(M.c.id).where(M.c.channel == "sms", M.c.status == "scheduled")
+        ).first()
+        conn.execute(
+            update(M).where(M.c.id == other.id).values(status="delivered", sent_at=live.clock())
+        )
+    with pytest.raises(CannotResend, match="SMS limit"):
+        press_send_again(live, eid, mid)
+    with engine.connect() as conn:
+        assert conn.execute(select(M).where(M.c.resend_of == mid)).first() is None
+
+
+def test_a_question_already_answered_needs_confirmation(live, engine, twilio):
+    more = (GiveConsent(Channel.SMS, ConsentMethod.WRITTEN, more_frequent_sms=True),)
+    eid, mid = failed_text(live, engine, replace(ANA, consents=more), checkin=True)
+    with engine.begin() as conn:
+        kind = conn.execute(select(M.c.checkin).where(M.c.id == mid)).scalar_one()
+        inbound = conn.execute(
+            insert(inbound_messages).values(
+                message_sid="SMx",
+                from_phone="+18055550142",
+                body="3",
+                received_at=live.clock(),
+                action="answer",
+                needs_staff=False,
+            )
+        ).inserted_primary_key[0]
+        checkin = conn.execute(
+            insert(checkins).values(
+                message_id=mid,
+                enrollment_id=eid,
+                phone="+18055550142",
+                kind=kind,
+                asked_at=live.clock(),
+                status="answered",
+                updated_at=live.clock(),
+            )
+        ).inserted_primary_key[0]
+        conn.execute(
+            insert(checkin_answers).values(
+                checkin_id=checkin,
+                enrollment_id=eid,
+                inbound_id=inbound,
+                kind=kind,
+                answer="3",
+                pain=3,
+                red_flag=False,
+                answered_at=live.clock() + timedelta(minutes=1),
+            )
+        )
+    live.clock.advance(minutes=5)
+    with pytest.raises(ResendNeedsConfirmation, match="already answered"):
+        press_send_again(live, eid, mid)
+    press_send_again(live, eid, mid, confirm=True)
+    with engine.connect() as conn:
+        detail = conn.execute(
+            select(audit_log.c.detail).where(audit_log.c.action == "resent")
+        ).scalar_one()
+    assert "staff confirmed" in detail
+
+
+def test_a_resend_after_cancel_is_refused(live, engine, twilio):
+    eid, mid = failed_text(live, engine)
+    care.cancel(eid, uow=live.uow(), by="nurse.kim", reason="moved away", now=live.clock())
+    with pytest.raises(Exception, match="cancelled"):
+        press_send_again(live, eid, mid)

@@ -13,7 +13,12 @@ from reminders.adapters.accounts_repository import (
     StaffUserRepository,
 )
 from reminders.adapters.care_repository import CareRepository
+from reminders.adapters.checkin_repository import CheckinRepository
+from reminders.adapters.contact_repository import ContactRepository
 from reminders.adapters.delivery_repository import DeliveryRepository
+from reminders.adapters.escalation_repository import EscalationRepository
+from reminders.adapters.inbound_repository import InboundRepository
+from reminders.adapters.notification_repository import NotificationRepository
 from reminders.adapters.replies_repository import RepliesRepository
 from reminders.adapters.repository import EnrollmentRepository, MessageRepository
 
@@ -31,6 +36,11 @@ class UnitOfWork:
     care: CareRepository
     delivery: DeliveryRepository
     replies: RepliesRepository
+    inbound: InboundRepository
+    contacts: ContactRepository
+    checkins: CheckinRepository
+    escalations: EscalationRepository
+    notifications: NotificationRepository
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -47,6 +57,11 @@ class UnitOfWork:
         self.care = CareRepository(self.conn)
         self.delivery = DeliveryRepository(self.conn)
         self.replies = RepliesRepository(self.conn)
+        self.inbound = InboundRepository(self.conn)
+        self.contacts = ContactRepository(self.conn)
+        self.checkins = CheckinRepository(self.conn)
+        self.escalations = EscalationRepository(self.conn)
+        self.notifications = NotificationRepository(self.conn)
         return self
 
     def __exit__(

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from reminders.adapters.checkin_repository import CheckIn
+from reminders.adapters.contact_repository import PhoneMatch
 from reminders.adapters.providers import ProviderError, Sent
 from reminders.adapters.rendering import MessageRenderer, to_blocks
-from reminders.adapters.replies_repository import CheckIn, PhoneMatch
 from reminders.adapters.unit_of_work import UnitOfWork
 from reminders.domain.contact import mask_email, mask_phone, normalize_phone
 from reminders.domain.delivery import ErrorClass
@@ -103,7 +104,7 @@ def raise_red_flag(
     now: datetime,
 ) -> tuple[int, list[int]]:
     """Open an escalation and queue one alert per on-call contact, in the caller's transaction."""
-    escalation_id = uow.replies.add_escalation(
+    escalation_id = uow.escalations.add_escalation(
         enrollment_id=patient.enrollment_id,
         checkin_id=checkin_id,
         inbound_id=inbound_id,
@@ -130,13 +131,13 @@ def raise_red_flag(
     if oncall.phone:
         body = render_text(renderer, "staff/oncall.sms.j2", **context)
         ids.append(
-            uow.replies.add_notification(
+            uow.notifications.add_notification(
                 now=now, channel="sms", recipient=oncall.phone, body=body, **common
             )
         )
     if oncall.email:
         ids.append(
-            uow.replies.add_notification(
+            uow.notifications.add_notification(
                 now=now,
                 channel="email",
                 recipient=oncall.email,
@@ -148,7 +149,7 @@ def raise_red_flag(
             )
         )
     if not ids:
-        uow.replies.add_note(
+        uow.escalations.add_note(
             escalation_id,
             "Nobody was alerted: set REMINDERS_ONCALL_PHONE or REMINDERS_ONCALL_EMAIL.",
             now=now,
@@ -170,7 +171,7 @@ def retry_notifications(
     """Send alerts left pending by a crash, failed ones whose next try is due, stuck ones."""
     with uow:
         moment = now()
-        ids = uow.replies.due_notifications(
+        ids = uow.notifications.due_notifications(
             now=moment, pending_before=moment - timedelta(minutes=1), stale=moment - SEND_LEASE
         )
     return deliver_notifications(uow=uow, delivery=delivery, ids=ids, now=now)
@@ -181,7 +182,7 @@ def _send_one(
 ) -> str:
     with uow:
         moment = now()
-        note = uow.replies.claim_notification(
+        note = uow.notifications.claim_notification(
             notification_id, now=moment, stale=moment - SEND_LEASE
         )
         uow.commit()
@@ -219,7 +220,7 @@ def _send_one(
                 and moment - note.created_at < ALERT_GIVE_UP
             ):
                 retry_at = moment + retry_delay(note.attempts)
-            uow.replies.notification_failed(
+            uow.notifications.notification_failed(
                 note.id,
                 code=exc.code,
                 error_class=exc.error_class.value,
@@ -228,7 +229,7 @@ def _send_one(
                 now=moment,
             )
             if note.kind == "checkin_reminder" and note.checkin_id is not None:
-                checkin = uow.replies.checkin(note.checkin_id)
+                checkin = uow.checkins.checkin(note.checkin_id)
                 if checkin is not None:
                     open_task(
                         uow, checkin, f"the reminder could not be sent ({exc.message})", moment
@@ -243,7 +244,7 @@ def _send_one(
         )
         return "failed"
     with uow:
-        uow.replies.notification_sent(note.id, provider_id=sent.provider_id, now=now())
+        uow.notifications.notification_sent(note.id, provider_id=sent.provider_id, now=now())
         uow.commit()
     return "sent"
 
@@ -266,8 +267,8 @@ def follow_up_checkins(
     counts: Counter[str] = Counter()
     with uow:
         moment = now()
-        uow.replies.track_checkins(since=moment - ANSWER_WINDOW, now=moment)
-        due = uow.replies.due_reminders(asked_before=moment - REMINDER_AFTER)
+        uow.checkins.track_checkins(since=moment - ANSWER_WINDOW, now=moment)
+        due = uow.checkins.due_reminders(asked_before=moment - REMINDER_AFTER)
         uow.commit()
     to_send = []
     for checkin in due:
@@ -283,7 +284,7 @@ def follow_up_checkins(
         counts[f"reminder_{result}"] += n
     with uow:
         moment = now()
-        for checkin in uow.replies.due_tasks(reminded_before=moment - TASK_AFTER):
+        for checkin in uow.checkins.due_tasks(reminded_before=moment - TASK_AFTER):
             if open_task(uow, checkin, "no answer after the reminder either", moment):
                 counts["task"] += 1
         uow.commit()
@@ -299,9 +300,9 @@ def _remind(
     now: datetime,
 ) -> tuple[str, int | None]:
     """Decide and record the reminder of one check-in (inside the caller's transaction)."""
-    patient = uow.replies.enrollment_contact(checkin.enrollment_id)
+    patient = uow.contacts.enrollment_contact(checkin.enrollment_id)
     if patient is None or patient.enrollment_status != "active":
-        uow.replies.set_checkin(
+        uow.checkins.set_checkin(
             checkin.id,
             frm=("open",),
             now=now,
@@ -313,7 +314,7 @@ def _remind(
     last_chance = checkin.asked_at + REMINDER_AFTER + TASK_AFTER
     if now >= last_chance:  # the beat was down: too late to remind, not too late to call
         return _task(uow, checkin, "it is too late for a reminder", now), None
-    if uow.replies.newer_checkin_sent(checkin):
+    if uow.checkins.newer_checkin_sent(checkin):
         return _task(uow, checkin, "a newer question was sent since", now), None
     quiet = delivery.quiet_hours
     if not quiet.allows(now, zone):
@@ -324,19 +325,19 @@ def _remind(
     if uow.delivery.is_opted_out(checkin.phone):
         why_not = "the patient opted out of texts"
     else:
-        days = [t.astimezone(zone).date() for t in uow.replies.sms_times(checkin.phone)]
-        lifted = uow.replies.sms_cap_lifted(checkin.phone)
+        days = [t.astimezone(zone).date() for t in uow.checkins.sms_times(checkin.phone)]
+        lifted = uow.contacts.sms_cap_lifted(checkin.phone)
         cap = policy.sms_cap_with_written_consent if lifted else policy.sms_cap
         if fits_sms_cap(now.astimezone(zone).date(), days, cap):
             channel, recipient = "sms", checkin.phone
         else:
             why_not = "a text would pass the SMS limit"
-    if not channel and (email := uow.replies.email_consented(checkin.enrollment_id)):
+    if not channel and (email := uow.contacts.email_consented(checkin.enrollment_id)):
         channel, recipient = "email", email
     if not channel:
         reason = f"no reminder could be sent: {why_not}, and no email consent"
         return _task(uow, checkin, reason, now), None
-    if not uow.replies.claim_checkin_step(checkin.id, "reminder_at", now=now):
+    if not uow.checkins.claim_checkin_step(checkin.id, "reminder_at", now=now):
         return "nothing", None
     renderer, lang = delivery.renderer, patient.language
     values: dict[str, Any] = {"channel": channel, "recipient": recipient}
@@ -353,7 +354,7 @@ def _remind(
             .render(**context, body=body.strip(), patient={"first_name": patient.first_name})
             .strip()
         )
-    note_id = uow.replies.add_notification(
+    note_id = uow.notifications.add_notification(
         now=now, kind="checkin_reminder", checkin_id=checkin.id, language=lang, **values
     )
     return f"reminder_{channel}", note_id
@@ -365,14 +366,14 @@ def _task(uow: UnitOfWork, checkin: CheckIn, why: str, now: datetime) -> str:
 
 def open_task(uow: UnitOfWork, checkin: CheckIn, why: str, now: datetime) -> bool:
     """Open the no-answer staff task of a check-in once (inside the caller's transaction)."""
-    if not uow.replies.claim_checkin_step(checkin.id, "task_at", now=now):
+    if not uow.checkins.claim_checkin_step(checkin.id, "task_at", now=now):
         return False
-    uow.replies.set_checkin(checkin.id, frm=("open",), now=now, status="no_answer")
-    contact = uow.replies.enrollment_contact(checkin.enrollment_id)
+    uow.checkins.set_checkin(checkin.id, frm=("open",), now=now, status="no_answer")
+    contact = uow.contacts.enrollment_contact(checkin.enrollment_id)
     zone = zone_named(contact.timezone if contact else "UTC")
     asked = checkin.asked_at.astimezone(zone).strftime("%a %b %-d %-I:%M %p")
     question = "pain (0-10)" if checkin.kind == "pain" else "warning signs (YES/NO)"
-    uow.replies.add_escalation(
+    uow.escalations.add_escalation(
         enrollment_id=checkin.enrollment_id,
         checkin_id=checkin.id,
         kind="no_answer",
@@ -389,20 +390,22 @@ def open_task(uow: UnitOfWork, checkin: CheckIn, why: str, now: datetime) -> boo
 def open_escalations(*, uow: UnitOfWork) -> list[Escalation]:
     """Escalations not yet resolved: red flags first, newest first."""
     with uow:
-        return uow.replies.escalations(statuses=STILL_OPEN)
+        return uow.escalations.escalations(statuses=STILL_OPEN)
 
 
 def recently_resolved(*, uow: UnitOfWork, limit: int = 20) -> list[Escalation]:
     """The last escalations staff resolved, newest first."""
     with uow:
-        found = uow.replies.escalations(statuses=(EscalationStatus.RESOLVED.value,), limit=limit)
+        found = uow.escalations.escalations(
+            statuses=(EscalationStatus.RESOLVED.value,), limit=limit
+        )
     return sorted(found, key=lambda e: e.resolved_at or e.created_at, reverse=True)
 
 
 def get_escalation(*, uow: UnitOfWork, escalation_id: int) -> Escalation:
     """Return one escalation with its alerts, or raise EscalationNotFound."""
     with uow:
-        found = uow.replies.escalations(ids=[escalation_id], limit=1)
+        found = uow.escalations.escalations(ids=[escalation_id], limit=1)
     if not found:
         raise EscalationNotFound(f"no escalation {escalation_id}")
     return found[0]
@@ -430,7 +433,7 @@ def _move(
     current = get_escalation(uow=uow, escalation_id=escalation_id)
     with uow:
         if to is EscalationStatus.ACKNOWLEDGED:
-            moved = uow.replies.set_escalation(
+            moved = uow.escalations.set_escalation(
                 escalation_id,
                 frm=(EscalationStatus.OPEN.value,),
                 now=now,
@@ -439,7 +442,7 @@ def _move(
                 acknowledged_by=by,
             )
         else:
-            moved = uow.replies.set_escalation(
+            moved = uow.escalations.set_escalation(
                 escalation_id,
                 frm=STILL_OPEN,
                 now=now,
@@ -450,7 +453,7 @@ def _move(
         if not moved and current.status is EscalationStatus.RESOLVED:
             raise EscalationClosed(f"escalation {escalation_id} was already resolved")
         if note.strip():
-            uow.replies.add_note(escalation_id, f"{by}: {note.strip()[:2000]}", now=now)
+            uow.escalations.add_note(escalation_id, f"{by}: {note.strip()[:2000]}", now=now)
         audit.record(
             uow,
             actor=by,
@@ -467,4 +470,4 @@ def _move(
 def open_counts(*, uow: UnitOfWork) -> dict[str, int]:
     """Escalations not yet resolved, by kind (for /metrics)."""
     with uow:
-        return uow.replies.count_open_escalations()
+        return uow.escalations.count_open_escalations()

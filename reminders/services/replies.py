@@ -23,8 +23,8 @@ from reminders.domain.replies import (
     red_flag,
 )
 from reminders.services import audit
+from reminders.services.alerts import OnCall, patient_text, raise_red_flag
 from reminders.services.content import Clinic
-from reminders.services.escalation import OnCall, patient_text, raise_red_flag
 
 log = logging.getLogger("reminders.replies")
 OPEN = ("open", "no_answer")  # a late answer (after the staff task) still counts

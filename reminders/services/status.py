@@ -14,7 +14,7 @@ from reminders.adapters.unit_of_work import UnitOfWork
 from reminders.domain.delivery import OPTED_OUT_CODES, ErrorClass, classify
 from reminders.domain.model import MessageStatus
 from reminders.domain.replies import lower_ranks, twilio_status
-from reminders.services.escalation import ALERT_GIVE_UP, retry_delay
+from reminders.services.alerts import ALERT_GIVE_UP, retry_delay
 
 log = logging.getLogger("reminders.status")
 POLL_FOR = timedelta(days=3)  # after this a text without a final status is left as it is

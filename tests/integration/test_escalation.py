@@ -23,7 +23,7 @@ from webtools import add_staff, csrf, login, token
 from reminders.adapters.orm import audit_log, escalations, notifications
 from reminders.bootstrap import bootstrap
 from reminders.entrypoints.web.app import create_app
-from reminders.services.escalation import retry_notifications
+from reminders.services.alerts import retry_notifications
 
 twilio, smtp, live, web = shared.twilio, shared.smtp, shared.live, shared.web  # fixtures
 

@@ -13,11 +13,15 @@ from reminders.adapters.accounts_repository import (
     StaffUserRepository,
 )
 from reminders.adapters.care_repository import CareRepository
+from reminders.adapters.checkin_repository import CheckinRepository
+from reminders.adapters.contact_repository import ContactRepository
 from reminders.adapters.due_messages import DueMessages
+from reminders.adapters.escalation_repository import EscalationRepository
+from reminders.adapters.inbound_repository import InboundRepository
 from reminders.adapters.message_reads import MessageReads
 from reminders.adapters.message_repository import MessageRepository
+from reminders.adapters.notification_repository import NotificationRepository
 from reminders.adapters.opt_out_repository import OptOutRepository
-from reminders.adapters.replies_repository import RepliesRepository
 from reminders.adapters.repository import EnrollmentRepository
 
 
@@ -35,7 +39,11 @@ class UnitOfWork:
     audit: AuditRepository
     imports: ImportRepository
     care: CareRepository
-    replies: RepliesRepository
+    inbound: InboundRepository
+    contacts: ContactRepository
+    checkins: CheckinRepository
+    escalations: EscalationRepository
+    notifications: NotificationRepository
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -53,7 +61,11 @@ class UnitOfWork:
         self.audit = AuditRepository(self.conn)
         self.imports = ImportRepository(self.conn)
         self.care = CareRepository(self.conn)
-        self.replies = RepliesRepository(self.conn)
+        self.inbound = InboundRepository(self.conn)
+        self.contacts = ContactRepository(self.conn)
+        self.checkins = CheckinRepository(self.conn)
+        self.escalations = EscalationRepository(self.conn)
+        self.notifications = NotificationRepository(self.conn)
         return self
 
     def __exit__(

@@ -12,8 +12,9 @@ from celery.signals import worker_process_init
 from reminders.adapters.twilio_status import status_lookup
 from reminders.bootstrap import Container, bootstrap
 from reminders.entrypoints.celery_app import app
+from reminders.services.alerts import retry_notifications
+from reminders.services.checkins import follow_up_checkins
 from reminders.services.dispatch import dispatch_due
-from reminders.services.escalation import follow_up_checkins, retry_notifications
 from reminders.services.reconcile import reconcile_expired
 from reminders.services.sending import send_messages
 from reminders.services.status import poll_unsettled

@@ -8,8 +8,9 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
+from reminders.adapters.checkin_repository import CheckIn
+from reminders.adapters.contact_repository import PhoneMatch
 from reminders.adapters.rendering import MessageRenderer
-from reminders.adapters.replies_repository import CheckIn, PhoneMatch
 from reminders.adapters.unit_of_work import UnitOfWork
 from reminders.domain.contact import mask_phone
 from reminders.domain.replies import (
@@ -22,8 +23,8 @@ from reminders.domain.replies import (
     red_flag,
 )
 from reminders.services import audit
+from reminders.services.alerts import OnCall, patient_text, raise_red_flag
 from reminders.services.content import Clinic
-from reminders.services.escalation import OnCall, patient_text, raise_red_flag
 from reminders.services.opt_outs import opt_in, opt_out
 
 log = logging.getLogger("reminders.replies")
@@ -75,10 +76,10 @@ def receive_sms(msg: InboundSms, *, uow: UnitOfWork, replying: Replying, now: da
     phone = msg.from_phone.strip()
     try:
         with uow:
-            if msg.sid and (seen := uow.replies.inbound_by_sid(msg.sid)) is not None:
+            if msg.sid and (seen := uow.inbound.inbound_by_sid(msg.sid)) is not None:
                 return Handled(seen.id, seen.action, seen.reply, duplicate=True)
-            patient = uow.replies.match_phone(phone)
-            inbound_id = uow.replies.add_inbound(
+            patient = uow.contacts.match_phone(phone)
+            inbound_id = uow.inbound.add_inbound(
                 message_sid=msg.sid or None,
                 from_phone=phone,
                 to_phone=msg.to_phone,
@@ -89,8 +90,8 @@ def receive_sms(msg: InboundSms, *, uow: UnitOfWork, replying: Replying, now: da
                 needs_staff=True,  # until decided otherwise below
             )
             opted_out = uow.opt_outs.is_opted_out(phone)
-            uow.replies.track_checkins(since=now - ANSWER_WINDOW, now=now, phone=phone)
-            latest = uow.replies.latest_checkin(phone, since=now - ANSWER_WINDOW)
+            uow.checkins.track_checkins(since=now - ANSWER_WINDOW, now=now, phone=phone)
+            latest = uow.checkins.latest_checkin(phone, since=now - ANSWER_WINDOW)
             checkin = latest if latest is not None and latest.status in OPEN else None
             intent = interpret(
                 msg.body,
@@ -100,7 +101,7 @@ def receive_sms(msg: InboundSms, *, uow: UnitOfWork, replying: Replying, now: da
             )
             ctx = _Context(uow, replying, phone, patient, checkin, inbound_id, msg.body, now)
             outcome = _act(intent, ctx, opted_out=opted_out)
-            uow.replies.update_inbound(
+            uow.inbound.update_inbound(
                 inbound_id,
                 action=outcome.action,
                 detail=outcome.detail[:2000] or None,
@@ -113,7 +114,7 @@ def receive_sms(msg: InboundSms, *, uow: UnitOfWork, replying: Replying, now: da
         if not msg.sid:
             raise
         with uow:  # the same MessageSid arrived twice at once: the other request won
-            seen = uow.replies.inbound_by_sid(msg.sid)
+            seen = uow.inbound.inbound_by_sid(msg.sid)
         if seen is None:
             raise
         return Handled(seen.id, seen.action, seen.reply, duplicate=True)
@@ -124,9 +125,9 @@ def receive_sms(msg: InboundSms, *, uow: UnitOfWork, replying: Replying, now: da
 def store_unprocessed(msg: InboundSms, *, uow: UnitOfWork, error: str, now: datetime) -> int | None:
     """Keep a text that could not be handled, for staff: nothing inbound is dropped."""
     with uow:
-        if msg.sid and (seen := uow.replies.inbound_by_sid(msg.sid)) is not None:
+        if msg.sid and (seen := uow.inbound.inbound_by_sid(msg.sid)) is not None:
             return seen.id
-        inbound_id = uow.replies.add_inbound(
+        inbound_id = uow.inbound.add_inbound(
             message_sid=msg.sid or None,
             from_phone=msg.from_phone.strip(),
             to_phone=msg.to_phone,
@@ -173,7 +174,7 @@ def _act(intent: Intent, ctx: _Context, *, opted_out: bool) -> _Outcome:
         cancelled = opt_out(
             uow, phone, source="keyword", detail=f"replied {intent.keyword}", now=now
         )
-        uow.replies.close_checkins(phone, reason="the patient opted out of texts", now=now)
+        uow.checkins.close_checkins(phone, reason="the patient opted out of texts", now=now)
         detail = (
             f"opted out of texts by replying {intent.keyword}; {cancelled} unsent texts cancelled"
         )
@@ -194,7 +195,7 @@ def _act(intent: Intent, ctx: _Context, *, opted_out: bool) -> _Outcome:
         return _answer(intent, ctx, ctx.checkin)
     if intent.action is Action.UNCLEAR and ctx.checkin is not None:
         checkin = ctx.checkin
-        if uow.replies.claim_checkin_step(checkin.id, "clarified_at", now=now):
+        if uow.checkins.claim_checkin_step(checkin.id, "clarified_at", now=now):
             return _Outcome(
                 "clarify",
                 f"unclear {checkin.kind} answer; asked once more",
@@ -214,11 +215,11 @@ def _answer(intent: Intent, ctx: _Context, checkin: CheckIn) -> _Outcome:
     uow, now = ctx.uow, ctx.now
     answer = intent.answer
     assert answer is not None
-    if not uow.replies.set_checkin(checkin.id, frm=OPEN, now=now, status="answered"):
+    if not uow.checkins.set_checkin(checkin.id, frm=OPEN, now=now, status="answered"):
         return _Outcome("unmatched", "the question was answered a moment ago", None, True)
-    previous = uow.replies.previous_pain(checkin.enrollment_id) if answer.kind == "pain" else None
+    previous = uow.checkins.previous_pain(checkin.enrollment_id) if answer.kind == "pain" else None
     flag = red_flag(answer, previous_pain=previous)
-    uow.replies.add_answer(
+    uow.checkins.add_answer(
         checkin_id=checkin.id,
         enrollment_id=checkin.enrollment_id,
         inbound_id=ctx.inbound_id,
@@ -230,14 +231,14 @@ def _answer(intent: Intent, ctx: _Context, checkin: CheckIn) -> _Outcome:
         answered_at=now,
     )
     if checkin.status == "no_answer":
-        task = uow.replies.escalation_for_checkin(checkin.id, "no_answer")
+        task = uow.escalations.escalation_for_checkin(checkin.id, "no_answer")
         if task is not None:
-            uow.replies.add_note(task, f"The patient answered later: {answer.text}.", now=now)
+            uow.escalations.add_note(task, f"The patient answered later: {answer.text}.", now=now)
     shown = f"{answer.text}/10" if answer.kind == "pain" else answer.text.upper()
     if flag is None:
         detail = f"{answer.kind} check-in answered: {shown}"
         return _Outcome("answer", detail, ctx.text("thanks"), message_id=checkin.message_id)
-    patient = ctx.patient or uow.replies.enrollment_contact(checkin.enrollment_id)
+    patient = ctx.patient or uow.contacts.enrollment_contact(checkin.enrollment_id)
     assert patient is not None
     r = ctx.replying
     escalation_id, notes = raise_red_flag(
@@ -270,20 +271,20 @@ def _answer(intent: Intent, ctx: _Context, checkin: CheckIn) -> _Outcome:
 def texts_needing_staff(*, uow: UnitOfWork) -> list[InboundText]:
     """Texts no rule could handle (unknown number, nothing open, unclear twice), newest first."""
     with uow:
-        return uow.replies.needing_staff()
+        return uow.inbound.needing_staff()
 
 
 def replies_for_enrollment(*, uow: UnitOfWork, enrollment_id: int) -> list[InboundText]:
     """Every text this enrollment's patient sent, with what was done, newest first."""
     with uow:
-        return uow.replies.inbound_for_enrollment(enrollment_id)
+        return uow.inbound.inbound_for_enrollment(enrollment_id)
 
 
 def mark_reviewed(*, uow: UnitOfWork, inbound_id: int, by: str, now: datetime) -> bool:
     """Record that staff handled a text; False if someone already had."""
     with uow:
-        if not uow.replies.inbound_exists(inbound_id):
+        if not uow.inbound.inbound_exists(inbound_id):
             raise InboundNotFound(f"no inbound text {inbound_id}")
-        done = uow.replies.mark_reviewed(inbound_id, by=by, now=now)
+        done = uow.inbound.mark_reviewed(inbound_id, by=by, now=now)
         uow.commit()
         return done

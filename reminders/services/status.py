@@ -14,7 +14,7 @@ from reminders.adapters.unit_of_work import UnitOfWork
 from reminders.domain.delivery import lower_ranks, twilio_status
 from reminders.domain.model import MessageStatus
 from reminders.domain.retry import OPTED_OUT_CODES, ErrorClass, classify
-from reminders.services.escalation import ALERT_GIVE_UP, retry_delay
+from reminders.services.alerts import ALERT_GIVE_UP, retry_delay
 from reminders.services.opt_outs import opt_out
 
 log = logging.getLogger("reminders.status")
@@ -53,10 +53,10 @@ def record_status(report: StatusReport, *, uow: UnitOfWork, now: datetime) -> st
                     detail=f"Twilio error {report.error_code}",
                     now=now,
                 )
-                uow.replies.close_checkins(
+                uow.checkins.close_checkins(
                     phone, reason="the carrier says the patient opted out", now=now
                 )
-        elif (note := uow.replies.notification_by_provider(report.sid)) is not None:
+        elif (note := uow.notifications.notification_by_provider(report.sid)) is not None:
             note_id, kind, _, created_at = note
             note_values: dict[str, Any] = {
                 k: v for k, v in values.items() if k not in ("status_reason", "error_message")
@@ -67,7 +67,9 @@ def record_status(report: StatusReport, *, uow: UnitOfWork, now: datetime) -> st
                 if kind == "oncall_alert" and transient and now - created_at < ALERT_GIVE_UP:
                     note_values["next_attempt_at"] = now + retry_delay(1)
             frm = [s.value for s in lower_ranks(new)]
-            updated = uow.replies.advance_notification(note_id, frm=frm, now=now, **note_values)
+            updated = uow.notifications.advance_notification(
+                note_id, frm=frm, now=now, **note_values
+            )
         else:
             log.info("status %s for unknown SID %s: acknowledged", report.status, report.sid)
             return "unknown"

@@ -30,7 +30,8 @@ from reminders.adapters.orm import (
 from reminders.domain.commands import GiveConsent
 from reminders.domain.model import Channel, ConsentMethod
 from reminders.domain.sms import measure
-from reminders.services.escalation import follow_up_checkins, render_text
+from reminders.services.alerts import render_text
+from reminders.services.checkins import follow_up_checkins
 
 ROOT = Path(__file__).resolve().parents[2]
 twilio, smtp, live, web = shared.twilio, shared.smtp, shared.live, shared.web  # fixtures

@@ -12,7 +12,7 @@ from prometheus_client.registry import Collector
 
 from reminders.bootstrap import Container
 from reminders.entrypoints.web.deps import CallerDep, ContainerDep
-from reminders.services import escalation, monitoring
+from reminders.services import inbox, monitoring
 
 router = APIRouter(tags=["operations"])
 
@@ -72,7 +72,7 @@ class MessageCollector(Collector):
             "Escalations staff have not resolved yet, by kind (red_flag, no_answer).",
             labels=["kind"],
         )
-        counts = escalation.open_counts(uow=c.uow())
+        counts = inbox.open_counts(uow=c.uow())
         for kind in sorted({"red_flag", "no_answer", *counts}):
             open_escalations.add_metric([kind], counts.get(kind, 0))
         yield open_escalations

@@ -12,21 +12,22 @@ from reminders.domain.errors import ReminderError
 from reminders.domain.replies import EscalationNotFound, InboundNotFound
 from reminders.entrypoints.web.deps import ContainerDep, FormDep, Id, StaffDep
 from reminders.entrypoints.web.pages import flash, render
-from reminders.services import escalation, replies
+from reminders.services import alerts, replies
+from reminders.services import inbox as staff_inbox
 from reminders.services.enrollment import get_enrollment
 
 router = APIRouter(prefix="/staff/inbox", include_in_schema=False)
 
 
 def _context(c: Container, errors: dict[str, str] | None = None) -> dict[str, Any]:
-    open_ones = escalation.open_escalations(uow=c.uow())
+    open_ones = staff_inbox.open_escalations(uow=c.uow())
     return {
         "red_flags": [e for e in open_ones if e.kind == "red_flag"],
         "tasks": [e for e in open_ones if e.kind != "red_flag"],
         "texts": replies.texts_needing_staff(uow=c.uow()),
-        "resolved": escalation.recently_resolved(uow=c.uow()),
+        "resolved": staff_inbox.recently_resolved(uow=c.uow()),
         "zone": c.settings.clinic_timezone,
-        "oncall": escalation.OnCall.from_settings(c.settings),
+        "oncall": alerts.OnCall.from_settings(c.settings),
         "errors": errors or {},
         "e": None,
     }
@@ -50,7 +51,7 @@ def acknowledge(
         c,
         user,
         escalation_id,
-        lambda: escalation.acknowledge(
+        lambda: staff_inbox.acknowledge(
             uow=c.uow(),
             escalation_id=escalation_id,
             by=user.username,
@@ -70,7 +71,7 @@ def resolve(
         c,
         user,
         escalation_id,
-        lambda: escalation.resolve(
+        lambda: staff_inbox.resolve(
             uow=c.uow(),
             escalation_id=escalation_id,
             by=user.username,

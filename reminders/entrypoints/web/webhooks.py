@@ -13,7 +13,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from reminders.bootstrap import Container
 from reminders.entrypoints.web.deps import ContainerDep
-from reminders.services import escalation, replies, status
+from reminders.services import alerts, replies, status
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/webhooks/twilio", include_in_schema=False)
@@ -109,13 +109,13 @@ def replying(c: Container) -> replies.Replying:
     return replies.Replying(
         renderer=c.renderer,
         clinic=c.clinic,
-        oncall=escalation.OnCall.from_settings(c.settings),
+        oncall=alerts.OnCall.from_settings(c.settings),
         public_url=c.settings.public_url,
     )
 
 
 def _alert(c: Container, ids: tuple[int, ...]) -> None:
     try:
-        escalation.deliver_notifications(uow=c.uow(), delivery=c.delivery, ids=ids, now=c.clock)
+        alerts.deliver_notifications(uow=c.uow(), delivery=c.delivery, ids=ids, now=c.clock)
     except Exception:  # the retry beat sends what is still pending
         log.exception("sending on-call alerts %s failed; the beat will retry", ids)

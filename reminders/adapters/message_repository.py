@@ -8,19 +8,14 @@ message_reads.py.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, bindparam, insert, select, update
 
 from reminders.adapters.orm import enrollments, patients, scheduled_messages
-from reminders.domain.delivery import (
-    UNSENT,
-    MessageStatus,
-    Reason,
-    check_transitions,
-    lower_ranks,
-)
+from reminders.domain.delivery import UNSENT, MessageStatus, Reason, check_transitions, lower_ranks
 from reminders.domain.model import Channel, PlannedMessage, ScheduledMessage
 
 M = scheduled_messages
@@ -36,57 +31,27 @@ class MessageRepository:
     def add_many(
         self, enrollment_id: int, revision: int, planned: Iterable[PlannedMessage], *, now: datetime
     ) -> None:
-        rows = [
-            {
-                "enrollment_id": enrollment_id,
-                "revision": revision,
-                "step_key": m.step_key,
-                "parts": " ".join(m.parts),
-                "channel": m.channel.value,
-                "category": m.category,
-                "checkin": m.checkin,
-                "first_sms": m.first_sms,
-                "send_at": m.send_at,
-                "deadline": m.deadline,
-                "status": m.status.value,
-                "status_reason": m.status_reason,
-                "reason_code": m.reason_code.value if m.reason_code else None,
-                "kind": m.kind,
-                "resend_of": m.resend_of,
-                "attempts": 0,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for m in planned
-        ]
+        rows = [_row(enrollment_id, revision, m, now) for m in planned]
         if rows:
             self.conn.execute(insert(M), rows)
 
     def add_resend(self, original: ScheduledMessage, *, send_at: datetime, now: datetime) -> int:
         """One new row that sends a failed message again (the unique resend_of refuses a
-        second one for the same message, whoever presses the button at the same time)."""
+        second one for the same message, whoever presses the button at the same time).
+        It keeps the original's opt-out line: the first text never arrived either."""
         assert original.id is not None and original.enrollment_id is not None
-        key = self.conn.execute(
-            insert(M).values(
-                enrollment_id=original.enrollment_id,
-                revision=original.revision,
-                step_key=f"resend-{original.id}",
-                parts=" ".join(original.parts),
-                channel=original.channel.value,
-                category=original.category,
-                checkin=original.checkin,
-                first_sms=original.first_sms,  # it never arrived: still say how to opt out
-                send_at=send_at,
-                deadline=original.deadline,
-                status=S.SCHEDULED.value,
-                status_reason=f"sent again: message {original.id}",
-                kind="resend",
-                resend_of=original.id,
-                attempts=0,
-                created_at=now,
-                updated_at=now,
-            )
-        ).inserted_primary_key
+        again = replace(
+            original,
+            step_key=f"resend-{original.id}",
+            send_at=send_at,
+            status=S.SCHEDULED,
+            status_reason=f"sent again: message {original.id}",
+            reason_code=None,
+            kind="resend",
+            resend_of=original.id,
+        )
+        row = _row(original.enrollment_id, original.revision, again, now)
+        key = self.conn.execute(insert(M).values(**row)).inserted_primary_key
         assert key is not None
         return int(key[0])
 
@@ -110,6 +75,16 @@ class MessageRepository:
         )
         return int(result.rowcount)
 
+    def _one(
+        self,
+        message_id: int,
+        frm: Iterable[MessageStatus],
+        to: MessageStatus,
+        now: datetime,
+        **values: Any,
+    ) -> bool:
+        return bool(self._move(M.c.id == message_id, frm, to, now, **values))
+
     def claim(self, ids: list[int], *, now: datetime, lease_until: datetime) -> None:
         """Mark claimed rows queued with a lease (due, or queued with a lapsed lease)."""
         if ids:
@@ -118,34 +93,28 @@ class MessageRepository:
     def mark_sending(
         self, message_id: int, *, now: datetime, lease_until: datetime, body: str
     ) -> bool:
-        return bool(
-            self._move(
-                M.c.id == message_id,
-                (S.QUEUED,),
-                S.SENDING,
-                now,
-                lease_until=lease_until,
-                last_attempt_at=now,
-                body=body,
-                attempts=M.c.attempts + 1,
-            )
+        return self._one(
+            message_id,
+            (S.QUEUED,),
+            S.SENDING,
+            now,
+            lease_until=lease_until,
+            last_attempt_at=now,
+            body=body,
+            attempts=M.c.attempts + 1,
         )
 
     def mark_sent(
         self, message_id: int, *, now: datetime, provider_id: str, detail: str | None = None
     ) -> bool:
-        return bool(
-            self._move(
-                M.c.id == message_id,
-                (S.SENDING,),
-                S.SENT,
-                now,
-                provider_id=provider_id,
-                sent_at=now,
-                lease_until=None,
-                status_reason=detail,
-                reason_code=None,
-            )
+        return self._one(
+            message_id,
+            (S.SENDING,),
+            S.SENT,
+            now,
+            provider_id=provider_id,
+            sent_at=now,
+            **_why(detail, None),
         )
 
     def mark_sent_many(self, sent: list[tuple[int, str]], *, now: datetime) -> None:
@@ -168,15 +137,13 @@ class MessageRepository:
 
     def unmark_sending(self, message_id: int, *, now: datetime) -> bool:
         """Undo mark_sending for a row that never reached the provider (no token in time)."""
-        return bool(
-            self._move(
-                M.c.id == message_id,
-                (S.SENDING,),
-                S.QUEUED,
-                now,
-                lease_until=now,
-                attempts=M.c.attempts - 1,
-            )
+        return self._one(
+            message_id,
+            (S.SENDING,),
+            S.QUEUED,
+            now,
+            lease_until=now,
+            attempts=M.c.attempts - 1,
         )
 
     def retry(
@@ -190,20 +157,16 @@ class MessageRepository:
         error_class: str,
     ) -> bool:
         """A transient failure (or a crash the provider has no record of): try again later."""
-        return bool(
-            self._move(
-                M.c.id == message_id,
-                (S.SENDING,),
-                S.SCHEDULED,
-                now,
-                send_at=send_at,
-                lease_until=None,
-                error_code=code,
-                error_message=error,
-                error_class=error_class,
-                status_reason=f"will try again: {error}",
-                reason_code=Reason.RETRY.value,
-            )
+        return self._one(
+            message_id,
+            (S.SENDING,),
+            S.SCHEDULED,
+            now,
+            send_at=send_at,
+            error_code=code,
+            error_message=error,
+            error_class=error_class,
+            **_why(f"will try again: {error}", Reason.RETRY),
         )
 
     def fail(
@@ -217,63 +180,40 @@ class MessageRepository:
         reason: Reason,
         detail: str,
     ) -> bool:
-        return bool(
-            self._move(
-                M.c.id == message_id,
-                (S.SENDING, S.QUEUED),
-                S.FAILED,
-                now,
-                lease_until=None,
-                error_code=code,
-                error_message=error,
-                error_class=error_class,
-                status_reason=detail,
-                reason_code=reason.value,
-            )
+        return self._one(
+            message_id,
+            (S.SENDING, S.QUEUED),
+            S.FAILED,
+            now,
+            error_code=code,
+            error_message=error,
+            error_class=error_class,
+            **_why(detail, reason),
         )
 
     def not_sent(
         self, message_id: int, *, now: datetime, status: MessageStatus, reason: Reason, detail: str
     ) -> bool:
         """Cancel or skip a message that never reached a provider."""
-        return bool(
-            self._move(
-                M.c.id == message_id,
-                UNSENT,
-                status,
-                now,
-                lease_until=None,
-                status_reason=detail,
-                reason_code=reason.value,
-            )
-        )
+        return self._one(message_id, UNSENT, status, now, **_why(detail, reason))
 
     def defer(
         self, message_id: int, *, now: datetime, send_at: datetime, reason: Reason, detail: str
     ) -> bool:
         """Put a queued message back to wait (quiet hours or the SMS cap at send time)."""
-        return bool(
-            self._move(
-                M.c.id == message_id,
-                (S.QUEUED,),
-                S.SCHEDULED,
-                now,
-                send_at=send_at,
-                lease_until=None,
-                status_reason=detail,
-                reason_code=reason.value,
-            )
+        return self._one(
+            message_id, (S.QUEUED,), S.SCHEDULED, now, send_at=send_at, **_why(detail, reason)
         )
 
     def release(self, message_id: int, *, now: datetime) -> bool:
         """Let the next dispatch claim it again at once (no rate-limit token in time)."""
-        return bool(self._move(M.c.id == message_id, (S.QUEUED,), S.QUEUED, now, lease_until=now))
+        return self._one(message_id, (S.QUEUED,), S.QUEUED, now, lease_until=now)
 
     def record_status(
         self, message_id: int, new: MessageStatus, *, now: datetime, **values: Any
     ) -> bool:
         """Apply a provider's delivery report; a status only ever moves forward."""
-        return bool(self._move(M.c.id == message_id, lower_ranks(new), new, now, **values))
+        return self._one(message_id, lower_ranks(new), new, now, **values)
 
     def touch(self, message_id: int, *, now: datetime) -> None:
         """Note that we asked the provider about it (polling waits another period)."""
@@ -290,27 +230,13 @@ class MessageRepository:
         code: Reason = Reason.ENROLLMENT_CANCELLED,
     ) -> int:
         """Cancel every message of the enrollment not yet handed to a provider."""
-        return self._move(
-            M.c.enrollment_id == enrollment_id,
-            UNSENT,
-            S.CANCELLED,
-            now,
-            lease_until=None,
-            status_reason=reason,
-            reason_code=code.value,
-        )
+        where = M.c.enrollment_id == enrollment_id
+        return self._move(where, UNSENT, S.CANCELLED, now, **_why(reason, code))
 
     def cancel_sms_to(self, phone: str, *, detail: str, now: datetime) -> int:
         """The phone opted out: cancel every unsent text to it, at once."""
-        return self._move(
-            M.c.id.in_(_texts_to(phone)) & (M.c.channel == Channel.SMS.value),
-            UNSENT,
-            S.CANCELLED,
-            now,
-            lease_until=None,
-            status_reason=detail,
-            reason_code=Reason.OPTED_OUT.value,
-        )
+        where = M.c.id.in_(_texts_to(phone)) & (M.c.channel == Channel.SMS.value)
+        return self._move(where, UNSENT, S.CANCELLED, now, **_why(detail, Reason.OPTED_OUT))
 
     def restore_sms_to(self, phone: str, *, now: datetime) -> int:
         """The phone opted back in: re-open texts the opt-out cancelled whose time is still
@@ -327,16 +253,39 @@ class MessageRepository:
             )
             .scalar_subquery()
         )
+        where = M.c.id.in_(current) & (M.c.reason_code == Reason.OPTED_OUT.value)
+        why = _why("restored: the patient opted back in", Reason.RESTORED)
         return self._move(
-            M.c.id.in_(current) & (M.c.reason_code == Reason.OPTED_OUT.value),
-            (S.CANCELLED,),
-            S.SCHEDULED,
-            now,
-            because_of=Reason.OPTED_OUT,
-            lease_until=None,
-            status_reason="restored: the patient opted back in",
-            reason_code=Reason.RESTORED.value,
+            where, (S.CANCELLED,), S.SCHEDULED, now, because_of=Reason.OPTED_OUT, **why
         )
+
+
+def _why(detail: str | None, reason: Reason | None) -> dict[str, Any]:
+    """What a move records about why: the words staff read and the code; the lease ends."""
+    return {"status_reason": detail, "reason_code": reason and reason.value, "lease_until": None}
+
+
+def _row(enrollment_id: int, revision: int, m: PlannedMessage, now: datetime) -> dict[str, Any]:
+    return {
+        "enrollment_id": enrollment_id,
+        "revision": revision,
+        "step_key": m.step_key,
+        "parts": " ".join(m.parts),
+        "channel": m.channel.value,
+        "category": m.category,
+        "checkin": m.checkin,
+        "first_sms": m.first_sms,
+        "send_at": m.send_at,
+        "deadline": m.deadline,
+        "status": m.status.value,
+        "status_reason": m.status_reason,
+        "reason_code": m.reason_code.value if m.reason_code else None,
+        "kind": m.kind,
+        "resend_of": m.resend_of,
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _texts_to(phone: str) -> Any:

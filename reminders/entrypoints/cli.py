@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from reminders.bootstrap import Container, bootstrap
 from reminders.domain.commands import EnrollPatient, GiveConsent
-from reminders.domain.errors import ReminderError
+from reminders.domain.errors import InvalidEnrollment, ReminderError
 from reminders.domain.model import Channel, ConsentMethod, Enrollment
 from reminders.entrypoints.cli_run import demo, run
 from reminders.entrypoints.cli_templates import templates
@@ -32,8 +32,12 @@ def friendly_errors(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
+        except InvalidEnrollment as exc:
+            click.echo("error: " + "; ".join(exc.lines()), err=True)
+            sys.exit(2)
         except ReminderError as exc:
-            click.echo(f"error: {exc.message}", err=True)
+            where = f"{exc.field}: " if exc.field else ""
+            click.echo(f"error: {where}{exc.message}", err=True)
             sys.exit(2)
         except OperationalError as exc:
             click.echo(f"error: the database is not reachable or not set up: {exc.orig}", err=True)
@@ -153,12 +157,13 @@ def enroll(consent_specs: tuple[str, ...], more_sms: bool, **fields: Any) -> Non
     consents = tuple(_consent(spec, more_sms) for spec in consent_specs)
     fields["timezone"] = fields["timezone"] or c.settings.clinic_timezone
     cmd = EnrollPatient(consents=consents, **fields)
-    result = enrollments.enroll_patient(
+    result = enrollments.enroll(
         cmd,
         uow=c.uow(),
         plans=c.plans,
         policy=c.policy,
         now=c.clock(),
+        via="command line",
         skew=c.skew,
         default_region=c.settings.default_region,
     )
@@ -201,7 +206,7 @@ def cancel(enrollment_id: int, reason: str, by: str) -> None:
     if before.status == "cancelled":
         click.echo(f"Enrollment {enrollment_id} was already cancelled; nothing changed.")
         return
-    after = care.cancel(enrollment_id, uow=c.uow(), by=by, reason=reason, now=c.clock())
+    after = enrollments.cancel(enrollment_id, uow=c.uow(), by=by, reason=reason, now=c.clock())
     stopped = sum(m.status.value == "cancelled" for m in after.messages) - sum(
         m.status.value == "cancelled" for m in before.messages
     )

@@ -9,6 +9,7 @@ from webtools import add_staff, client, csrf, login
 
 from reminders.adapters.orm import enrollments, import_rows, scheduled_messages
 from reminders.entrypoints.cli import main
+from reminders.services import intake
 
 GOOD_AND_BAD = """\ufefffirst_name,last_name,phone,email,procedure,performed_at,timezone,language,levels,overnight,external_id,sms_consent,email_consent
 Ana,Lopez,(805) 555-0142,ana@example.org,kyphoplasty,2026-03-07 23:30,,es,2,yes,EHR-1,verbal,written
@@ -96,18 +97,43 @@ def test_a_file_that_is_not_utf8(cli, tmp_path):
     assert r.exit_code == 2 and "not UTF-8" in r.output
 
 
+def run_worker(container, run_id):
+    """What the reminders.import_csv task does, called directly (no broker, no eager mode)."""
+    return intake.run_import(
+        run_id,
+        uow=container.uow(),
+        plans=container.plans,
+        policy=container.policy,
+        clock=container.clock,
+        default_timezone=container.settings.clinic_timezone,
+        skew=container.skew,
+    )
+
+
+def upload(c, text, name="clinic.csv"):
+    page = c.get("/staff/imports")
+    return c.post(
+        "/staff/imports",
+        data={"csrf_token": csrf(page.text)},
+        files={"file": (name, text.encode(), "text/csv")},
+        follow_redirects=False,
+    )
+
+
 def test_upload_page_shows_progress_and_the_report(container, engine):
+    sent = []
+    container.send_task = lambda name, *args: sent.append((name, *args))
     add_staff(container)
     c = client(container)
     login(c)
-    page = c.get("/staff/imports")
-    r = c.post(
-        "/staff/imports",
-        data={"csrf_token": csrf(page.text)},
-        files={"file": ("clinic.csv", GOOD_AND_BAD.encode(), "text/csv")},
-        follow_redirects=False,
-    )
+    r = upload(c, GOOD_AND_BAD)
     assert r.status_code == 303
+    run_id = int(r.headers["location"].rsplit("/", 1)[1])
+    assert sent == [("reminders.import_csv", run_id)]  # by id, after the rows were stored
+    waiting = c.get(r.headers["location"])
+    assert 'data-status="running"' in waiting.text and 'aria-valuenow="0"' in waiting.text
+    assert count(engine, enrollments) == 0
+    run_worker(container, run_id)
     report = c.get(r.headers["location"])
     assert 'data-status="done"' in report.text
     assert report.text.count('data-outcome="enrolled"') == 2

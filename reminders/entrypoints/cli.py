@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -79,7 +79,59 @@ def container() -> Container:
     return bootstrap()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class OneLineErrors(click.Group):
+    """A group whose usage errors (missing option, bad value, unknown command) print one
+    line, `error: ...`, and exit with status 2, like every other input error."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as exc:
+            click.echo(f"error: {_usage_line(exc)}", err=True)
+            sys.exit(2)
+        except click.ClickException as exc:
+            click.echo(f"error: {_one_line(exc.format_message())}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
+        # Without standalone mode Click returns --help's exit code instead of exiting.
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+def _usage_line(exc: click.UsageError) -> str:
+    """`--levels: 'x' is not a valid integer range.`: the option first, as for bad input."""
+    if isinstance(exc, click.BadParameter):
+        name = None
+        if exc.param is not None:
+            opts = getattr(exc.param, "opts", None) or []
+            name = max(opts, key=len) if opts else exc.param.human_readable_name
+        elif isinstance(exc.param_hint, str):
+            name = exc.param_hint
+        if name:
+            if isinstance(exc, click.MissingParameter):
+                return f"{name.strip(chr(39))}: is required (see --help)"
+            return f"{name.strip(chr(39))}: {_one_line(exc.message)}"
+    return _one_line(exc.format_message())
+
+
+@click.group(
+    cls=OneLineErrors,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 def main() -> None:
     """Recovery Reminders: follow patients home after a procedure."""
 

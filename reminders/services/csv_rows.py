@@ -55,6 +55,7 @@ def read_csv(data: bytes | str) -> list[CsvRow]:
             raise BadFile(
                 "the file is not UTF-8 text; save it from the spreadsheet as CSV UTF-8"
             ) from None
+    data = data.removeprefix("\ufeff")  # Excel's byte-order mark, also in text already decoded
     reader = csv.DictReader(io.StringIO(data, newline=""))
     header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
     if not header:

@@ -66,10 +66,10 @@ def _consents(items: list[ConsentIn]) -> tuple[GiveConsent, ...]:
     openapi_extra={"requestBody": request_body(EnrollmentIn)},
 )
 def create_enrollment(
+    caller: CallerDep,  # first: a caller without a token learns nothing about the body
     data: Annotated[dict[str, Any], Depends(json_object)],
     response: Response,
     c: ContainerDep,
-    caller: CallerDep,
 ) -> EnrollmentOut:
     """Enroll a patient whose procedure is done.
 

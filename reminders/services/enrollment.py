@@ -31,20 +31,6 @@ class EnrollmentResult:
     created: bool  # False: this procedure was enrolled before and that enrollment came back
 
 
-def check(
-    cmd: EnrollPatient,
-    *,
-    plans: CarePlanLibrary,
-    now: datetime,
-    skew: timedelta = timedelta(minutes=10),
-    default_region: str = "US",
-) -> dict[str, str]:
-    """Return every problem with a request, one per field, without storing anything."""
-    return intake.check_enrollment(
-        cmd, find_plan=plans.get, now=now, skew=skew, default_region=default_region
-    )
-
-
 def enroll(
     cmd: EnrollPatient,
     *,

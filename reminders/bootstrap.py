@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import redis
 from sqlalchemy import Engine
@@ -41,6 +42,9 @@ class Container:
     clinic: Clinic
     delivery: Delivery
     clock: Callable[[], datetime] = field(default=utcnow)
+    # Puts a task on the broker by name with its arguments (ids); web pages use it after
+    # their transaction commits. Tests put a recorder here.
+    send_task: Callable[..., None] = field(default=lambda name, *args: None)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.engine)
@@ -102,6 +106,21 @@ def build_delivery(
     )
 
 
+def task_sender(settings: Settings) -> Callable[..., None]:
+    """Send a task by name through the broker the settings name, connecting on first use."""
+    celery: Any = None
+
+    def send(name: str, *args: object) -> None:
+        nonlocal celery
+        if celery is None:
+            from reminders.entrypoints.celery_app import make_celery
+
+            celery = make_celery(settings)
+        celery.send_task(name, args=list(args))
+
+    return send
+
+
 def bootstrap(
     settings: Settings | None = None,
     *,
@@ -125,4 +144,5 @@ def bootstrap(
         clinic=clinic,
         delivery=build_delivery(settings, plans=plans, renderer=renderer, clinic=clinic),
         clock=clock,
+        send_task=task_sender(settings),
     )

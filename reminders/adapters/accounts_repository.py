@@ -10,6 +10,8 @@ from sqlalchemy import Connection, insert, select, update
 from reminders.adapters.orm import api_tokens, audit_log, import_rows, import_runs, staff_users
 from reminders.domain.accounts import ApiToken, AuditEntry, Role, StaffUser
 
+PENDING = "pending"  # an import row stored, not enrolled yet
+
 
 class StaffUserRepository:
     def __init__(self, conn: Connection) -> None:
@@ -142,7 +144,37 @@ class ImportRepository:
         )
         return _new_id(result)
 
-    def add_row(
+    def add_pending(self, run_id: int, rows: list[tuple[int, str, str]]) -> None:
+        """Store the rows of a file before any is enrolled: (line, patient, values as JSON).
+
+        A pending row keeps the file's values in `message` until its outcome replaces
+        them, so a worker that restarts picks the run up where it stopped.
+        """
+        if rows:
+            self.conn.execute(
+                insert(import_rows),
+                [
+                    {
+                        "run_id": run_id,
+                        "row_number": number,
+                        "outcome": PENDING,
+                        "patient": patient[:220],
+                        "message": values,
+                    }
+                    for number, patient, values in rows
+                ],
+            )
+
+    def pending(self, run_id: int) -> list[tuple[int, str]]:
+        """The rows not enrolled yet, in file order: (line, values as JSON)."""
+        result = self.conn.execute(
+            select(import_rows.c.row_number, import_rows.c.message)
+            .where(import_rows.c.run_id == run_id, import_rows.c.outcome == PENDING)
+            .order_by(import_rows.c.row_number)
+        )
+        return [(r.row_number, r.message or "{}") for r in result]
+
+    def record(
         self,
         run_id: int,
         *,
@@ -152,18 +184,25 @@ class ImportRepository:
         enrollment_id: int | None = None,
         field: str | None = None,
         message: str | None = None,
-    ) -> None:
-        self.conn.execute(
-            insert(import_rows).values(
-                run_id=run_id,
-                row_number=row_number,
+    ) -> bool:
+        """Write a pending row's outcome and count it; False if it was recorded already."""
+        done = self.conn.execute(
+            update(import_rows)
+            .where(
+                import_rows.c.run_id == run_id,
+                import_rows.c.row_number == row_number,
+                import_rows.c.outcome == PENDING,
+            )
+            .values(
                 outcome=outcome,
                 patient=patient[:220],
                 enrollment_id=enrollment_id,
-                field=field,
+                field=field[:40] if field else None,
                 message=message,
             )
         )
+        if done.rowcount != 1:
+            return False  # another worker got there first (a redelivered task)
         counter = {"enrolled": "enrolled", "duplicate": "duplicates", "rejected": "rejected"}
         column = import_runs.c[counter[outcome]]
         self.conn.execute(
@@ -171,6 +210,7 @@ class ImportRepository:
             .where(import_runs.c.id == run_id)
             .values({column: column + 1, import_runs.c.processed: import_runs.c.processed + 1})
         )
+        return True
 
     def finish(self, run_id: int, *, now: datetime, error: str | None = None) -> None:
         self.conn.execute(
@@ -186,7 +226,7 @@ class ImportRepository:
     def rows(self, run_id: int) -> list[dict[str, Any]]:
         result = self.conn.execute(
             select(import_rows)
-            .where(import_rows.c.run_id == run_id)
+            .where(import_rows.c.run_id == run_id, import_rows.c.outcome != PENDING)
             .order_by(import_rows.c.row_number)
         )
         return [dict(r._mapping) for r in result]

@@ -21,6 +21,18 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+# The intake rules refuse what would not fit, so the stored sizes come from there.
+from reminders.domain.intake import (
+    ACTOR_MAX,
+    EMAIL_MAX,
+    KEY_MAX,
+    LANGUAGE_MAX,
+    NAME_MAX,
+    PHONE_MAX,
+    PROCEDURE_MAX,
+    TIMEZONE_MAX,
+)
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -55,12 +67,12 @@ patients = Table(
     "patients",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("first_name", String(100), nullable=False),
-    Column("last_name", String(100), nullable=False),
-    Column("phone", String(20), index=True),
-    Column("email", String(254)),
-    Column("language", String(8), nullable=False),
-    Column("timezone", String(64), nullable=False),
+    Column("first_name", String(NAME_MAX), nullable=False),
+    Column("last_name", String(NAME_MAX), nullable=False),
+    Column("phone", String(PHONE_MAX), index=True),
+    Column("email", String(EMAIL_MAX)),
+    Column("language", String(LANGUAGE_MAX), nullable=False),
+    Column("timezone", String(TIMEZONE_MAX), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
 
@@ -69,15 +81,15 @@ enrollments = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("patient_id", ForeignKey("patients.id"), nullable=False, index=True),
-    Column("idempotency_key", String(200), nullable=False, unique=True),
-    Column("procedure", String(64), nullable=False),
+    Column("idempotency_key", String(KEY_MAX), nullable=False, unique=True),
+    Column("procedure", String(PROCEDURE_MAX), nullable=False),
     Column("performed_at", UTCDateTime, nullable=False),
     Column("levels", Integer, nullable=False),
     Column("overnight", Boolean, nullable=False),
-    Column("external_id", String(200)),
+    Column("external_id", String(KEY_MAX)),
     Column("status", String(16), nullable=False),
     Column("revision", Integer, nullable=False),
-    Column("enrolled_by", String(100), nullable=False),
+    Column("enrolled_by", String(ACTOR_MAX), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
@@ -90,7 +102,7 @@ consents = Table(
     Column("channel", String(8), nullable=False),
     Column("given", Boolean, nullable=False),
     Column("method", String(16), nullable=False),
-    Column("recorded_by", String(100), nullable=False),
+    Column("recorded_by", String(ACTOR_MAX), nullable=False),
     Column("recorded_at", UTCDateTime, nullable=False),
     Column("more_frequent_sms", Boolean, nullable=False),
 )

@@ -43,6 +43,24 @@ class InvalidProcedureTime(ReminderError):
     field = "performed_at"
 
 
+class InvalidEnrollment(ReminderError):
+    """An enrollment request with one or more wrong fields; `errors` maps each to why."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = dict(errors)
+        only = next(iter(self.errors)) if len(self.errors) == 1 else None
+        message = (
+            self.errors[only]
+            if only is not None
+            else "; ".join(f"{field}: {why}" for field, why in self.errors.items())
+        )
+        super().__init__(message or "the enrollment request is not valid", field=only)
+
+    def lines(self) -> list[str]:
+        """One "field: message" per wrong field, for a command line or a report."""
+        return [f"{field}: {why}" for field, why in self.errors.items()]
+
+
 class InvalidCarePlan(ReminderError):
     """A care-plan file is malformed; the message names the file and the step."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from reminders.bootstrap import Container, bootstrap
 from reminders.domain.commands import EnrollPatient, GiveConsent
-from reminders.domain.errors import ReminderError
+from reminders.domain.errors import InvalidEnrollment, ReminderError
 from reminders.domain.model import Channel, ConsentMethod, Enrollment
 from reminders.entrypoints.cli_run import demo, run
 from reminders.entrypoints.cli_templates import templates
@@ -32,8 +32,12 @@ def friendly_errors(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
+        except InvalidEnrollment as exc:
+            click.echo("error: " + "; ".join(exc.lines()), err=True)
+            sys.exit(2)
         except ReminderError as exc:
-            click.echo(f"error: {exc.message}", err=True)
+            where = f"{exc.field}: " if exc.field else ""
+            click.echo(f"error: {where}{exc.message}", err=True)
             sys.exit(2)
         except OperationalError as exc:
             click.echo(f"error: the database is not reachable or not set up: {exc.orig}", err=True)
@@ -75,7 +79,59 @@ def container() -> Container:
     return bootstrap()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class OneLineErrors(click.Group):
+    """A group whose usage errors (missing option, bad value, unknown command) print one
+    line, `error: ...`, and exit with status 2, like every other input error."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as exc:
+            click.echo(f"error: {_usage_line(exc)}", err=True)
+            sys.exit(2)
+        except click.ClickException as exc:
+            click.echo(f"error: {_one_line(exc.format_message())}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
+        # Without standalone mode Click returns --help's exit code instead of exiting.
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+def _usage_line(exc: click.UsageError) -> str:
+    """`--levels: 'x' is not a valid integer range.`: the option first, as for bad input."""
+    if isinstance(exc, click.BadParameter):
+        name = None
+        if exc.param is not None:
+            opts = getattr(exc.param, "opts", None) or []
+            name = max(opts, key=len) if opts else exc.param.human_readable_name
+        elif isinstance(exc.param_hint, str):
+            name = exc.param_hint
+        if name:
+            if isinstance(exc, click.MissingParameter):
+                return f"{name.strip(chr(39))}: is required (see --help)"
+            return f"{name.strip(chr(39))}: {_one_line(exc.message)}"
+    return _one_line(exc.format_message())
+
+
+@click.group(
+    cls=OneLineErrors,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 def main() -> None:
     """Recovery Reminders: follow patients home after a procedure."""
 
@@ -153,12 +209,13 @@ def enroll(consent_specs: tuple[str, ...], more_sms: bool, **fields: Any) -> Non
     consents = tuple(_consent(spec, more_sms) for spec in consent_specs)
     fields["timezone"] = fields["timezone"] or c.settings.clinic_timezone
     cmd = EnrollPatient(consents=consents, **fields)
-    result = enrollments.enroll_patient(
+    result = enrollments.enroll(
         cmd,
         uow=c.uow(),
         plans=c.plans,
         policy=c.policy,
         now=c.clock(),
+        via="command line",
         skew=c.skew,
         default_region=c.settings.default_region,
     )
@@ -201,7 +258,7 @@ def cancel(enrollment_id: int, reason: str, by: str) -> None:
     if before.status == "cancelled":
         click.echo(f"Enrollment {enrollment_id} was already cancelled; nothing changed.")
         return
-    after = care.cancel(enrollment_id, uow=c.uow(), by=by, reason=reason, now=c.clock())
+    after = enrollments.cancel(enrollment_id, uow=c.uow(), by=by, reason=reason, now=c.clock())
     stopped = sum(m.status.value == "cancelled" for m in after.messages) - sum(
         m.status.value == "cancelled" for m in before.messages
     )

@@ -10,6 +10,7 @@ import click
 from reminders.domain.accounts import Role
 from reminders.entrypoints.cli import container, friendly_errors
 from reminders.services import accounts, intake
+from reminders.services.csv_rows import read_csv
 from reminders.services.intake import RowOutcome
 
 
@@ -124,17 +125,16 @@ def import_csv(file: Path, by: str) -> None:
     twice. Exit status 1 when any row was rejected.
     """
     c = container()
-    rows = intake.read_csv(file.read_bytes())
-    run_id = intake.start_import(
-        uow=c.uow(), filename=file.name, rows=len(rows), by=by, now=c.clock()
-    )
+    rows = read_csv(file.read_bytes())
+    run_id = intake.start_import(uow=c.uow(), filename=file.name, rows=rows, by=by, now=c.clock())
     click.echo(f"Import {run_id}: {len(rows)} row(s) from {file}")
     done = 0
 
     def report(outcome: RowOutcome) -> None:
         nonlocal done
         done += 1
-        where = f"[{done}/{len(rows)}] line {outcome.row_number} {outcome.patient or '(no name)'}:"
+        name = outcome.patient[:60] or "(no name)"
+        where = f"[{done}/{len(rows)}] line {outcome.row_number} {name}:"
         if outcome.outcome == "enrolled":
             click.echo(f"{where} enrolled as {outcome.enrollment_id}")
         elif outcome.outcome == "duplicate":
@@ -145,12 +145,10 @@ def import_csv(file: Path, by: str) -> None:
 
     summary = intake.run_import(
         run_id,
-        rows,
         uow=c.uow(),
         plans=c.plans,
         policy=c.policy,
         clock=c.clock,
-        by=by,
         default_timezone=c.settings.clinic_timezone,
         skew=c.skew,
         default_region=c.settings.default_region,

@@ -15,7 +15,7 @@ from reminders.domain.commands import EnrollPatient, GiveConsent
 from reminders.domain.model import Channel
 from reminders.domain.timing import zone_named
 from reminders.services.dispatch import dispatch_due
-from reminders.services.enrollment import enroll_patient, get_enrollment
+from reminders.services.enrollment import enroll, get_enrollment
 from reminders.services.sending import send_message
 from reminders.settings import get_settings
 
@@ -49,7 +49,7 @@ def play(folder: Path, *, seconds: float, language: str, procedure: str) -> None
     c = bootstrap(settings, clock=clock)
     c.delivery.sms.echo = None  # type: ignore[attr-defined]  # we print our own lines
     name = "Maria" if language == "es" else "Alex"
-    result = enroll_patient(
+    result = enroll(
         EnrollPatient(
             first_name=name,
             last_name="Demo",
@@ -66,6 +66,7 @@ def play(folder: Path, *, seconds: float, language: str, procedure: str) -> None
         plans=c.plans,
         policy=c.policy,
         now=clock(),
+        via="demo",
     )
     e = result.enrollment
     times = sorted({m.send_at for m in e.messages if m.status.value == "scheduled"})

@@ -15,6 +15,7 @@ from reminders.entrypoints.celery_app import app
 from reminders.services.alerts import retry_notifications
 from reminders.services.checkins import follow_up_checkins
 from reminders.services.dispatch import dispatch_due
+from reminders.services.intake import run_import
 from reminders.services.reconcile import reconcile_expired
 from reminders.services.sending import send_messages
 from reminders.services.status import poll_unsettled
@@ -104,3 +105,24 @@ def poll_statuses() -> dict[str, int]:
         now=c.clock,
         after=timedelta(minutes=c.settings.status_poll_after_minutes),
     )
+
+
+@app.task(name="reminders.import_csv", acks_late=True)
+def import_csv(run_id: int) -> dict[str, int]:
+    """Enroll the rows of a stored CSV import; a redelivered or repeated run resumes it."""
+    c = container()
+    summary = run_import(
+        int(run_id),
+        uow=c.uow(),
+        plans=c.plans,
+        policy=c.policy,
+        clock=c.clock,
+        default_timezone=c.settings.clinic_timezone,
+        skew=c.skew,
+        default_region=c.settings.default_region,
+    )
+    return {
+        "enrolled": summary.enrolled,
+        "duplicates": summary.duplicates,
+        "rejected": summary.rejected,
+    }

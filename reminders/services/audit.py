@@ -23,21 +23,6 @@ def record(
     )
 
 
-def log(
-    *,
-    uow: UnitOfWork,
-    actor: str,
-    action: str,
-    detail: str,
-    now: datetime,
-    enrollment_id: int | None = None,
-) -> None:
-    """Add an entry in a transaction of its own (after a use case that commits by itself)."""
-    with uow:
-        record(uow, actor=actor, action=action, detail=detail, now=now, enrollment_id=enrollment_id)
-        uow.commit()
-
-
 def recent_entries(
     *,
     uow: UnitOfWork,

@@ -1,6 +1,6 @@
 """What staff, scripts and EHRs do to an enrollment, each recorded in the audit log.
 
-Enroll and cancel wrap the use cases in services/enrollment.py. Correcting the procedure
+Enroll and cancel live in services/enrollment.py. Correcting the procedure
 time, changing the channels or language and resending a failed message all re-plan the
 unsent messages one way (_replan): cancel them, expand the plan again with what was
 already sent as history, and store the result as the enrollment's next revision.
@@ -8,10 +8,9 @@ already sent as history, and store the result as the enrollment's next revision.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 
@@ -19,15 +18,13 @@ from reminders.adapters.care_plans import CarePlanLibrary
 from reminders.adapters.unit_of_work import UnitOfWork
 from reminders.domain.accounts import CannotResend, ResendNeedsConfirmation
 from reminders.domain.careplan import CarePlan
-from reminders.domain.commands import EnrollPatient, GiveConsent
-from reminders.domain.contact import normalize_email, normalize_phone
+from reminders.domain.commands import GiveConsent
 from reminders.domain.decisions import Defer, Kind, Skip
 from reminders.domain.delivery import RESENDABLE, UNSENT, Reason
 from reminders.domain.errors import (
     EnrollmentClosed,
     EnrollmentNotFound,
     NoConsent,
-    ReminderError,
     UnsupportedLanguage,
 )
 from reminders.domain.model import (
@@ -44,121 +41,8 @@ from reminders.domain.schedule import (
 )
 from reminders.domain.timing import zone_named
 from reminders.services import audit
-from reminders.services.enrollment import (
-    EnrollmentResult,
-    build_enrollment,
-    cancel_enrollment,
-    enroll_patient,
-    get_enrollment,
-    procedure_time,
-)
+from reminders.services.enrollment import get_enrollment, procedure_time
 from reminders.services.outgoing import Delivery, decide
-
-
-def enroll(
-    cmd: EnrollPatient,
-    *,
-    uow: UnitOfWork,
-    plans: CarePlanLibrary,
-    policy: SchedulePolicy,
-    now: datetime,
-    via: str,
-    skew: timedelta = timedelta(minutes=10),
-    default_region: str = "US",
-) -> EnrollmentResult:
-    """Enroll (or return the earlier enrollment of the same procedure) and audit it."""
-    result = enroll_patient(
-        cmd,
-        uow=uow,
-        plans=plans,
-        policy=policy,
-        now=now,
-        skew=skew,
-        default_region=default_region,
-    )
-    e = result.enrollment
-    name = f"{e.patient.first_name} {e.patient.last_name}"
-    audit.log(
-        uow=uow,
-        actor=cmd.enrolled_by,
-        action="enrolled" if result.created else "enroll_repeated",
-        detail=f"{name}, {e.procedure.procedure}, via {via}"
-        + ("" if result.created else " (already enrolled; nothing changed)"),
-        now=now,
-        enrollment_id=e.id,
-    )
-    return result
-
-
-def field_errors(
-    cmd: EnrollPatient,
-    *,
-    plans: CarePlanLibrary,
-    now: datetime,
-    skew: timedelta = timedelta(minutes=10),
-    default_region: str = "US",
-) -> dict[str, str]:
-    """Check every field of an enrollment request and return all problems, one per field
-    (enroll_patient stops at the first one; a form should show them all at once)."""
-    errors: dict[str, str] = {}
-
-    def check(field: str, fn: Callable[[], object]) -> object | None:
-        try:
-            return fn()
-        except ReminderError as exc:
-            errors.setdefault(exc.field or field, exc.message)
-            return None
-
-    for name in ("first_name", "last_name"):
-        if not getattr(cmd, name).strip():
-            errors[name] = f"the patient's {name.replace('_', ' ')} is needed"
-    if cmd.phone:
-        check("phone", lambda: normalize_phone(cmd.phone or "", default_region=default_region))
-    if cmd.email:
-        check("email", lambda: normalize_email(cmd.email or ""))
-    zone = check("timezone", lambda: zone_named(cmd.timezone.strip()))
-    plan = check("procedure", lambda: plans.get(cmd.procedure))
-    if isinstance(plan, CarePlan) and isinstance(zone, ZoneInfo):
-        if cmd.language.strip().lower() not in plan.languages:
-            errors["language"] = f"{plan.procedure} messages are in " + ", ".join(plan.languages)
-        check(
-            "performed_at",
-            lambda: procedure_time(cmd.performed_at, zone=zone, plan=plan, now=now, skew=skew),
-        )
-    channels = {c.channel for c in cmd.consents}
-    if not channels:
-        errors["consent"] = (
-            "record the patient's consent to SMS or email; without it we send nothing"
-        )
-    if Channel.SMS in channels and not cmd.phone:
-        errors.setdefault("phone", "a phone number is needed for text messages")
-    if Channel.EMAIL in channels and not cmd.email:
-        errors.setdefault("email", "an email address is needed for email")
-    if not errors:
-        check(
-            "form",
-            lambda: build_enrollment(
-                cmd, plans=plans, now=now, skew=skew, default_region=default_region
-            ),
-        )
-    return errors
-
-
-def cancel(
-    enrollment_id: int, *, uow: UnitOfWork, by: str, reason: str, now: datetime
-) -> Enrollment:
-    """Cancel every unsent message, close the enrollment and audit it."""
-    reason = reason.strip() or "no reason given"
-    count = cancel_enrollment(enrollment_id, uow=uow, by=by, reason=reason, now=now)
-    audit.log(
-        uow=uow,
-        actor=by,
-        action="cancelled",
-        detail=f"{reason}; {count} unsent message(s) cancelled",
-        now=now,
-        enrollment_id=enrollment_id,
-    )
-    return get_enrollment(enrollment_id, uow=uow)
 
 
 def restart(

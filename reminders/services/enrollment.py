@@ -1,31 +1,28 @@
-"""Enroll a patient after a procedure, or cancel the enrollment; one transaction each."""
+"""Enroll a patient after a procedure, or cancel the enrollment; one audited transaction each.
+
+Every intake door (CLI, staff form, REST, CSV, FHIR) builds an EnrollPatient and calls
+`enroll`; the request is checked once, by domain/intake.py, and the audit entry commits
+with the enrollment it records.
+"""
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 
 from reminders.adapters.care_plans import CarePlanLibrary
 from reminders.adapters.unit_of_work import UnitOfWork
+from reminders.domain import intake
 from reminders.domain.careplan import CarePlan
 from reminders.domain.commands import EnrollPatient
-from reminders.domain.contact import normalize_email, normalize_phone
-from reminders.domain.errors import (
-    EnrollmentNotFound,
-    InvalidProcedureTime,
-    NoConsent,
-    ReminderError,
-    UnsupportedLanguage,
-)
-from reminders.domain.model import Channel, Consent, Enrollment, Patient, ProcedureRecord
-from reminders.domain.schedule import SchedulePolicy, allowed_channels, expand_care_plan
-from reminders.domain.timing import zone_named
-
-MAX_LEVELS = 10
+from reminders.domain.errors import EnrollmentNotFound
+from reminders.domain.model import Enrollment
+from reminders.domain.schedule import SchedulePolicy, expand_care_plan
+from reminders.services import audit
 
 
 @dataclass(frozen=True)
@@ -34,162 +31,77 @@ class EnrollmentResult:
     created: bool  # False: this procedure was enrolled before and that enrollment came back
 
 
-def build_enrollment(
-    cmd: EnrollPatient,
-    *,
-    plans: CarePlanLibrary,
-    now: datetime,
-    skew: timedelta = timedelta(minutes=10),
-    default_region: str = "US",
-) -> tuple[Enrollment, CarePlan]:
-    """Validate a request into an Enrollment (no messages yet) or raise a ReminderError."""
-    plan = plans.get(cmd.procedure)
-    language = (cmd.language or "").strip().lower()
-    if language not in plan.languages:
-        raise UnsupportedLanguage(
-            f"{cmd.language!r} is not offered for {plan.procedure}; choose one of "
-            + ", ".join(plan.languages)
-        )
-    zone = zone_named(cmd.timezone.strip())
-    first, last = cmd.first_name.strip(), cmd.last_name.strip()
-    if not first:
-        raise ReminderError("the patient's first name is needed", field="first_name")
-    if not last:
-        raise ReminderError("the patient's last name is needed", field="last_name")
-    phone = normalize_phone(cmd.phone, default_region=default_region) if cmd.phone else None
-    email = normalize_email(cmd.email) if cmd.email else None
-    if not 1 <= cmd.levels <= MAX_LEVELS:
-        raise ReminderError(f"levels treated must be 1 to {MAX_LEVELS}", field="levels")
-
-    performed_at = procedure_time(cmd.performed_at, zone=zone, plan=plan, now=now, skew=skew)
-    patient = Patient(
-        first_name=first,
-        last_name=last,
-        phone=phone,
-        email=email,
-        language=language,
-        timezone=zone.key,
-    )
-    consents = [
-        Consent(
-            channel=c.channel,
-            given=True,
-            method=c.method,
-            recorded_by=cmd.enrolled_by,
-            recorded_at=now,
-            more_frequent_sms=c.more_frequent_sms,
-        )
-        for c in {c.channel: c for c in cmd.consents}.values()
-    ]
-    _check_consent(patient, consents)
-    procedure = ProcedureRecord(
-        procedure=plan.procedure,
-        performed_at=performed_at,
-        levels=cmd.levels,
-        overnight=cmd.overnight,
-        external_id=(cmd.external_id or "").strip() or None,
-    )
-    enrollment = Enrollment(
-        patient=patient,
-        procedure=procedure,
-        consents=consents,
-        idempotency_key=idempotency_key(patient, procedure),
-    )
-    return enrollment, plan
-
-
-def procedure_time(
-    performed_at: datetime, *, zone: ZoneInfo, plan: CarePlan, now: datetime, skew: timedelta
-) -> datetime:
-    """Return the procedure time in UTC (naive means the patient's local time) if plausible."""
-    when = performed_at if performed_at.tzinfo else performed_at.replace(tzinfo=zone)
-    when = when.astimezone(UTC)
-    if when > now + skew:
-        raise InvalidProcedureTime(
-            "the procedure time is in the future; enroll once the procedure is done"
-        )
-    if when < now - plan.duration:
-        raise InvalidProcedureTime(
-            f"the procedure was more than {plan.duration_days} days ago,"
-            f" past the end of the {plan.procedure} plan"
-        )
-    return when
-
-
-def _check_consent(patient: Patient, consents: list[Consent]) -> None:
-    channels = {c.channel for c in consents}
-    if Channel.SMS in channels and not patient.phone:
-        raise NoConsent("SMS consent was given but there is no phone number", field="phone")
-    if Channel.EMAIL in channels and not patient.email:
-        raise NoConsent("email consent was given but there is no email address", field="email")
-    if not allowed_channels(patient, consents):
-        raise NoConsent(
-            "record the patient's consent to SMS or email (or both); without it we send nothing"
-        )
-
-
-def idempotency_key(patient: Patient, procedure: ProcedureRecord) -> str:
-    """The EHR's id when there is one; otherwise a digest of who, what and when.
-
-    The digest makes a double-clicked form or a re-run CSV return the first enrollment.
-    """
-    if procedure.external_id:
-        return f"ext:{procedure.external_id}"
-    raw = "|".join(
-        [
-            procedure.procedure,
-            procedure.performed_at.astimezone(UTC).isoformat(),
-            patient.phone or "",
-            (patient.email or "").lower(),
-            patient.first_name.lower(),
-            patient.last_name.lower(),
-        ]
-    )
-    return "auto:" + hashlib.sha256(raw.encode()).hexdigest()[:40]
-
-
-def enroll_patient(
+def enroll(
     cmd: EnrollPatient,
     *,
     uow: UnitOfWork,
     plans: CarePlanLibrary,
     policy: SchedulePolicy,
     now: datetime,
+    via: str,
     skew: timedelta = timedelta(minutes=10),
     default_region: str = "US",
+    unreadable: Mapping[str, str] | None = None,
 ) -> EnrollmentResult:
-    """Enroll once: patient, procedure, consent and every message, or nothing at all."""
-    enrollment, plan = build_enrollment(
-        cmd, plans=plans, now=now, skew=skew, default_region=default_region
+    """Enroll once and audit it: patient, consent, every message and the entry, or nothing.
+
+    A request with wrong fields raises InvalidEnrollment naming all of them (including the
+    `unreadable` ones the door could not parse). Enrolling the same procedure again returns
+    the first enrollment, changes nothing and says so in the audit log.
+    """
+    admitted = intake.admit(
+        cmd,
+        find_plan=plans.get,
+        now=now,
+        skew=skew,
+        default_region=default_region,
+        unreadable=unreadable,
     )
+    enrollment = admitted.enrollment
     planned = expand_care_plan(
-        plan,
+        admitted.plan,
         enrollment.procedure,
         enrollment.patient,
         enrollment.consents,
         now=now,
         policy=policy,
     )
+    key, by = enrollment.idempotency_key, cmd.enrolled_by.strip()
     with uow:
-        existing = uow.enrollments.id_for_key(enrollment.idempotency_key)
-        if existing is not None:
-            return EnrollmentResult(_load(uow, existing), created=False)
-        try:
-            new_id = uow.enrollments.add(enrollment, enrolled_by=cmd.enrolled_by, now=now)
-            uow.messages.add_many(new_id, 1, planned, now=now)
-            uow.commit()
-            return EnrollmentResult(_load(uow, new_id), created=True)
-        except IntegrityError:
-            pass  # another request enrolled the same procedure a moment ago
-    return _existing(uow, enrollment.idempotency_key)
-
-
-def _existing(uow: UnitOfWork, key: str) -> EnrollmentResult:
+        existing = uow.enrollments.id_for_key(key)
+        if existing is None:
+            try:
+                new_id = uow.enrollments.add(enrollment, enrolled_by=by, now=now)
+                uow.messages.add_many(new_id, 1, planned, now=now)
+                created = _load(uow, new_id)
+                _record(uow, created, by=by, via=via, now=now, repeated=False)
+                uow.commit()
+                return EnrollmentResult(created, created=True)
+            except IntegrityError:
+                pass  # another request enrolled the same procedure a moment ago
     with uow:
         found = uow.enrollments.id_for_key(key)
         if found is None:  # pragma: no cover - the unique key makes this unreachable
             raise RuntimeError("enrollment vanished after a conflicting insert")
-        return EnrollmentResult(_load(uow, found), created=False)
+        earlier = _load(uow, found)
+        _record(uow, earlier, by=by, via=via, now=now, repeated=True)
+        uow.commit()
+        return EnrollmentResult(earlier, created=False)
+
+
+def _record(
+    uow: UnitOfWork, e: Enrollment, *, by: str, via: str, now: datetime, repeated: bool
+) -> None:
+    name = f"{e.patient.first_name} {e.patient.last_name}"
+    audit.record(
+        uow,
+        actor=by,
+        action="enroll_repeated" if repeated else "enrolled",
+        detail=f"{name}, {e.procedure.procedure}, via {via}"
+        + (" (already enrolled; nothing changed)" if repeated else ""),
+        now=now,
+        enrollment_id=e.id,
+    )
 
 
 def _load(uow: UnitOfWork, enrollment_id: int) -> Enrollment:
@@ -205,10 +117,11 @@ def get_enrollment(enrollment_id: int, *, uow: UnitOfWork) -> Enrollment:
         return _load(uow, enrollment_id)
 
 
-def cancel_enrollment(
+def cancel(
     enrollment_id: int, *, uow: UnitOfWork, by: str, reason: str, now: datetime
-) -> int:
-    """Cancel every unsent message and close the enrollment; return how many were cancelled."""
+) -> Enrollment:
+    """Cancel every unsent message, close the enrollment and audit it, in one transaction."""
+    reason = reason.strip() or "no reason given"
     with uow:
         enrollment = uow.enrollments.get(enrollment_id, for_update=True)
         if enrollment is None:
@@ -217,5 +130,20 @@ def cancel_enrollment(
             enrollment_id, reason=f"enrollment cancelled by {by}: {reason}", now=now
         )
         uow.enrollments.update(enrollment_id, now=now, status="cancelled")
+        audit.record(
+            uow,
+            actor=by,
+            action="cancelled",
+            detail=f"{reason}; {count} unsent message(s) cancelled",
+            now=now,
+            enrollment_id=enrollment_id,
+        )
         uow.commit()
-        return count
+    return get_enrollment(enrollment_id, uow=uow)
+
+
+def procedure_time(
+    performed_at: datetime, *, zone: ZoneInfo, plan: CarePlan, now: datetime, skew: timedelta
+) -> datetime:
+    """Return the procedure time in UTC (naive means the patient's local time) if plausible."""
+    return intake.procedure_time(performed_at, zone=zone, plan=plan, now=now, skew=skew)

@@ -26,6 +26,7 @@ EXPRESSIONS = {
     "performed_at": "Procedure.performedDateTime",
     "levels": "Procedure.bodySite",
     "consent": "Procedure.subject.resolve().telecom",
+    "external_id": "Procedure.identifier",
 }
 
 

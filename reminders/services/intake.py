@@ -1,14 +1,15 @@
-"""CSV intake: read a file of procedures, enroll each row, record a per-row report.
+"""CSV intake: store a file's rows as an import run, then enroll them row by row.
 
 A bad row is reported and skipped; it never blocks the good ones. Every row goes
-through the same idempotent enrollment as the API, so running a file twice enrolls
-nobody twice (the second run reports those rows as already enrolled).
+through the same audited, idempotent enrollment as the other doors, so running a file
+twice enrolls nobody twice (the second run reports those rows as already enrolled). The
+rows are stored before any is enrolled and each keeps its outcome, so a run that a
+restart interrupted goes on from the first row without one (see run_import).
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,47 +19,12 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from reminders.adapters.care_plans import CarePlanLibrary
 from reminders.adapters.unit_of_work import UnitOfWork
-from reminders.domain.commands import EnrollPatient, GiveConsent
 from reminders.domain.errors import ReminderError
-from reminders.domain.model import Channel, ConsentMethod
 from reminders.domain.schedule import SchedulePolicy
-from reminders.services import care
+from reminders.services import enrollment
+from reminders.services.csv_rows import CsvRow, row_command
 
 log = logging.getLogger(__name__)
-
-REQUIRED = ("first_name", "last_name", "procedure", "performed_at")
-OPTIONAL = (
-    "phone",
-    "email",
-    "timezone",
-    "language",
-    "levels",
-    "overnight",
-    "external_id",
-    "sms_consent",
-    "email_consent",
-    "more_sms",
-)
-MAX_ROWS = 10_000
-TIME_FORMATS = ("%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M %p")
-TRUE = {"yes", "y", "true", "1", "x"}
-FALSE = {"no", "n", "false", "0", ""}
-
-
-class BadFile(ReminderError):
-    """The file as a whole cannot be read (no rows are enrolled from it)."""
-
-    field = "file"
-
-
-@dataclass(frozen=True)
-class CsvRow:
-    number: int  # the line in the file where the row starts; the header is line 1
-    values: dict[str, str]
-
-    @property
-    def patient(self) -> str:
-        return f"{self.values.get('first_name', '')} {self.values.get('last_name', '')}".strip()
 
 
 @dataclass(frozen=True)
@@ -79,150 +45,45 @@ class ImportSummary:
     rejected: int
 
 
-def read_csv(data: bytes | str) -> list[CsvRow]:
-    """Parse the file's header and rows, or raise BadFile saying what to fix."""
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise BadFile(
-                "the file is not UTF-8 text; save it from the spreadsheet as CSV UTF-8"
-            ) from None
-    reader = csv.DictReader(io.StringIO(data, newline=""))
-    header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
-    if not header:
-        raise BadFile("the file is empty; the first line must name the columns")
-    missing = [c for c in REQUIRED if c not in header]
-    unknown = [h for h in header if h and h not in REQUIRED + OPTIONAL]
-    if missing or unknown:
-        problems = []
-        if missing:
-            problems.append("missing column(s) " + ", ".join(missing))
-        if unknown:
-            problems.append("unknown column(s) " + ", ".join(unknown))
-        raise BadFile("; ".join(problems) + ". Columns are: " + ", ".join(REQUIRED + OPTIONAL))
-    reader.fieldnames = header
-    rows = []
-    try:
-        start = reader.line_num + 1
-        for raw in reader:
-            values = {k: (v or "").strip() for k, v in raw.items() if k}
-            if any(values.values()):
-                rows.append(CsvRow(number=start, values=values))
-            start = reader.line_num + 1
-            if len(rows) > MAX_ROWS:
-                raise BadFile(f"the file has more than {MAX_ROWS} rows; split it")
-    except csv.Error as exc:
-        raise BadFile(f"line {reader.line_num}: {exc}") from None
-    if not rows:
-        raise BadFile("the file has a header but no rows")
-    return rows
-
-
-def row_command(row: CsvRow, *, default_timezone: str, enrolled_by: str) -> EnrollPatient:
-    """Turn one row into an enrollment request, or raise ReminderError naming the column."""
-    v = row.values
-    consents = tuple(
-        give
-        for give in (
-            _consent(v.get("sms_consent", ""), Channel.SMS, _flag(v, "more_sms")),
-            _consent(v.get("email_consent", ""), Channel.EMAIL, False),
-        )
-        if give is not None
-    )
-    return EnrollPatient(
-        first_name=v["first_name"],
-        last_name=v["last_name"],
-        procedure=v["procedure"],
-        performed_at=_when(v["performed_at"]),
-        timezone=v.get("timezone") or default_timezone,
-        phone=v.get("phone") or None,
-        email=v.get("email") or None,
-        language=v.get("language") or "en",
-        levels=_levels(v.get("levels", "")),
-        overnight=_flag(v, "overnight"),
-        external_id=v.get("external_id") or None,
-        consents=consents,
-        enrolled_by=enrolled_by,
-    )
-
-
-def _when(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        pass
-    for fmt in TIME_FORMATS:
-        try:
-            return datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-    raise ReminderError(
-        f"{text!r} is not a date and time; write 2026-03-07 14:30 (the patient's local time)",
-        field="performed_at",
-    )
-
-
-def _levels(text: str) -> int:
-    if not text:
-        return 1
-    try:
-        return int(text)
-    except ValueError:
-        raise ReminderError(f"levels {text!r} is not a whole number", field="levels") from None
-
-
-def _flag(values: dict[str, str], column: str) -> bool:
-    text = values.get(column, "").lower()
-    if text in TRUE:
-        return True
-    if text in FALSE:
-        return False
-    raise ReminderError(f"{column} {text!r} must be yes or no", field=column)
-
-
-def _consent(text: str, channel: Channel, more: bool) -> GiveConsent | None:
-    word = text.strip().lower()
-    if word in ("", "no", "none", "n"):
-        return None
-    if word in ("yes", "y"):
-        word = ConsentMethod.VERBAL.value
-    try:
-        method = ConsentMethod(word)
-    except ValueError:
-        raise ReminderError(
-            f"{channel.value}_consent {text!r} must be verbal, written or empty (no consent)",
-            field=f"{channel.value}_consent",
-        ) from None
-    return GiveConsent(channel, method, more_frequent_sms=more)
-
-
-def start_import(*, uow: UnitOfWork, filename: str, rows: int, by: str, now: datetime) -> int:
-    """Record a new import run and return its id (the rows are enrolled by run_import)."""
+def start_import(
+    *, uow: UnitOfWork, filename: str, rows: list[CsvRow], by: str, now: datetime
+) -> int:
+    """Store a new import run with its rows and return its id (run_import enrolls them)."""
     with uow:
-        run_id = uow.imports.start(filename=filename[:255], created_by=by, total=rows, now=now)
+        run_id = uow.imports.start(
+            filename=filename[:255], created_by=by[:120], total=len(rows), now=now
+        )
+        uow.imports.add_pending(run_id, [(r.number, r.patient, json.dumps(r.values)) for r in rows])
         uow.commit()
         return run_id
 
 
 def run_import(
     run_id: int,
-    rows: list[CsvRow],
     *,
     uow: UnitOfWork,
     plans: CarePlanLibrary,
     policy: SchedulePolicy,
     clock: Callable[[], datetime],
-    by: str,
     default_timezone: str,
     skew: timedelta = timedelta(minutes=10),
     default_region: str = "US",
     on_row: Callable[[RowOutcome], None] | None = None,
 ) -> ImportSummary:
-    """Enroll each row in its own transaction and record what happened to it."""
-    counts = {"enrolled": 0, "duplicate": 0, "rejected": 0}
+    """Enroll each row not enrolled yet, in its own transaction, and record what happened.
+
+    Safe to run again for the same run (a redelivered task, a resumed one): rows with an
+    outcome are skipped, and a finished run is left as it is.
+    """
+    with uow:
+        run = uow.imports.get(run_id)
+        if run is None:
+            raise ReminderError(f"no import {run_id}", field="id")
+        pending = uow.imports.pending(run_id) if run["status"] == "running" else []
+    by = str(run["created_by"])
     try:
-        for row in rows:
+        for number, values in pending:
+            row = CsvRow(number=number, values=json.loads(values))
             outcome = _enroll_row(
                 row,
                 uow=uow,
@@ -236,7 +97,7 @@ def run_import(
                 default_region=default_region,
             )
             with uow:
-                uow.imports.add_row(
+                recorded = uow.imports.record(
                     run_id,
                     row_number=outcome.row_number,
                     outcome=outcome.outcome,
@@ -246,8 +107,7 @@ def run_import(
                     message=outcome.message,
                 )
                 uow.commit()
-            counts[outcome.outcome] += 1
-            if on_row is not None:
+            if recorded and on_row is not None:
                 on_row(outcome)
     except Exception as exc:
         log.exception("import %s stopped", run_id)
@@ -256,9 +116,13 @@ def run_import(
             uow.commit()
         raise
     with uow:
-        uow.imports.finish(run_id, now=clock())
+        if pending or run["status"] == "running":
+            uow.imports.finish(run_id, now=clock())
+        done = uow.imports.get(run_id) or run
         uow.commit()
-    return ImportSummary(run_id, counts["enrolled"], counts["duplicate"], counts["rejected"])
+    return ImportSummary(
+        run_id, int(done["enrolled"]), int(done["duplicates"]), int(done["rejected"])
+    )
 
 
 def _enroll_row(
@@ -275,8 +139,8 @@ def _enroll_row(
     default_region: str,
 ) -> RowOutcome:
     try:
-        cmd = row_command(row, default_timezone=default_timezone, enrolled_by=by)
-        result = care.enroll(
+        cmd, unreadable = row_command(row, default_timezone=default_timezone, enrolled_by=by)
+        result = enrollment.enroll(
             cmd,
             uow=uow,
             plans=plans,
@@ -285,6 +149,7 @@ def _enroll_row(
             via=via,
             skew=skew,
             default_region=default_region,
+            unreadable=unreadable,
         )
     except ReminderError as exc:
         return RowOutcome(row.number, "rejected", row.patient, field=exc.field, message=exc.message)
@@ -319,5 +184,6 @@ def import_report(
 
 
 def recent_imports(*, uow: UnitOfWork) -> list[dict[str, object]]:
+    """Return the latest import runs, newest first."""
     with uow:
         return list(uow.imports.recent())

@@ -168,3 +168,56 @@ def test_the_openapi_document_describes_the_contract(api):
     assert "post" in paths["/fhir/Procedure"]
     assert "bearer" in str(doc["components"]["securitySchemes"]).lower()
     assert client(api.app.state.container).get("/openapi.json").status_code == 401
+
+
+def test_four_wrong_fields_get_four_errors_in_one_answer(api, engine):
+    r = api.post(
+        "/api/v1/enrollments",
+        json={
+            **ANA,
+            "first_name": "A" * 10_000,  # the schema refuses it
+            "levels": "two",  # the schema refuses it
+            "phone": "805-CALL-NOW",  # the domain refuses it
+            "timezone": "Mars/Base",  # the domain refuses it
+        },
+    )
+    assert r.status_code == 422, r.text
+    errors = r.json()["errors"]
+    assert sorted(e["field"] for e in errors) == ["first_name", "levels", "phone", "timezone"]
+    by_field = {e["field"]: e["message"] for e in errors}
+    assert "contains letters" in by_field["phone"]
+    assert "not a time zone" in by_field["timezone"]
+    assert r.json()["detail"] == "the request has invalid fields"
+    assert count(engine, enrollments) == 0
+
+
+def test_letters_in_a_phone_are_refused(api, engine):
+    r = api.post("/api/v1/enrollments", json={**ANA, "phone": "805-CALL-NOW"})
+    assert r.status_code == 422
+    assert r.json()["errors"] == [
+        {
+            "field": "phone",
+            "message": "'805-CALL-NOW' contains letters; type the phone number in digits,"
+            " like (805) 555-0142",
+        }
+    ]
+    assert count(engine, enrollments) == 0
+
+
+def test_a_body_that_is_not_json_or_not_an_object(api):
+    r = api.post(
+        "/api/v1/enrollments", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 400
+    r = api.post("/api/v1/enrollments", json=[1, 2])
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] is None
+
+
+def test_the_openapi_document_still_describes_the_enrollment_body(api):
+    doc = api.get("/openapi.json").json()
+    body = doc["paths"]["/api/v1/enrollments"]["post"]["requestBody"]
+    schema = body["content"]["application/json"]["schema"]
+    assert schema["properties"]["first_name"]["maxLength"] == 100
+    assert schema["properties"]["external_id"]["anyOf"][0]["maxLength"] == 196
+    consents = schema["properties"]["consents"]["items"]["$ref"]
+    assert consents.removeprefix("#/components/schemas/") in doc["components"]["schemas"]

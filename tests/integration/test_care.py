@@ -21,6 +21,7 @@ from reminders.domain.accounts import CannotResend, ResendNeedsConfirmation
 from reminders.domain.commands import GiveConsent
 from reminders.domain.model import Channel, ConsentMethod
 from reminders.services import care
+from reminders.services import enrollment as enroll_svc
 
 
 def press_send_again(c, eid, mid, **kw):
@@ -143,6 +144,6 @@ def test_a_question_already_answered_needs_confirmation(live, engine, twilio):
 
 def test_a_resend_after_cancel_is_refused(live, engine, twilio):
     eid, mid = failed_text(live, engine)
-    care.cancel(eid, uow=live.uow(), by="nurse.kim", reason="moved away", now=live.clock())
+    enroll_svc.cancel(eid, uow=live.uow(), by="nurse.kim", reason="moved away", now=live.clock())
     with pytest.raises(Exception, match="cancelled"):
         press_send_again(live, eid, mid)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -30,12 +31,13 @@ ANA = EnrollPatient(
 
 
 def enroll(container, cmd=ANA):
-    return svc.enroll_patient(
+    return svc.enroll(
         cmd,
         uow=container.uow(),
         plans=container.plans,
         policy=container.policy,
         now=container.clock(),
+        via="test",
         skew=container.skew,
     )
 
@@ -103,23 +105,28 @@ def test_concurrent_enrollments_of_one_procedure_make_one(container, engine):
 
 
 @pytest.mark.parametrize(
-    ("change", "error", "text"),
+    ("change", "field", "text"),
     [
-        ({"phone": "555"}, errors.InvalidPhoneNumber, "not a valid phone"),
-        ({"timezone": "Pacific/Nowhere"}, errors.UnknownTimeZone, "not a time zone"),
-        ({"procedure": "appendectomy"}, errors.UnknownProcedure, "known procedures: kyphoplasty"),
-        ({"language": "fr"}, errors.UnsupportedLanguage, "en, es"),
-        ({"consents": ()}, errors.NoConsent, "consent"),
-        ({"phone": None, "consents": (GiveConsent(Channel.SMS),)}, errors.NoConsent, "no phone"),
-        ({"performed_at": datetime(2026, 3, 9, 12, 0)}, errors.InvalidProcedureTime, "future"),
-        ({"performed_at": datetime(2025, 6, 1, 12, 0)}, errors.InvalidProcedureTime, "days ago"),
-        ({"email": "ana@"}, errors.InvalidEmail, "not an email"),
-        ({"first_name": "  "}, errors.ReminderError, "first name"),
+        ({"phone": "555"}, "phone", "not a valid phone"),
+        ({"timezone": "Pacific/Nowhere"}, "timezone", "not a time zone"),
+        ({"procedure": "appendectomy"}, "procedure", "known procedures: kyphoplasty"),
+        ({"language": "fr"}, "language", "en, es"),
+        ({"consents": ()}, "consent", "consent"),
+        ({"phone": None, "consents": (GiveConsent(Channel.SMS),)}, "phone", "no phone"),
+        ({"performed_at": datetime(2026, 3, 9, 12, 0)}, "performed_at", "future"),
+        ({"performed_at": datetime(2025, 6, 1, 12, 0)}, "performed_at", "days ago"),
+        ({"email": "ana@"}, "email", "not an email"),
+        ({"first_name": "  "}, "first_name", "first name"),
+        ({"first_name": "A" * 10_000}, "first_name", "at most 100"),
+        ({"external_id": "E" * 197}, "external_id", "at most 196"),
+        ({"performed_at": datetime(2026, 3, 8, 2, 30)}, "performed_at", "did not happen"),
     ],
 )
-def test_bad_input_is_refused_clearly_and_stores_nothing(container, engine, change, error, text):
-    with pytest.raises(error, match=text):
+def test_bad_input_is_refused_clearly_and_stores_nothing(container, engine, change, field, text):
+    with pytest.raises(errors.InvalidEnrollment) as refused:
         enroll(container, replace(ANA, **change))
+    assert list(refused.value.errors) == [field]
+    assert text in refused.value.errors[field]
     assert count(engine, patients) == 0
     assert count(engine, scheduled_messages) == 0
 
@@ -137,11 +144,11 @@ def test_a_failure_mid_enrollment_leaves_nothing(container, engine, monkeypatch)
 
 def test_cancel_stops_every_unsent_message(container, engine):
     e = enroll(container).enrollment
-    cancelled = svc.cancel_enrollment(
+    after = svc.cancel(
         e.id, uow=container.uow(), by="nurse.kim", reason="patient asked", now=container.clock()
     )
-    after = svc.get_enrollment(e.id, uow=container.uow())
     assert after.status == "cancelled"
+    cancelled = sum(m.status is MessageStatus.CANCELLED for m in after.messages)
     assert cancelled == sum(m.status is MessageStatus.SCHEDULED for m in e.messages)
     assert not [m for m in after.messages if m.status is MessageStatus.SCHEDULED]
     assert all(
@@ -225,3 +232,140 @@ def test_performed_at_with_an_offset_is_respected(container):
         replace(ANA, performed_at=datetime(2026, 3, 8, 2, 30, tzinfo=UTC) - timedelta(hours=0)),
     ).enrollment
     assert e.procedure.performed_at == datetime(2026, 3, 8, 2, 30, tzinfo=UTC)
+
+
+# ---- one intake path: the five doors refuse the same request the same way ---------------
+
+LONG_NAME = {"first_name": "A" * 10_000}
+LONG_EXTERNAL_ID = {"external_id": "E" * 250}
+
+
+def _cli(container, monkeypatch, change):
+    from click.testing import CliRunner
+
+    from reminders.entrypoints.cli import main
+
+    monkeypatch.setattr("reminders.entrypoints.cli.container", lambda: container)
+    args = {
+        "--first-name": "Ana",
+        "--last-name": "Lopez",
+        "--phone": "(805) 555-0142",
+        "--procedure": "kyphoplasty",
+        "--performed-at": "2026-03-07T23:30",
+        "--timezone": "America/Los_Angeles",
+        "--consent": "sms",
+        "--by": "nurse.kim",
+    }
+    for field, value in change.items():
+        args["--" + field.replace("_", "-")] = value
+    r = CliRunner().invoke(main, ["enroll", *[x for kv in args.items() for x in kv]])
+    assert r.exit_code == 2, r.output
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith("error: ")
+    return r.stderr
+
+
+def _form(container, monkeypatch, change):
+    from test_staff_pages import FORM
+    from webtools import add_staff, client, errors_on, login, post_form
+
+    add_staff(container)
+    c = client(container)
+    login(c)
+    r = post_form(c, "/staff/enroll", "/staff/enroll", {**FORM, **change})
+    assert r.status_code == 422
+    return " ".join(f"{k}: {v}" for k, v in errors_on(r.text).items())
+
+
+def _rest(container, monkeypatch, change):
+    from test_api import ANA as BODY
+    from webtools import client, token
+
+    c = client(container)
+    r = c.post("/api/v1/enrollments", json={**BODY, **change}, headers=token(container))
+    assert r.status_code == 422, r.text
+    return " ".join(f"{e['field']}: {e['message']}" for e in r.json()["errors"])
+
+
+def _csv(container, monkeypatch, change):
+    from reminders.services import intake
+    from reminders.services.csv_rows import read_csv
+
+    values = {
+        "first_name": "Ana",
+        "last_name": "Lopez",
+        "phone": "(805) 555-0142",
+        "procedure": "kyphoplasty",
+        "performed_at": "2026-03-07 23:30",
+        "external_id": "EHR-9",
+        "sms_consent": "verbal",
+        **change,
+    }
+    text = ",".join(values) + "\n" + ",".join(values.values()) + "\n"
+    run_id = intake.start_import(
+        uow=container.uow(), filename="x.csv", rows=read_csv(text), by="nurse.kim", now=NOW
+    )
+    summary = intake.run_import(
+        run_id,
+        uow=container.uow(),
+        plans=container.plans,
+        policy=container.policy,
+        clock=container.clock,
+        default_timezone="America/Los_Angeles",
+    )
+    assert summary.rejected == 1
+    _, rows = intake.import_report(uow=container.uow(), run_id=run_id)
+    return f"{rows[0]['field']}: {rows[0]['message']}"
+
+
+def _fhir(container, monkeypatch, change):
+    from test_fhir import PROCEDURE
+    from webtools import client, token
+
+    body = copy.deepcopy(PROCEDURE)
+    if "first_name" in change:
+        body["contained"][0]["name"] = [{"given": [change["first_name"]], "family": "Lopez"}]
+    if "external_id" in change:
+        body["identifier"] = [{"system": "urn:oid:1.2.3.4", "value": change["external_id"]}]
+    c = client(container)
+    r = c.post("/fhir/Procedure", json=body, headers=token(container))
+    assert r.status_code == 422, r.text
+    return " ".join(i["diagnostics"] for i in r.json()["issue"])
+
+
+NOW = datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
+DOORS = {"cli": _cli, "form": _form, "rest": _rest, "csv": _csv, "fhir": _fhir}
+
+
+@pytest.mark.parametrize("door", DOORS)
+@pytest.mark.parametrize(
+    ("change", "field"), [(LONG_NAME, "first_name"), (LONG_EXTERNAL_ID, "external_id")]
+)
+def test_every_door_refuses_what_does_not_fit_and_stores_nothing(
+    container, engine, monkeypatch, door, change, field
+):
+    said = DOORS[door](container, monkeypatch, change)
+    assert field in said and ("at most" in said or "characters" in said), said
+    assert "A" * 200 not in said and "E" * 200 not in said
+    assert count(engine, patients) == 0
+    assert count(engine, enrollments) == 0
+    assert count(engine, scheduled_messages) == 0
+
+
+def test_enrolling_writes_the_audit_entry_in_the_same_transaction(container, engine):
+    from reminders.adapters.orm import audit_log
+
+    enroll(container)
+    enroll(container)
+    with engine.connect() as conn:
+        rows = conn.execute(select(audit_log.c.actor, audit_log.c.action)).all()
+    assert rows == [("nurse.kim", "enrolled"), ("nurse.kim", "enroll_repeated")]
+
+
+def test_a_failed_audit_entry_enrolls_nobody(container, engine, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("audit table gone")
+
+    monkeypatch.setattr("reminders.adapters.accounts_repository.AuditRepository.add", boom)
+    with pytest.raises(RuntimeError):
+        enroll(container)
+    assert count(engine, enrollments) == 0

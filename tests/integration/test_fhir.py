@@ -139,3 +139,20 @@ def test_not_a_procedure_or_not_json(ehr):
 
 def test_needs_a_token(container):
     assert client(container).post("/fhir/Procedure", json=PROCEDURE).status_code == 401
+
+
+def test_each_wrong_field_is_its_own_issue(ehr, engine):
+    def change(body):
+        body["identifier"][0]["value"] = "P" * 250
+        body["contained"][0]["name"] = [{"given": ["A" * 10_000], "family": "Lopez"}]
+        body["contained"][0]["telecom"] = [{"system": "phone", "value": "805-CALL-NOW"}]
+
+    r = ehr.post("/fhir/Procedure", json=with_(change))
+    assert r.status_code == 422
+    found = {i["expression"][0]: i["diagnostics"] for i in issues(r)}
+    assert len(issues(r)) == 3
+    assert "contains letters" in found["Procedure.subject.resolve().telecom"]
+    assert "at most 100" in found["Procedure.subject.resolve().name"]
+    assert "at most 196" in found["Procedure.identifier"]
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(enrollments)) == 0

@@ -9,6 +9,7 @@ from webtools import add_staff, client, csrf, login
 
 from reminders.adapters.orm import enrollments, import_rows, scheduled_messages
 from reminders.entrypoints.cli import main
+from reminders.services import intake
 
 GOOD_AND_BAD = """\ufefffirst_name,last_name,phone,email,procedure,performed_at,timezone,language,levels,overnight,external_id,sms_consent,email_consent
 Ana,Lopez,(805) 555-0142,ana@example.org,kyphoplasty,2026-03-07 23:30,,es,2,yes,EHR-1,verbal,written
@@ -96,18 +97,43 @@ def test_a_file_that_is_not_utf8(cli, tmp_path):
     assert r.exit_code == 2 and "not UTF-8" in r.output
 
 
+def run_worker(container, run_id):
+    """What the reminders.import_csv task does, called directly (no broker, no eager mode)."""
+    return intake.run_import(
+        run_id,
+        uow=container.uow(),
+        plans=container.plans,
+        policy=container.policy,
+        clock=container.clock,
+        default_timezone=container.settings.clinic_timezone,
+        skew=container.skew,
+    )
+
+
+def upload(c, text, name="clinic.csv"):
+    page = c.get("/staff/imports")
+    return c.post(
+        "/staff/imports",
+        data={"csrf_token": csrf(page.text)},
+        files={"file": (name, text.encode(), "text/csv")},
+        follow_redirects=False,
+    )
+
+
 def test_upload_page_shows_progress_and_the_report(container, engine):
+    sent = []
+    container.send_task = lambda name, *args: sent.append((name, *args))
     add_staff(container)
     c = client(container)
     login(c)
-    page = c.get("/staff/imports")
-    r = c.post(
-        "/staff/imports",
-        data={"csrf_token": csrf(page.text)},
-        files={"file": ("clinic.csv", GOOD_AND_BAD.encode(), "text/csv")},
-        follow_redirects=False,
-    )
+    r = upload(c, GOOD_AND_BAD)
     assert r.status_code == 303
+    run_id = int(r.headers["location"].rsplit("/", 1)[1])
+    assert sent == [("reminders.import_csv", run_id)]  # by id, after the rows were stored
+    waiting = c.get(r.headers["location"])
+    assert 'data-status="running"' in waiting.text and 'aria-valuenow="0"' in waiting.text
+    assert count(engine, enrollments) == 0
+    run_worker(container, run_id)
     report = c.get(r.headers["location"])
     assert 'data-status="done"' in report.text
     assert report.text.count('data-outcome="enrolled"') == 2
@@ -131,3 +157,56 @@ def test_upload_of_a_bad_file_explains(container):
     assert r.status_code == 422 and "missing column(s)" in r.text
     none = c.post("/staff/imports", data={"csrf_token": csrf(page.text)})
     assert none.status_code == 422 and "choose a CSV file" in none.text
+
+
+def test_a_run_a_restart_interrupted_goes_on_where_it_stopped(container, engine, monkeypatch):
+    from reminders.services.csv_rows import read_csv
+
+    run_id = intake.start_import(
+        uow=container.uow(),
+        filename="clinic.csv",
+        rows=read_csv(GOOD_AND_BAD),
+        by="nurse.kim",
+        now=container.clock(),
+    )
+    assert count(engine, import_rows) == 5  # stored before anything is enrolled
+    real = intake._enroll_row
+    calls = []
+
+    def dies_on_the_third_row(row, **kw):
+        calls.append(row.number)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # the worker is killed mid-run
+        return real(row, **kw)
+
+    monkeypatch.setattr(intake, "_enroll_row", dies_on_the_third_row)
+    with pytest.raises(KeyboardInterrupt):
+        run_worker(container, run_id)
+    monkeypatch.setattr(intake, "_enroll_row", real)
+    run, rows = intake.import_report(uow=container.uow(), run_id=run_id)
+    assert (run["status"], run["processed"], len(rows)) == ("running", 2, 2)
+
+    summary = run_worker(container, run_id)  # the task, delivered again
+    assert (summary.enrolled, summary.duplicates, summary.rejected) == (2, 0, 3)
+    run, rows = intake.import_report(uow=container.uow(), run_id=run_id)
+    assert (run["status"], run["processed"]) == ("done", 5)
+    assert [r["row_number"] for r in rows] == [2, 3, 4, 5, 6]
+    assert count(engine, enrollments) == 2
+
+    again = run_worker(container, run_id)  # a finished run is left as it is
+    assert (again.enrolled, again.rejected) == (2, 3)
+    assert count(engine, import_rows) == 5
+
+
+def test_csv_rows_report_every_unreadable_column_with_the_rest(cli, engine, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        "first_name,last_name,phone,procedure,performed_at,levels,sms_consent\n"
+        "Ana,Lopez,805-CALL-NOW,kyphoplasty,someday,two,verbal\n"
+    )
+    r = cli.invoke(main, ["import", str(path)])
+    assert r.exit_code == 1
+    assert "REJECTED phone: '805-CALL-NOW' contains letters" in r.output
+    assert "performed_at: 'someday' is not a date and time" in r.output
+    assert "levels: levels 'two' is not a whole number" in r.output
+    assert count(engine, enrollments) == 0

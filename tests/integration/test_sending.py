@@ -35,8 +35,8 @@ ANA = EnrollPatient(
 
 
 def enroll(c, cmd=ANA):
-    return enroll_svc.enroll_patient(
-        cmd, uow=c.uow(), plans=c.plans, policy=c.policy, now=c.clock()
+    return enroll_svc.enroll(
+        cmd, uow=c.uow(), plans=c.plans, policy=c.policy, now=c.clock(), via="test"
     )
 
 
@@ -233,7 +233,7 @@ def test_a_stale_message_is_skipped_not_sent(live, engine, twilio):
 def test_cancel_between_dispatch_and_send_wins(live, engine, twilio):
     e = enroll(live).enrollment
     ids = dispatch(live)
-    enroll_svc.cancel_enrollment(e.id, uow=live.uow(), by="nurse", reason="x", now=live.clock())
+    enroll_svc.cancel(e.id, uow=live.uow(), by="nurse", reason="x", now=live.clock())
     assert {send(live, i) for i in ids} == {Outcome.NOTHING}
     assert {row(engine, i).status for i in ids} == {"cancelled"}
     assert twilio.messages == []

@@ -231,3 +231,19 @@ def test_admin_adds_an_account(staff, container):
 def test_an_unknown_patient_is_a_clear_404(staff):
     r = staff.get("/staff/patients/424242")
     assert r.status_code == 404 and "no enrollment 424242" in r.text
+
+
+def test_letters_in_a_phone_and_a_time_skipped_by_the_clock_change(staff, engine):
+    r = post_form(
+        staff,
+        "/staff/enroll",
+        "/staff/enroll",
+        {**FORM, "phone": "805-CALL-NOW", "performed_at": "2026-03-08T02:30"},
+    )
+    assert r.status_code == 422
+    errors = errors_on(r.text)
+    assert "contains letters" in errors["phone"]
+    assert "did not happen in America/Los_Angeles" in errors["performed_at"]
+    assert 'value="805-CALL-NOW"' in r.text  # what was typed stays, to be corrected
+    with engine.connect() as conn:
+        assert conn.execute(select(scheduled_messages)).first() is None

@@ -125,8 +125,8 @@ def web(live) -> TestClient:
 
 
 def enroll(c: Container, cmd: EnrollPatient = ANA) -> int:
-    result = enroll_svc.enroll_patient(
-        cmd, uow=c.uow(), plans=c.plans, policy=c.policy, now=c.clock()
+    result = enroll_svc.enroll(
+        cmd, uow=c.uow(), plans=c.plans, policy=c.policy, now=c.clock(), via="test"
     )
     assert result.enrollment.id is not None
     return result.enrollment.id

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from reminders.bootstrap import Container
 from reminders.domain.commands import EnrollPatient, GiveConsent
 from reminders.domain.model import Channel
-from reminders.services.enrollment import enroll_patient
+from reminders.services.enrollment import enroll
 
 ZONES = [
     "Europe/Madrid",
@@ -35,7 +35,7 @@ def enroll_texters(c: Container, count: int, *, tag: str, now: datetime) -> list
     zone = daytime_zone()
     ids = []
     for n in range(count):
-        result = enroll_patient(
+        result = enroll(
             EnrollPatient(
                 first_name="Pat",
                 last_name=f"{tag}{n}",
@@ -50,6 +50,7 @@ def enroll_texters(c: Container, count: int, *, tag: str, now: datetime) -> list
             plans=c.plans,
             policy=c.policy,
             now=now,
+            via="test",
         )
         assert result.enrollment.id is not None
         ids.append(result.enrollment.id)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
 from reminders.domain.commands import EnrollPatient, GiveConsent
+from reminders.entrypoints.web.bodies import json_object, read_body, request_body
 from reminders.entrypoints.web.deps import CallerDep, ContainerDep, Id
 from reminders.entrypoints.web.schemas import (
     CancelIn,
@@ -16,7 +18,7 @@ from reminders.entrypoints.web.schemas import (
     EnrollmentPatch,
     ErrorOut,
 )
-from reminders.services import care
+from reminders.services import care, enrollment
 from reminders.services.enrollment import get_enrollment
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -30,6 +32,28 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/api/v1", tags=["enrollments"], responses=ERRORS)
 
 
+def _stand_ins(data: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Valid values for wrong fields; their errors are reported, the stand-ins never stored.
+
+    The consent stand-in follows the contact given, so it adds no error of its own.
+    """
+    channel = "email" if data.get("email") and not data.get("phone") else "sms"
+    return {
+        "first_name": "-",
+        "last_name": "-",
+        "procedure": "-",
+        "performed_at": now,
+        "timezone": None,
+        "phone": None,
+        "email": None,
+        "language": "en",
+        "levels": 1,
+        "overnight": False,
+        "external_id": None,
+        "consents": [{"channel": channel}],
+    }
+
+
 def _consents(items: list[ConsentIn]) -> tuple[GiveConsent, ...]:
     return tuple(GiveConsent(i.channel, i.method, i.more_frequent_sms) for i in items)
 
@@ -39,15 +63,21 @@ def _consents(items: list[ConsentIn]) -> tuple[GiveConsent, ...]:
     response_model=EnrollmentOut,
     status_code=status.HTTP_201_CREATED,
     responses={200: {"model": EnrollmentOut, "description": "Already enrolled; unchanged."}},
+    openapi_extra={"requestBody": request_body(EnrollmentIn)},
 )
 def create_enrollment(
-    body: EnrollmentIn, response: Response, c: ContainerDep, caller: CallerDep
+    caller: CallerDep,  # first: a caller without a token learns nothing about the body
+    data: Annotated[dict[str, Any], Depends(json_object)],
+    response: Response,
+    c: ContainerDep,
 ) -> EnrollmentOut:
     """Enroll a patient whose procedure is done.
 
     Idempotent: the same `external_id` (or, without one, the same patient, procedure and
-    time) returns the first enrollment with status 200 and adds nothing.
+    time) returns the first enrollment with status 200 and adds nothing. A request with
+    wrong fields gets one 422 naming every one of them.
     """
+    body, unreadable = read_body(EnrollmentIn, data, stand_ins=_stand_ins(data, c.clock()))
     cmd = EnrollPatient(
         first_name=body.first_name,
         last_name=body.last_name,
@@ -63,7 +93,7 @@ def create_enrollment(
         consents=_consents(body.consents),
         enrolled_by=caller,
     )
-    result = care.enroll(
+    result = enrollment.enroll(
         cmd,
         uow=c.uow(),
         plans=c.plans,
@@ -72,6 +102,7 @@ def create_enrollment(
         via="API",
         skew=c.skew,
         default_region=c.settings.default_region,
+        unreadable=unreadable,
     )
     if not result.created:
         response.status_code = status.HTTP_200_OK
@@ -116,5 +147,5 @@ def cancel_enrollment(
     """Cancel every unsent message and close the enrollment (cancelling twice is harmless)."""
     reason = body.reason if body else "cancelled through the API"
     return EnrollmentOut.of(
-        care.cancel(enrollment_id, uow=c.uow(), by=caller, reason=reason, now=c.clock())
+        enrollment.cancel(enrollment_id, uow=c.uow(), by=caller, reason=reason, now=c.clock())
     )

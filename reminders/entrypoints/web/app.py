@@ -16,8 +16,25 @@ from starlette.responses import Response
 
 from reminders.bootstrap import Container, bootstrap
 from reminders.domain.accounts import NotAllowed
-from reminders.domain.errors import EnrollmentClosed, EnrollmentNotFound, ReminderError
-from reminders.entrypoints.web import api, auth, fhir, health, inbox, staff, webhooks
+from reminders.domain.errors import (
+    EnrollmentClosed,
+    EnrollmentNotFound,
+    InvalidEnrollment,
+    ReminderError,
+)
+from reminders.entrypoints.web import (
+    accounts,
+    api,
+    audit,
+    auth,
+    enroll,
+    fhir,
+    health,
+    imports,
+    inbox,
+    patients,
+    webhooks,
+)
 from reminders.entrypoints.web.deps import BadCsrf, Forbidden, LoginRequired, api_caller
 from reminders.entrypoints.web.pages import make_templates, render
 
@@ -53,7 +70,8 @@ def create_app(container: Container | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.public_url.startswith("https://"),
     )
-    for router in (health.router, auth.router, staff.router, api.router, fhir.router):
+    staff_pages = (patients.router, enroll.router, imports.router, accounts.router, audit.router)
+    for router in (health.router, auth.router, *staff_pages, api.router, fhir.router):
         app.include_router(router)
     app.include_router(webhooks.router)  # signed by Twilio, no login
     app.include_router(inbox.router)
@@ -95,6 +113,9 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ReminderError)
     async def domain_error(request: Request, exc: ReminderError) -> Response:
+        if isinstance(exc, InvalidEnrollment):
+            errors = [{"field": f, "message": m} for f, m in exc.errors.items()]
+            return _errors("the request has invalid fields", errors, 422)
         code = 422
         if isinstance(exc, EnrollmentNotFound):
             code = 404

@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from reminders.domain.errors import ReminderError
+from reminders.domain.errors import InvalidEnrollment, ReminderError
 from reminders.entrypoints.web.deps import CallerDep, ContainerDep
-from reminders.services import care
+from reminders.services import enrollment
 from reminders.services.fhir_intake import EXPRESSIONS, FhirProblem, Issue, procedure_command
 
 FHIR_JSON = "application/fhir+json"
@@ -74,7 +74,7 @@ async def create_procedure(request: Request, c: ContainerDep, caller: CallerDep)
         cmd = procedure_command(
             body, plans=c.plans, default_timezone=c.settings.clinic_timezone, enrolled_by=caller
         )
-        result = care.enroll(
+        result = enrollment.enroll(
             cmd,
             uow=c.uow(),
             plans=c.plans,
@@ -86,6 +86,12 @@ async def create_procedure(request: Request, c: ContainerDep, caller: CallerDep)
         )
     except FhirProblem as problem:
         return outcome(problem.issues, severity="error", status_code=422)
+    except InvalidEnrollment as exc:
+        issues = [
+            Issue("invalid", f"{field}: {message}", EXPRESSIONS.get(field))
+            for field, message in exc.errors.items()
+        ]
+        return outcome(issues, severity="error", status_code=422)
     except ReminderError as exc:
         issue = Issue("invalid", exc.message, EXPRESSIONS.get(exc.field or ""))
         return outcome([issue], severity="error", status_code=422)

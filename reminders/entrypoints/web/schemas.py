@@ -7,6 +7,16 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from reminders.domain.intake import (
+    EMAIL_MAX,
+    EXTERNAL_ID_MAX,
+    LANGUAGE_MAX,
+    MAX_LEVELS,
+    NAME_MAX,
+    PHONE_TYPED_MAX,
+    PROCEDURE_MAX,
+    TIMEZONE_MAX,
+)
 from reminders.domain.model import Channel, ConsentMethod, Enrollment, MessageStatus
 
 
@@ -39,24 +49,24 @@ class ConsentIn(Strict):
 
 
 class EnrollmentIn(Strict):
-    first_name: Text = Field(max_length=100, examples=["Ana"])
-    last_name: Text = Field(max_length=100, examples=["Lopez"])
-    phone: Text | None = Field(None, max_length=40, examples=["(805) 555-0142"])
-    email: Text | None = Field(None, max_length=254, examples=["ana@example.org"])
-    procedure: Text = Field(max_length=64, examples=["kyphoplasty"])
+    first_name: Text = Field(max_length=NAME_MAX, examples=["Ana"])
+    last_name: Text = Field(max_length=NAME_MAX, examples=["Lopez"])
+    phone: Text | None = Field(None, max_length=PHONE_TYPED_MAX, examples=["(805) 555-0142"])
+    email: Text | None = Field(None, max_length=EMAIL_MAX, examples=["ana@example.org"])
+    procedure: Text = Field(max_length=PROCEDURE_MAX, examples=["kyphoplasty"])
     performed_at: When = Field(
         description="When the procedure ended; without an offset it is the patient's local time.",
         examples=["2026-03-07T14:30:00-08:00"],
     )
     timezone: Text | None = Field(
-        None, max_length=64, description="IANA zone; default: the clinic's."
+        None, max_length=TIMEZONE_MAX, description="IANA zone; default: the clinic's."
     )
-    language: Text = Field("en", max_length=8)
-    levels: int = Field(1, ge=1, le=10)
+    language: Text = Field("en", max_length=LANGUAGE_MAX)
+    levels: int = Field(1, ge=1, le=MAX_LEVELS)
     overnight: bool = False
     external_id: Text | None = Field(
         None,
-        max_length=200,
+        max_length=EXTERNAL_ID_MAX,
         description="The procedure's id in the EHR. Enrolling the same id again returns"
         " the first enrollment and changes nothing.",
     )
@@ -71,7 +81,7 @@ class EnrollmentPatch(Strict):
         max_length=2,
         description="The channels to use from now on; a new one records consent by the caller.",
     )
-    language: Text | None = Field(None, max_length=8)
+    language: Text | None = Field(None, max_length=LANGUAGE_MAX)
 
 
 class CancelIn(Strict):

@@ -1,0 +1,328 @@
+"""Intake rules: check every field of an EnrollPatient at once, then turn it into an Enrollment.
+
+Every door (CLI, staff form, REST, CSV, FHIR) builds an EnrollPatient and the enrollment
+use case calls `admit`, so a request is judged the same way wherever it came from. The
+length limits below are the stored column sizes: adapters/orm.py builds its columns from
+them, so a value the rules let through always fits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from reminders.domain.careplan import CarePlan
+from reminders.domain.commands import EnrollPatient
+from reminders.domain.contact import normalize_email, normalize_phone
+from reminders.domain.errors import InvalidEnrollment, InvalidProcedureTime, ReminderError
+from reminders.domain.model import Channel, Consent, Enrollment, Patient, ProcedureRecord
+from reminders.domain.schedule import allowed_channels
+from reminders.domain.timing import zone_named
+
+NAME_MAX = 100  # patients.first_name, patients.last_name
+PHONE_MAX = 20  # patients.phone holds E.164, at most 16 characters
+PHONE_TYPED_MAX = 40  # what may be typed before normalizing: "+1 (805) 555-0142"
+EMAIL_MAX = 254  # patients.email (RFC 5321's limit on an address)
+LANGUAGE_MAX = 8  # patients.language
+TIMEZONE_MAX = 64  # patients.timezone
+PROCEDURE_MAX = 64  # enrollments.procedure
+KEY_MAX = 200  # enrollments.idempotency_key and enrollments.external_id
+EXTERNAL_KEY_PREFIX = "ext:"
+# The key stores the EHR's id behind its prefix, so the id gets what the prefix leaves.
+EXTERNAL_ID_MAX = KEY_MAX - len(EXTERNAL_KEY_PREFIX)
+ACTOR_MAX = 100  # enrollments.enrolled_by, consents.recorded_by
+MAX_LEVELS = 10
+
+LABELS = {
+    "first_name": "the first name",
+    "last_name": "the last name",
+    "procedure": "the procedure",
+    "timezone": "the time zone",
+    "language": "the language",
+    "external_id": "the external id",
+    "enrolled_by": "who is enrolling",
+}
+
+FindPlan = Callable[[str], CarePlan]  # raises UnknownProcedure for a name it does not know
+
+
+@dataclass(frozen=True)
+class Admitted:
+    enrollment: Enrollment  # not stored yet, no messages
+    plan: CarePlan
+
+
+def check_enrollment(
+    cmd: EnrollPatient,
+    *,
+    find_plan: FindPlan,
+    now: datetime,
+    skew: timedelta = timedelta(minutes=10),
+    default_region: str = "US",
+) -> dict[str, str]:
+    """Return every problem with the request, one message per field; empty when it is fine."""
+    return _read(cmd, find_plan=find_plan, now=now, skew=skew, default_region=default_region)[1]
+
+
+def admit(
+    cmd: EnrollPatient,
+    *,
+    find_plan: FindPlan,
+    now: datetime,
+    skew: timedelta = timedelta(minutes=10),
+    default_region: str = "US",
+    unreadable: Mapping[str, str] | None = None,
+) -> Admitted:
+    """Turn a request into an Enrollment (no messages yet) or raise InvalidEnrollment.
+
+    `unreadable` are fields the door could not even parse (a date that is not a date,
+    levels that are not a number); they are reported together with the rest, and win
+    over what the rules say about the stand-in the door put in their place.
+    """
+    admitted, errors = _read(
+        cmd, find_plan=find_plan, now=now, skew=skew, default_region=default_region
+    )
+    errors = {**errors, **(unreadable or {})}
+    if errors or admitted is None:
+        raise InvalidEnrollment(errors)
+    return admitted
+
+
+def _read(
+    cmd: EnrollPatient,
+    *,
+    find_plan: FindPlan,
+    now: datetime,
+    skew: timedelta,
+    default_region: str,
+) -> tuple[Admitted | None, dict[str, str]]:
+    errors: dict[str, str] = {}
+
+    def attempt(field: str, fn: Callable[[], object]) -> object | None:
+        try:
+            return fn()
+        except ReminderError as exc:
+            errors.setdefault(field, exc.message)
+            return None
+
+    first = _text(cmd.first_name, "first_name", NAME_MAX, errors, required=True)
+    last = _text(cmd.last_name, "last_name", NAME_MAX, errors, required=True)
+    enrolled_by = _text(cmd.enrolled_by, "enrolled_by", ACTOR_MAX, errors, required=True)
+    external_id = _text(cmd.external_id, "external_id", EXTERNAL_ID_MAX, errors)
+
+    plan: CarePlan | None = None
+    if name := _text(cmd.procedure, "procedure", PROCEDURE_MAX, errors, required=True):
+        found = attempt("procedure", lambda: find_plan(name))
+        plan = found if isinstance(found, CarePlan) else None
+
+    zone: ZoneInfo | None = None
+    if tz := _text(cmd.timezone, "timezone", TIMEZONE_MAX, errors, required=True):
+        found_zone = attempt("timezone", lambda: zone_named(tz))
+        zone = found_zone if isinstance(found_zone, ZoneInfo) else None
+
+    language = (_text(cmd.language, "language", LANGUAGE_MAX, errors, required=True)).lower()
+    if plan is not None and language and language not in plan.languages:
+        errors["language"] = (
+            f"{language!r} is not offered for {plan.procedure}; choose one of "
+            + ", ".join(plan.languages)
+        )
+
+    phone = _phone(cmd.phone, errors, default_region=default_region)
+    email: str | None = None
+    if typed := _text(cmd.email, "email", EMAIL_MAX, errors):
+        email = str(attempt("email", lambda: normalize_email(typed)) or "") or None
+
+    if isinstance(cmd.levels, bool) or not isinstance(cmd.levels, int):
+        errors["levels"] = f"levels treated must be a whole number from 1 to {MAX_LEVELS}"
+    elif not 1 <= cmd.levels <= MAX_LEVELS:
+        errors["levels"] = f"levels treated must be 1 to {MAX_LEVELS}"
+
+    channels = {c.channel for c in cmd.consents}
+    if not channels:
+        errors["consent"] = (
+            "record the patient's consent to SMS or email (or both); without it we send nothing"
+        )
+    if Channel.SMS in channels and not (cmd.phone or "").strip():
+        errors.setdefault("phone", "SMS consent was given but there is no phone number")
+    if Channel.EMAIL in channels and not (cmd.email or "").strip():
+        errors.setdefault("email", "email consent was given but there is no email address")
+
+    performed_at: datetime | None = None
+    if not isinstance(cmd.performed_at, datetime):
+        errors["performed_at"] = "enter the date and time the procedure ended"
+    elif zone is not None:
+        when = attempt("performed_at", lambda: local_moment(cmd.performed_at, zone))
+        if isinstance(when, datetime) and plan is not None:
+            performed_at = attempt(  # type: ignore[assignment]
+                "performed_at",
+                lambda: procedure_time(when, zone=zone, plan=plan, now=now, skew=skew),
+            )
+
+    if errors or plan is None or zone is None or performed_at is None:
+        return None, errors
+    patient = Patient(
+        first_name=first,
+        last_name=last,
+        phone=phone,
+        email=email,
+        language=language,
+        timezone=zone.key,
+    )
+    consents = [
+        Consent(
+            channel=c.channel,
+            given=True,
+            method=c.method,
+            recorded_by=enrolled_by,
+            recorded_at=now,
+            more_frequent_sms=c.more_frequent_sms,
+        )
+        for c in {c.channel: c for c in cmd.consents}.values()
+    ]
+    if not allowed_channels(patient, consents):  # pragma: no cover - the checks above cover it
+        return None, {"consent": "record the patient's consent to SMS or email (or both)"}
+    procedure = ProcedureRecord(
+        procedure=plan.procedure,
+        performed_at=performed_at,
+        levels=cmd.levels,
+        overnight=bool(cmd.overnight),
+        external_id=external_id or None,
+    )
+    enrollment = Enrollment(
+        patient=patient,
+        procedure=procedure,
+        consents=consents,
+        idempotency_key=idempotency_key(patient, procedure),
+    )
+    return Admitted(enrollment, plan), errors
+
+
+def _text(
+    value: object, field: str, limit: int, errors: dict[str, str], *, required: bool = False
+) -> str:
+    """The value trimmed, or "" with a message in `errors` when it cannot be stored."""
+    label = LABELS.get(field, field.replace("_", " "))
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errors[field] = f"{label} must be text"
+        return ""
+    text = value.strip()
+    if required and not text:
+        errors[field] = f"{label} is needed"
+        return ""
+    if len(text) > limit:
+        # Never echo the value: it may be pages long, and names stay out of messages anyway.
+        errors[field] = f"{label} is {len(text)} characters long; at most {limit} fit"
+        return ""
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        errors[field] = f"{label} must not contain control characters"
+        return ""
+    return text
+
+
+def _phone(value: str | None, errors: dict[str, str], *, default_region: str) -> str | None:
+    typed = _text(value, "phone", PHONE_TYPED_MAX, errors)
+    if not typed:
+        return None
+    if any(ch.isalpha() for ch in typed):
+        # phonenumbers reads letters as keypad digits (805-CALL-NOW); a typo in a name
+        # field pasted here would become some stranger's number, so we refuse instead.
+        errors["phone"] = (
+            f"{typed!r} contains letters; type the phone number in digits, like (805) 555-0142"
+        )
+        return None
+    try:
+        return normalize_phone(typed, default_region=default_region)
+    except ReminderError as exc:
+        errors["phone"] = exc.message
+        return None
+
+
+def local_moment(when: datetime, zone: ZoneInfo) -> datetime:
+    """Return `when` as an aware moment; a naive time is the wall clock in `zone`.
+
+    A wall time the zone skips when the clocks go forward (2026-03-08 02:30 in
+    America/Los_Angeles) never happened, so it is refused with InvalidProcedureTime
+    naming the gap. A wall time that happens twice when the clocks go back
+    (2026-11-01 01:30 in America/Los_Angeles) is read as the first of the two, still on
+    daylight time (fold=0, the same rule care-plan times follow in timing.local_to_utc);
+    give the time with its offset (01:30-08:00) to mean the second one.
+    """
+    if when.tzinfo is not None:
+        return when
+    try:
+        if not _exists(when, zone):
+            start, end = _gap_around(when, zone)
+            raise InvalidProcedureTime(
+                f"{when:%Y-%m-%d %H:%M} did not happen in {zone.key}: the clocks went from"
+                f" {start:%H:%M} straight to {end:%H:%M} that night (daylight saving time);"
+                " check the time, or give it with its UTC offset"
+            )
+        return when.replace(tzinfo=zone, fold=0)
+    except OverflowError:
+        raise InvalidProcedureTime(f"{when:%Y-%m-%d %H:%M} is not a plausible date") from None
+
+
+def _exists(wall: datetime, zone: ZoneInfo) -> bool:
+    there_and_back = wall.replace(tzinfo=zone).astimezone(UTC).astimezone(zone)
+    return there_and_back.replace(tzinfo=None) == wall
+
+
+def _gap_around(wall: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The first skipped minute and the first minute after the gap, as wall times."""
+    minute = timedelta(minutes=1)
+    start = wall.replace(second=0, microsecond=0)
+    for _ in range(2 * 24 * 60):  # no zone has ever skipped more than a day
+        if _exists(start - minute, zone):
+            break
+        start -= minute
+    end = wall.replace(second=0, microsecond=0)
+    for _ in range(2 * 24 * 60):
+        if _exists(end, zone):
+            break
+        end += minute
+    return start, end
+
+
+def procedure_time(
+    performed_at: datetime, *, zone: ZoneInfo, plan: CarePlan, now: datetime, skew: timedelta
+) -> datetime:
+    """Return the procedure time in UTC (naive means the patient's local time) if plausible."""
+    try:
+        when = local_moment(performed_at, zone).astimezone(UTC)
+    except OverflowError:
+        raise InvalidProcedureTime(f"{performed_at.isoformat()} is not a plausible date") from None
+    if when > now + skew:
+        raise InvalidProcedureTime(
+            "the procedure time is in the future; enroll once the procedure is done"
+        )
+    if when < now - plan.duration:
+        raise InvalidProcedureTime(
+            f"the procedure was more than {plan.duration_days} days ago,"
+            f" past the end of the {plan.procedure} plan"
+        )
+    return when
+
+
+def idempotency_key(patient: Patient, procedure: ProcedureRecord) -> str:
+    """The EHR's id when there is one; otherwise a digest of who, what and when.
+
+    The digest makes a double-clicked form or a re-run CSV return the first enrollment.
+    """
+    if procedure.external_id:
+        return EXTERNAL_KEY_PREFIX + procedure.external_id
+    raw = "|".join(
+        [
+            procedure.procedure,
+            procedure.performed_at.astimezone(UTC).isoformat(),
+            patient.phone or "",
+            (patient.email or "").lower(),
+            patient.first_name.lower(),
+            patient.last_name.lower(),
+        ]
+    )
+    return "auto:" + hashlib.sha256(raw.encode()).hexdigest()[:40]

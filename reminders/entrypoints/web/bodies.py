@@ -1,0 +1,57 @@
+"""JSON request bodies read past their wrong fields, so one answer can name all of them.
+
+FastAPI stops at the schema: a body with a bad `levels` would never reach the domain
+rules, and the client would fix one error per round trip. Here the schema's errors are
+kept by field, wrong fields are replaced by harmless stand-ins, and the domain checks
+the rest; the use case reports both together.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from fastapi import HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    """The body parsed as a JSON object (400 when it is not JSON, 422 when not an object)."""
+    try:
+        data = json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError):
+        raise HTTPException(400, "the body is not JSON") from None
+    if not isinstance(data, dict):
+        raise RequestValidationError(
+            [{"loc": ("body",), "msg": "the body must be a JSON object", "type": "dict_type"}]
+        )
+    return data
+
+
+def read_body(
+    model: type[M], data: dict[str, Any], *, stand_ins: dict[str, Any]
+) -> tuple[M, dict[str, str]]:
+    """Return the body with stand-ins for its wrong fields, and those fields' errors."""
+    try:
+        return model.model_validate(data), {}
+    except ValidationError as exc:
+        errors: dict[str, str] = {}
+        for e in exc.errors():
+            loc = [str(p) for p in e["loc"]]
+            if not loc:
+                continue
+            inner = ".".join(loc[1:])
+            message = str(e["msg"])
+            errors.setdefault(loc[0], f"{inner}: {message}" if inner else message)
+        kept = {k: v for k, v in data.items() if k not in errors}
+        return model.model_validate({**stand_ins, **kept}), errors
+
+
+def request_body(model: type[BaseModel]) -> dict[str, Any]:
+    """The OpenAPI requestBody for a model the route reads itself (see read_body)."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)  # the nested models are in the document's components already
+    return {"required": True, "content": {"application/json": {"schema": schema}}}

@@ -1,0 +1,79 @@
+"""Staff pages for CSV imports: upload a file, follow its run, read the per-row report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
+
+from reminders.bootstrap import Container
+from reminders.domain.errors import ReminderError
+from reminders.entrypoints.web.deps import ContainerDep, FormDep, Id, StaffDep
+from reminders.entrypoints.web.pages import render
+from reminders.services import intake
+from reminders.services.csv_rows import OPTIONAL, REQUIRED, CsvRow, read_csv
+
+router = APIRouter(prefix="/staff", include_in_schema=False)
+MAX_UPLOAD = 5 * 1024 * 1024
+
+
+@router.get("/imports", response_class=HTMLResponse)
+def imports(request: Request, c: ContainerDep, user: StaffDep) -> Response:
+    return render(request, "imports.html", _imports_context(c, None), user=user)
+
+
+def _imports_context(c: Container, error: str | None) -> dict[str, Any]:
+    return {
+        "runs": intake.recent_imports(uow=c.uow()),
+        "columns": REQUIRED + OPTIONAL,
+        "required": REQUIRED,
+        "errors": {"file": error} if error else {},
+    }
+
+
+@router.post("/imports", response_class=HTMLResponse)
+async def upload(
+    request: Request,
+    c: ContainerDep,
+    user: StaffDep,
+    form: FormDep,
+) -> Response:
+    upload = form.get("file")
+    error = None
+    rows: list[CsvRow] = []
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        error = "choose a CSV file to upload"
+    else:
+        data = await upload.read(MAX_UPLOAD + 1)
+        if len(data) > MAX_UPLOAD:
+            error = "the file is larger than 5 MB; split it"
+        else:
+            try:
+                rows = read_csv(data)
+            except ReminderError as exc:
+                error = exc.message
+    if error or not isinstance(upload, UploadFile):
+        return render(
+            request, "imports.html", _imports_context(c, error), status_code=422, user=user
+        )
+    run_id = intake.start_import(
+        uow=c.uow(),
+        filename=upload.filename or "upload.csv",
+        rows=rows,
+        by=user.username,
+        now=c.clock(),
+    )
+    # The rows are stored and committed: a worker enrolls them, and a restart loses none.
+    c.send_task("reminders.import_csv", run_id)
+    return RedirectResponse(f"/staff/imports/{run_id}", status_code=303)
+
+
+@router.get("/imports/{run_id}", response_class=HTMLResponse)
+def import_run(request: Request, run_id: Id, c: ContainerDep, user: StaffDep) -> Response:
+    try:
+        run, rows = intake.import_report(uow=c.uow(), run_id=run_id)
+    except ReminderError as exc:
+        return render(request, "error.html", {"message": exc.message}, status_code=404, user=user)
+    return render(request, "import_run.html", {"run": run, "rows": rows}, user=user)

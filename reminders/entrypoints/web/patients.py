@@ -1,0 +1,237 @@
+"""Staff pages for patients: the list, one patient's timeline, and the actions on it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from reminders.bootstrap import Container
+from reminders.domain.accounts import StaffUser
+from reminders.domain.commands import GiveConsent
+from reminders.domain.errors import ReminderError
+from reminders.domain.model import Channel
+from reminders.domain.timing import zone_named
+from reminders.entrypoints.web.deps import ContainerDep, FormDep, Id, StaffDep
+from reminders.entrypoints.web.forms import consent_method, parse_local
+from reminders.entrypoints.web.pages import flash, render
+from reminders.services import audit, care, enrollment, replies
+from reminders.services.enrollment import get_enrollment
+from reminders.services.timeline import RESENDABLE_TONES, patient_timeline
+
+router = APIRouter(prefix="/staff", include_in_schema=False)
+
+
+@router.get("")
+@router.get("/")
+def home() -> Response:
+    return RedirectResponse("/staff/patients", status_code=303)
+
+
+@router.get("/patients", response_class=HTMLResponse)
+def patients(request: Request, c: ContainerDep, user: StaffDep, q: str = "") -> Response:
+    with c.uow() as uow:
+        found = uow.care.search(q[:100])
+    return render(request, "patients.html", {"rows": found, "q": q}, user=user)
+
+
+@router.get("/patients/{enrollment_id}", response_class=HTMLResponse)
+def patient(
+    request: Request,
+    enrollment_id: Id,
+    c: ContainerDep,
+    user: StaffDep,
+    history: bool = False,
+) -> Response:
+    try:
+        e = get_enrollment(enrollment_id, uow=c.uow())
+    except ReminderError as exc:
+        return render(request, "error.html", {"message": exc.message}, status_code=404, user=user)
+    return _patient_page(request, c, user, e.id or 0, {}, history=history)
+
+
+def _patient_page(
+    request: Request,
+    c: Container,
+    user: StaffUser,
+    enrollment_id: Id,
+    errors: dict[str, str],
+    *,
+    history: bool = False,
+    status_code: int = 200,
+) -> Response:
+    e = get_enrollment(enrollment_id, uow=c.uow())
+    zone = zone_named(e.patient.timezone)
+    plan = c.plans.get(e.procedure.procedure)
+    channels = {ch.channel.value for ch in e.consents if ch.given}
+    return render(
+        request,
+        "patient.html",
+        {
+            "e": e,
+            "days": patient_timeline(e, show_superseded=history),
+            "history": history,
+            "zone": zone.key,
+            "plan": plan,
+            "channels": channels,
+            "resendable": RESENDABLE_TONES,
+            "performed_local": e.procedure.performed_at.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
+            "audit": audit.recent_entries(uow=c.uow(), enrollment_id=e.id, limit=50),
+            "replies": replies.replies_for_enrollment(uow=c.uow(), enrollment_id=enrollment_id),
+            "errors": errors,
+        },
+        status_code=status_code,
+        user=user,
+    )
+
+
+def _act(
+    request: Request,
+    c: Container,
+    user: StaffUser,
+    enrollment_id: Id,
+    action: Any,
+    done: str,
+) -> Response:
+    """Run a staff action; on a domain error show the patient page with it, else redirect."""
+    try:
+        action()
+    except ReminderError as exc:
+        if exc.field == "id":
+            return render(
+                request, "error.html", {"message": exc.message}, status_code=404, user=user
+            )
+        return _patient_page(
+            request, c, user, enrollment_id, {exc.field or "form": exc.message}, status_code=422
+        )
+    flash(request, done)
+    return RedirectResponse(f"/staff/patients/{enrollment_id}", status_code=303)
+
+
+@router.post("/patients/{enrollment_id}/cancel")
+def cancel(
+    request: Request, enrollment_id: Id, c: ContainerDep, user: StaffDep, form: FormDep
+) -> Response:
+    reason = str(form.get("reason") or "").strip()[:500]
+    if not reason:
+        # A written reason makes stopping a patient's messages a deliberate act, never a mis-tap.
+        errors = {"reason": "Write why the messages should stop; it goes in the record."}
+        return _patient_page(request, c, user, enrollment_id, errors, status_code=422)
+    return _act(
+        request,
+        c,
+        user,
+        enrollment_id,
+        lambda: enrollment.cancel(
+            enrollment_id, uow=c.uow(), by=user.username, reason=reason, now=c.clock()
+        ),
+        "Enrollment cancelled: no more messages will go out.",
+    )
+
+
+@router.post("/patients/{enrollment_id}/restart")
+def restart(
+    request: Request, enrollment_id: Id, c: ContainerDep, user: StaffDep, form: FormDep
+) -> Response:
+    return _act(
+        request,
+        c,
+        user,
+        enrollment_id,
+        lambda: care.restart(
+            enrollment_id,
+            uow=c.uow(),
+            plans=c.plans,
+            policy=c.policy,
+            by=user.username,
+            now=c.clock(),
+        ),
+        "Messages restarted: upcoming ones will go out; past ones will not.",
+    )
+
+
+@router.post("/patients/{enrollment_id}/reschedule")
+def reschedule(
+    request: Request, enrollment_id: Id, c: ContainerDep, user: StaffDep, form: FormDep
+) -> Response:
+    errors: dict[str, str] = {}
+    when = parse_local(str(form.get("performed_at") or ""), errors)
+    if when is None:
+        return _patient_page(request, c, user, enrollment_id, errors, status_code=422)
+    return _act(
+        request,
+        c,
+        user,
+        enrollment_id,
+        lambda: care.update_enrollment(
+            enrollment_id,
+            uow=c.uow(),
+            plans=c.plans,
+            policy=c.policy,
+            by=user.username,
+            now=c.clock(),
+            performed_at=when,
+            skew=c.skew,
+        ),
+        "Procedure time corrected; the messages not yet sent were planned again.",
+    )
+
+
+@router.post("/patients/{enrollment_id}/preferences")
+def preferences(
+    request: Request, enrollment_id: Id, c: ContainerDep, user: StaffDep, form: FormDep
+) -> Response:
+    errors: dict[str, str] = {}
+    channels = [
+        GiveConsent(ch, consent_method(str(form.get(f"consent_{ch.value}_method") or ""), errors))
+        for ch in Channel
+        if form.get(f"consent_{ch.value}")
+    ]
+    if errors:
+        return _patient_page(request, c, user, enrollment_id, errors, status_code=422)
+    return _act(
+        request,
+        c,
+        user,
+        enrollment_id,
+        lambda: care.update_enrollment(
+            enrollment_id,
+            uow=c.uow(),
+            plans=c.plans,
+            policy=c.policy,
+            by=user.username,
+            now=c.clock(),
+            channels=channels,
+            language=str(form.get("language") or "") or None,
+        ),
+        "Saved; the messages not yet sent follow the new channels and language.",
+    )
+
+
+@router.post("/patients/{enrollment_id}/messages/{message_id}/resend")
+def resend(
+    request: Request,
+    enrollment_id: Id,
+    message_id: Id,
+    c: ContainerDep,
+    user: StaffDep,
+    form: FormDep,
+) -> Response:
+    return _act(
+        request,
+        c,
+        user,
+        enrollment_id,
+        lambda: care.resend(
+            enrollment_id,
+            message_id,
+            uow=c.uow(),
+            plans=c.plans,
+            delivery=c.delivery,
+            by=user.username,
+            now=c.clock(),
+            confirm=form.get("confirm") == "yes",
+        ),
+        "The message will be sent again at the next allowed time.",
+    )

@@ -17,14 +17,14 @@ import os
 import sys
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import redis  # noqa: E402
-from sqlalchemy import insert, select, text  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
 
 from reminders.adapters.db import make_engine  # noqa: E402
 from reminders.adapters.migrate import upgrade  # noqa: E402
@@ -32,7 +32,7 @@ from reminders.adapters.orm import scheduled_messages  # noqa: E402
 from reminders.bootstrap import bootstrap  # noqa: E402
 from reminders.settings import Settings  # noqa: E402
 from support.fake_twilio import FakeTwilio  # noqa: E402
-from support.patients import enroll_texters  # noqa: E402
+from support.patients import due_texts_for_many  # noqa: E402
 from support.processes import free_port, kill_group, start_celery, start_redis  # noqa: E402
 
 ADMIN_URL = os.environ.get(
@@ -88,37 +88,13 @@ def noop_rate(env: dict[str, str], tmp: Path, n: int, concurrency: int) -> float
 
 
 def make_due_rows(env: dict[str, str], n: int) -> None:
-    """n texts due now, spread over 100 enrolled patients in a daytime zone."""
+    """n texts due now, one each for n texters in a daytime zone (the SMS cap counts per
+    phone at send time, so each text needs its own phone)."""
     c = bootstrap(Settings(**env))
-    now = datetime.now(UTC)
-    ids = enroll_texters(c, 100, tag="bench", now=now)
     with c.engine.begin() as conn:
-        conn.execute(text("TRUNCATE scheduled_messages CASCADE"))
-        batch = []
-        for k in range(n):
-            batch.append(
-                {
-                    "enrollment_id": ids[k % 100],
-                    "revision": 1,
-                    "step_key": f"return_to_work#{k}",
-                    "parts": "return_to_work",
-                    "channel": "sms",
-                    "category": "driving_work",
-                    "checkin": None,
-                    "first_sms": False,
-                    "send_at": now - timedelta(minutes=1),
-                    "deadline": now + timedelta(hours=6),
-                    "status": "scheduled",
-                    "attempts": 0,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-            if len(batch) == 5000:
-                conn.execute(insert(scheduled_messages), batch)
-                batch = []
-        if batch:
-            conn.execute(insert(scheduled_messages), batch)
+        names = "scheduled_messages, consents, enrollments, patients"
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    due_texts_for_many(c.engine, n, now=datetime.now(UTC), tag=f"bench{n}")
     c.engine.dispose()
 
 

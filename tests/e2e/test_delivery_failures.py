@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, text
 
 from reminders.adapters.db import make_engine
 from reminders.adapters.orm import metadata, scheduled_messages
 from reminders.bootstrap import bootstrap
 from reminders.settings import Settings
 from support.fake_twilio import FakeTwilio
-from support.patients import enroll_texters
+from support.patients import due_texts_for_many
 from support.processes import free_port, kill_group, start_celery, start_redis
 
-PATIENTS = 40
+TEXTS = 440
 CONCURRENCY = 4
 
 
@@ -87,16 +87,9 @@ def stack(postgres_url: str, tmp_path: Path):
 
 
 def _make_due_texts(env: dict[str, str]) -> None:
-    """Enroll patients and make every one of their texts due now (emails set aside)."""
+    """Hundreds of texters, each with one text due now (the SMS cap allows one a day)."""
     c = bootstrap(Settings(**env))
-    now = datetime.now(UTC)
-    enroll_texters(c, PATIENTS, tag="E2E", now=now)
-    with c.engine.begin() as conn:
-        conn.execute(
-            update(scheduled_messages)
-            .where(scheduled_messages.c.status == "scheduled")
-            .values(send_at=now - timedelta(minutes=1), deadline=now + timedelta(hours=1))
-        )
+    due_texts_for_many(c.engine, TEXTS, now=datetime.now(UTC), tag="E2E")
     c.engine.dispose()
 
 

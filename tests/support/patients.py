@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Engine, insert
+
+from reminders.adapters.orm import consents, enrollments, patients, scheduled_messages
 from reminders.bootstrap import Container
 from reminders.domain.commands import EnrollPatient, GiveConsent
 from reminders.domain.model import Channel
@@ -55,3 +58,94 @@ def enroll_texters(c: Container, count: int, *, tag: str, now: datetime) -> list
         assert result.enrollment.id is not None
         ids.append(result.enrollment.id)
     return ids
+
+
+def due_texts_for_many(engine: Engine, count: int, *, now: datetime, tag: str) -> None:
+    """`count` texters, each with their own phone and one text due now (bulk inserts).
+
+    One text a phone: the SMS cap (one a day per phone) is checked again at send time,
+    so a run that wants hundreds of texts due at once needs hundreds of phones.
+    """
+    zone = daytime_zone()
+    with engine.begin() as conn:
+        for start in range(0, count, 5000):
+            size = min(5000, count - start)
+            pids = (
+                conn.execute(
+                    insert(patients).returning(patients.c.id),
+                    [
+                        {
+                            "first_name": "Pat",
+                            "last_name": f"{tag}{n}",
+                            "phone": f"+1805{5000000 + n:07d}",
+                            "language": "en",
+                            "timezone": zone,
+                            "created_at": now,
+                        }
+                        for n in range(start, start + size)
+                    ],
+                )
+                .scalars()
+                .all()
+            )
+            eids = (
+                conn.execute(
+                    insert(enrollments).returning(enrollments.c.id),
+                    [
+                        {
+                            "patient_id": pid,
+                            "idempotency_key": f"{tag}:{pid}",
+                            "procedure": "kyphoplasty",
+                            "performed_at": now - timedelta(hours=1),
+                            "levels": 1,
+                            "overnight": False,
+                            "status": "active",
+                            "revision": 1,
+                            "enrolled_by": "bench",
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                        for pid in pids
+                    ],
+                )
+                .scalars()
+                .all()
+            )
+            conn.execute(
+                insert(consents),
+                [
+                    {
+                        "enrollment_id": eid,
+                        "channel": "sms",
+                        "given": True,
+                        "method": "verbal",
+                        "recorded_by": "bench",
+                        "recorded_at": now,
+                        "more_frequent_sms": False,
+                    }
+                    for eid in eids
+                ],
+            )
+            conn.execute(
+                insert(scheduled_messages),
+                [
+                    {
+                        "enrollment_id": eid,
+                        "revision": 1,
+                        "step_key": "return_to_work",
+                        "parts": "return_to_work",
+                        "channel": "sms",
+                        "category": "driving_work",
+                        "checkin": None,
+                        "first_sms": False,
+                        "send_at": now - timedelta(minutes=1),
+                        "deadline": now + timedelta(hours=6),
+                        "status": "scheduled",
+                        "kind": "care",
+                        "attempts": 0,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for eid in eids
+                ],
+            )

@@ -23,6 +23,7 @@ from reminders.adapters.unit_of_work import UnitOfWork
 from reminders.domain.schedule import SchedulePolicy
 from reminders.domain.sms_cap import SmsCap
 from reminders.domain.timing import QuietHours
+from reminders.services.bundles import Planning
 from reminders.services.content import Clinic
 from reminders.services.outgoing import Delivery
 from reminders.settings import Settings, get_settings
@@ -52,6 +53,16 @@ class Container:
     @property
     def skew(self) -> timedelta:
         return timedelta(minutes=self.settings.clock_skew_minutes)
+
+    @property
+    def planning(self) -> Planning:
+        """What enrolling and re-planning take: plans, policy, clock skew, phone region."""
+        return Planning(
+            plans=self.plans,
+            policy=self.policy,
+            skew=self.skew,
+            default_region=self.settings.default_region,
+        )
 
 
 def policy_from(settings: Settings) -> SchedulePolicy:

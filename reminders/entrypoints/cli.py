@@ -212,12 +212,9 @@ def enroll(consent_specs: tuple[str, ...], more_sms: bool, **fields: Any) -> Non
     result = enrollments.enroll(
         cmd,
         uow=c.uow(),
-        plans=c.plans,
-        policy=c.policy,
+        planning=c.planning,
         now=c.clock(),
         via="command line",
-        skew=c.skew,
-        default_region=c.settings.default_region,
     )
     verb = "Enrolled" if result.created else "Already enrolled (nothing changed)"
     click.echo(f"{verb}: enrollment {result.enrollment.id}")
@@ -274,9 +271,7 @@ def cancel(enrollment_id: int, reason: str, by: str) -> None:
 def restart(enrollment_id: int, by: str) -> None:
     """Restart a cancelled enrollment from now; messages whose time has passed are not sent."""
     c = container()
-    e = care.restart(
-        enrollment_id, uow=c.uow(), plans=c.plans, policy=c.policy, by=by, now=c.clock()
-    )
+    e = care.restart(enrollment_id, uow=c.uow(), planning=c.planning, by=by, now=c.clock())
     click.echo(format_enrollment(e))
 
 
@@ -292,11 +287,9 @@ def reschedule(enrollment_id: int, performed_at: datetime, by: str) -> None:
         enrollment_id,
         performed_at=performed_at,
         uow=c.uow(),
-        plans=c.plans,
-        policy=c.policy,
+        planning=c.planning,
         by=by,
         now=c.clock(),
-        skew=c.skew,
     )
     click.echo(format_enrollment(updated))
 

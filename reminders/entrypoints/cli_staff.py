@@ -146,12 +146,9 @@ def import_csv(file: Path, by: str) -> None:
     summary = intake.run_import(
         run_id,
         uow=c.uow(),
-        plans=c.plans,
-        policy=c.policy,
+        planning=c.planning,
         clock=c.clock,
         default_timezone=c.settings.clinic_timezone,
-        skew=c.skew,
-        default_region=c.settings.default_region,
         on_row=report,
     )
     click.echo(

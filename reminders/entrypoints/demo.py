@@ -63,8 +63,7 @@ def play(folder: Path, *, seconds: float, language: str, procedure: str) -> None
             consents=(GiveConsent(Channel.SMS), GiveConsent(Channel.EMAIL)),
         ),
         uow=c.uow(),
-        plans=c.plans,
-        policy=c.policy,
+        planning=c.planning,
         now=clock(),
         via="demo",
     )

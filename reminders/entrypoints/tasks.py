@@ -87,7 +87,7 @@ def reconcile() -> dict[str, int]:
 @app.task(name="reminders.follow_up_checkins")
 def follow_up() -> dict[str, int]:
     c = container()
-    return follow_up_checkins(uow=c.uow(), delivery=c.delivery, policy=c.policy, now=c.clock)
+    return follow_up_checkins(uow=c.uow(), delivery=c.delivery, now=c.clock)
 
 
 @app.task(name="reminders.retry_notifications")
@@ -114,12 +114,9 @@ def import_csv(run_id: int) -> dict[str, int]:
     summary = run_import(
         int(run_id),
         uow=c.uow(),
-        plans=c.plans,
-        policy=c.policy,
+        planning=c.planning,
         clock=c.clock,
         default_timezone=c.settings.clinic_timezone,
-        skew=c.skew,
-        default_region=c.settings.default_region,
     )
     return {
         "enrolled": summary.enrolled,

@@ -12,7 +12,6 @@ from reminders.adapters.unit_of_work import UnitOfWork
 from reminders.domain.decisions import Defer, Go, Kind, Skip
 from reminders.domain.delivery import Reason
 from reminders.domain.replies import ANSWER_WINDOW, REMINDER_AFTER, TASK_AFTER
-from reminders.domain.schedule import SchedulePolicy
 from reminders.domain.timing import zone_named
 from reminders.services.alerts import (
     clinic_context,
@@ -28,7 +27,6 @@ def follow_up_checkins(
     *,
     uow: UnitOfWork,
     delivery: Delivery,
-    policy: SchedulePolicy,
     now: Callable[[], datetime],
 ) -> dict[str, int]:
     """Remind once 24 h after an unanswered check-in; open a staff task 24 h later. Idempotent."""
@@ -41,7 +39,7 @@ def follow_up_checkins(
     to_send = []
     for checkin in due:
         with uow:
-            outcome, note_id = _remind(uow, checkin, delivery=delivery, policy=policy, now=now())
+            outcome, note_id = _remind(uow, checkin, delivery=delivery, now=now())
             uow.commit()
         counts[outcome] += 1
         if note_id is not None:
@@ -64,7 +62,6 @@ def _remind(
     checkin: CheckIn,
     *,
     delivery: Delivery,
-    policy: SchedulePolicy,
     now: datetime,
 ) -> tuple[str, int | None]:
     """Decide and record the reminder of one check-in (inside the caller's transaction)."""

@@ -14,15 +14,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 
-from reminders.adapters.care_plans import CarePlanLibrary
 from reminders.adapters.unit_of_work import UnitOfWork
 from reminders.domain import intake
 from reminders.domain.careplan import CarePlan
 from reminders.domain.commands import EnrollPatient
 from reminders.domain.errors import EnrollmentNotFound
 from reminders.domain.model import Enrollment
-from reminders.domain.schedule import SchedulePolicy, expand_care_plan
+from reminders.domain.schedule import expand_care_plan
 from reminders.services import audit
+from reminders.services.bundles import Planning
 
 
 @dataclass(frozen=True)
@@ -35,12 +35,9 @@ def enroll(
     cmd: EnrollPatient,
     *,
     uow: UnitOfWork,
-    plans: CarePlanLibrary,
-    policy: SchedulePolicy,
+    planning: Planning,
     now: datetime,
     via: str,
-    skew: timedelta = timedelta(minutes=10),
-    default_region: str = "US",
     unreadable: Mapping[str, str] | None = None,
 ) -> EnrollmentResult:
     """Enroll once and audit it: patient, consent, every message and the entry, or nothing.
@@ -51,10 +48,10 @@ def enroll(
     """
     admitted = intake.admit(
         cmd,
-        find_plan=plans.get,
+        find_plan=planning.plans.get,
         now=now,
-        skew=skew,
-        default_region=default_region,
+        skew=planning.skew,
+        default_region=planning.default_region,
         unreadable=unreadable,
     )
     enrollment = admitted.enrollment
@@ -64,7 +61,7 @@ def enroll(
         enrollment.patient,
         enrollment.consents,
         now=now,
-        policy=policy,
+        policy=planning.policy,
     )
     key, by = enrollment.idempotency_key, cmd.enrolled_by.strip()
     with uow:

@@ -13,15 +13,14 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from reminders.adapters.care_plans import CarePlanLibrary
 from reminders.adapters.unit_of_work import UnitOfWork
 from reminders.domain.errors import ReminderError
-from reminders.domain.schedule import SchedulePolicy
 from reminders.services import enrollment
+from reminders.services.bundles import Planning
 from reminders.services.csv_rows import CsvRow, row_command
 
 log = logging.getLogger(__name__)
@@ -62,12 +61,9 @@ def run_import(
     run_id: int,
     *,
     uow: UnitOfWork,
-    plans: CarePlanLibrary,
-    policy: SchedulePolicy,
+    planning: Planning,
     clock: Callable[[], datetime],
     default_timezone: str,
-    skew: timedelta = timedelta(minutes=10),
-    default_region: str = "US",
     on_row: Callable[[RowOutcome], None] | None = None,
 ) -> ImportSummary:
     """Enroll each row not enrolled yet, in its own transaction, and record what happened.
@@ -87,14 +83,11 @@ def run_import(
             outcome = _enroll_row(
                 row,
                 uow=uow,
-                plans=plans,
-                policy=policy,
+                planning=planning,
                 now=clock(),
                 by=by,
                 via=f"CSV import {run_id}",
                 default_timezone=default_timezone,
-                skew=skew,
-                default_region=default_region,
             )
             with uow:
                 recorded = uow.imports.record(
@@ -129,26 +122,20 @@ def _enroll_row(
     row: CsvRow,
     *,
     uow: UnitOfWork,
-    plans: CarePlanLibrary,
-    policy: SchedulePolicy,
+    planning: Planning,
     now: datetime,
     by: str,
     via: str,
     default_timezone: str,
-    skew: timedelta,
-    default_region: str,
 ) -> RowOutcome:
     try:
         cmd, unreadable = row_command(row, default_timezone=default_timezone, enrolled_by=by)
         result = enrollment.enroll(
             cmd,
             uow=uow,
-            plans=plans,
-            policy=policy,
+            planning=planning,
             now=now,
             via=via,
-            skew=skew,
-            default_region=default_region,
             unreadable=unreadable,
         )
     except ReminderError as exc:

@@ -48,7 +48,7 @@ def table(engine, t):  # type: ignore[no-untyped-def]
 
 
 def follow_up(c):  # type: ignore[no-untyped-def]
-    return follow_up_checkins(uow=c.uow(), delivery=c.delivery, policy=c.policy, now=c.clock)
+    return follow_up_checkins(uow=c.uow(), delivery=c.delivery, now=c.clock)
 
 
 def test_pain_answers_in_english_and_spanish(live, web, engine, twilio):

@@ -34,11 +34,9 @@ def enroll(container, cmd=ANA):
     return svc.enroll(
         cmd,
         uow=container.uow(),
-        plans=container.plans,
-        policy=container.policy,
+        planning=container.planning,
         now=container.clock(),
         via="test",
-        skew=container.skew,
     )
 
 
@@ -161,8 +159,7 @@ def test_cancel_stops_every_unsent_message(container, engine):
             e.id,
             performed_at=datetime(2026, 3, 7, 20, 0),
             uow=container.uow(),
-            plans=container.plans,
-            policy=container.policy,
+            planning=container.planning,
             by="x",
             now=container.clock(),
         )
@@ -184,8 +181,7 @@ def test_reschedule_replans_unsent_and_keeps_sent(container, engine):
         e.id,
         performed_at=datetime(2026, 3, 8, 9, 0),
         uow=container.uow(),
-        plans=container.plans,
-        policy=container.policy,
+        planning=container.planning,
         by="nurse.kim",
         now=container.clock(),
     )
@@ -307,8 +303,7 @@ def _csv(container, monkeypatch, change):
     summary = intake.run_import(
         run_id,
         uow=container.uow(),
-        plans=container.plans,
-        policy=container.policy,
+        planning=container.planning,
         clock=container.clock,
         default_timezone="America/Los_Angeles",
     )

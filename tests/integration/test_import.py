@@ -102,11 +102,9 @@ def run_worker(container, run_id):
     return intake.run_import(
         run_id,
         uow=container.uow(),
-        plans=container.plans,
-        policy=container.policy,
+        planning=container.planning,
         clock=container.clock,
         default_timezone=container.settings.clinic_timezone,
-        skew=container.skew,
     )
 
 

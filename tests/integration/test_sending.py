@@ -35,9 +35,7 @@ ANA = EnrollPatient(
 
 
 def enroll(c, cmd=ANA):
-    return enroll_svc.enroll(
-        cmd, uow=c.uow(), plans=c.plans, policy=c.policy, now=c.clock(), via="test"
-    )
+    return enroll_svc.enroll(cmd, uow=c.uow(), planning=c.planning, now=c.clock(), via="test")
 
 
 def dispatch(c) -> list[int]:

@@ -125,9 +125,7 @@ def web(live) -> TestClient:
 
 
 def enroll(c: Container, cmd: EnrollPatient = ANA) -> int:
-    result = enroll_svc.enroll(
-        cmd, uow=c.uow(), plans=c.plans, policy=c.policy, now=c.clock(), via="test"
-    )
+    result = enroll_svc.enroll(cmd, uow=c.uow(), planning=c.planning, now=c.clock(), via="test")
     assert result.enrollment.id is not None
     return result.enrollment.id
 

@@ -50,8 +50,7 @@ def enroll_texters(c: Container, count: int, *, tag: str, now: datetime) -> list
                 consents=(GiveConsent(Channel.SMS),),
             ),
             uow=c.uow(),
-            plans=c.plans,
-            policy=c.policy,
+            planning=c.planning,
             now=now,
             via="test",
         )

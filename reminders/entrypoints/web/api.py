@@ -96,12 +96,9 @@ def create_enrollment(
     result = enrollment.enroll(
         cmd,
         uow=c.uow(),
-        plans=c.plans,
-        policy=c.policy,
+        planning=c.planning,
         now=c.clock(),
         via="API",
-        skew=c.skew,
-        default_region=c.settings.default_region,
         unreadable=unreadable,
     )
     if not result.created:
@@ -128,14 +125,12 @@ def patch_enrollment(
     updated = care.update_enrollment(
         enrollment_id,
         uow=c.uow(),
-        plans=c.plans,
-        policy=c.policy,
+        planning=c.planning,
         by=caller,
         now=c.clock(),
         performed_at=body.performed_at,
         channels=_consents(body.channels) if body.channels is not None else None,
         language=body.language,
-        skew=c.skew,
     )
     return EnrollmentOut.of(updated)
 

@@ -82,12 +82,9 @@ def enroll(request: Request, c: ContainerDep, user: StaffDep, form: FormDep) -> 
         result = enrollment.enroll(
             cmd,
             uow=c.uow(),
-            plans=c.plans,
-            policy=c.policy,
+            planning=c.planning,
             now=c.clock(),
             via="staff page",
-            skew=c.skew,
-            default_region=c.settings.default_region,
             unreadable=unreadable,
         )
     except InvalidEnrollment as exc:

@@ -77,12 +77,9 @@ async def create_procedure(request: Request, c: ContainerDep, caller: CallerDep)
         result = enrollment.enroll(
             cmd,
             uow=c.uow(),
-            plans=c.plans,
-            policy=c.policy,
+            planning=c.planning,
             now=c.clock(),
             via="FHIR",
-            skew=c.skew,
-            default_region=c.settings.default_region,
         )
     except FhirProblem as problem:
         return outcome(problem.issues, severity="error", status_code=422)

@@ -17,6 +17,7 @@ from reminders.entrypoints.web.deps import ContainerDep, FormDep, Id, StaffDep
 from reminders.entrypoints.web.forms import consent_method, parse_local
 from reminders.entrypoints.web.pages import flash, render
 from reminders.services import audit, care, enrollment, replies
+from reminders.services import resend as sending_again
 from reminders.services.enrollment import get_enrollment
 from reminders.services.timeline import RESENDABLE_TONES, patient_timeline
 
@@ -142,8 +143,7 @@ def restart(
         lambda: care.restart(
             enrollment_id,
             uow=c.uow(),
-            plans=c.plans,
-            policy=c.policy,
+            planning=c.planning,
             by=user.username,
             now=c.clock(),
         ),
@@ -167,12 +167,10 @@ def reschedule(
         lambda: care.update_enrollment(
             enrollment_id,
             uow=c.uow(),
-            plans=c.plans,
-            policy=c.policy,
+            planning=c.planning,
             by=user.username,
             now=c.clock(),
             performed_at=when,
-            skew=c.skew,
         ),
         "Procedure time corrected; the messages not yet sent were planned again.",
     )
@@ -198,8 +196,7 @@ def preferences(
         lambda: care.update_enrollment(
             enrollment_id,
             uow=c.uow(),
-            plans=c.plans,
-            policy=c.policy,
+            planning=c.planning,
             by=user.username,
             now=c.clock(),
             channels=channels,
@@ -223,11 +220,10 @@ def resend(
         c,
         user,
         enrollment_id,
-        lambda: care.resend(
+        lambda: sending_again.resend(
             enrollment_id,
             message_id,
             uow=c.uow(),
-            plans=c.plans,
             delivery=c.delivery,
             by=user.username,
             now=c.clock(),

@@ -1,4 +1,4 @@
-"""Staff changes to an enrollment: "Send again" makes one resend that obeys every rule."""
+"""Send again: one resend row that obeys every rule, once per failed message."""
 
 from __future__ import annotations
 
@@ -20,16 +20,15 @@ from reminders.adapters.orm import scheduled_messages as M
 from reminders.domain.accounts import CannotResend, ResendNeedsConfirmation
 from reminders.domain.commands import GiveConsent
 from reminders.domain.model import Channel, ConsentMethod
-from reminders.services import care
 from reminders.services import enrollment as enroll_svc
+from reminders.services.resend import resend
 
 
 def press_send_again(c, eid, mid, **kw):
-    return care.resend(
+    return resend(
         eid,
         mid,
         uow=c.uow(),
-        plans=c.plans,
         delivery=c.delivery,
         by="nurse.kim",
         now=c.clock(),

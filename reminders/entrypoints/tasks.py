@@ -12,7 +12,7 @@ from celery.signals import worker_process_init
 from reminders.adapters.twilio_status import status_lookup
 from reminders.bootstrap import Container, bootstrap
 from reminders.entrypoints.celery_app import app
-from reminders.services.alerts import retry_notifications
+from reminders.services.alerts import deliver_notifications, retry_notifications
 from reminders.services.checkins import follow_up_checkins
 from reminders.services.dispatch import dispatch_due
 from reminders.services.intake import run_import
@@ -88,6 +88,13 @@ def reconcile() -> dict[str, int]:
 def follow_up() -> dict[str, int]:
     c = container()
     return follow_up_checkins(uow=c.uow(), delivery=c.delivery, now=c.clock)
+
+
+@app.task(name="reminders.send_alerts", acks_late=True)
+def send_alerts(notification_ids: list[int]) -> dict[str, int]:
+    c = container()
+    ids = [int(i) for i in notification_ids]
+    return deliver_notifications(uow=c.uow(), delivery=c.delivery, ids=ids, now=c.clock)
 
 
 @app.task(name="reminders.retry_notifications")

@@ -171,3 +171,30 @@ def test_without_an_on_call_contact_the_escalation_says_nobody_was_alerted(
     add_staff(plain)
     login(client)
     assert "No on-call contact is set" in client.get("/staff/inbox").text
+
+
+def test_alerts_are_queued_for_the_workers_by_id(live, web, engine, twilio):
+    shared.QUEUED.clear()
+    enroll(live)
+    deliver(live, DAY1_CHECKIN)
+    text_in(web, live, "9")
+    ids = sorted(n.id for n in table(engine, notifications))
+    assert [("reminders.send_alerts", (ids,))] == shared.QUEUED
+
+
+def test_a_broker_outage_delays_an_alert_by_a_minute_not_forever(live, web, engine, twilio):
+    enroll(live)
+    deliver(live, DAY1_CHECKIN)
+
+    def broker_down(name, *args):  # type: ignore[no-untyped-def]
+        raise ConnectionError("redis is down")
+
+    live.send_task = broker_down
+    assert "call us now" in reply_of(text_in(web, live, "9")).lower()  # the patient is answered
+    assert twilio.sent_to(ONCALL_PHONE) == []
+    assert {n.status for n in table(engine, notifications)} == {"pending"}
+    live.clock.advance(minutes=2)  # the beat's retry picks up what was never queued
+    assert retry_notifications(uow=live.uow(), delivery=live.delivery, now=live.clock) == {
+        "sent": 2
+    }
+    assert len(twilio.sent_to(ONCALL_PHONE)) == 1

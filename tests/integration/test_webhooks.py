@@ -26,10 +26,12 @@ from reminders.services.sending import send_message
 from reminders.services.status import poll_unsettled
 from support.fake_twilio import FakeTwilio
 from support.smtp import start_smtp
+from support.tasks import run_here
 
 PUBLIC = "https://reminders.clinic.example"
 ONCALL_PHONE = "+18055550199"
 ONCALL_EMAIL = "oncall@clinic.example"
+QUEUED: list[tuple[str, tuple[object, ...]]] = []  # tasks web requests queued
 SENDER = "+18055550100"
 PERFORMED = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)  # Monday 07:00 in Los Angeles
 DAY0_TEXT = PERFORMED + timedelta(hours=2)  # the first-hours text, 09:00
@@ -110,7 +112,9 @@ def live(settings, engine, clock, twilio, smtp) -> Container:
             "oncall_email": ONCALL_EMAIL,
         }
     )
-    return bootstrap(configured, engine=engine, clock=clock)
+    c = bootstrap(configured, engine=engine, clock=clock)
+    c.send_task = run_here(c, QUEUED)  # the workers' part of a web request, in process
+    return c
 
 
 @pytest.fixture

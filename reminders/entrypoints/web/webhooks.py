@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 from twilio.request_validator import SIGNATURE_HEADER, RequestValidator
@@ -80,8 +80,8 @@ def status_callback(form: SignedForm, c: ContainerDep) -> Response:
 
 
 @router.post("/inbound")
-def inbound(form: SignedForm, c: ContainerDep, background: BackgroundTasks) -> Response:
-    """Take a patient's text; answer in TwiML; alert on-call staff right after responding."""
+def inbound(form: SignedForm, c: ContainerDep) -> Response:
+    """Take a patient's text; answer in TwiML; the workers alert on-call staff at once."""
     sender = _text(form, "From").strip()
     if not sender:
         raise HTTPException(400, "an inbound message needs From")
@@ -101,7 +101,7 @@ def inbound(form: SignedForm, c: ContainerDep, background: BackgroundTasks) -> R
         )
         return twiml()
     if handled.notification_ids:
-        background.add_task(_alert, c, handled.notification_ids)
+        _queue_alerts(c, handled.notification_ids)
     return twiml(handled.reply)
 
 
@@ -114,8 +114,10 @@ def replying(c: Container) -> replies.Replying:
     )
 
 
-def _alert(c: Container, ids: tuple[int, ...]) -> None:
+def _queue_alerts(c: Container, ids: tuple[int, ...]) -> None:
+    """Hand the alerts (committed rows) to the workers; if the broker is down, the beat's
+    retry sends every alert still pending after a minute, so nothing is lost."""
     try:
-        alerts.deliver_notifications(uow=c.uow(), delivery=c.delivery, ids=ids, now=c.clock)
-    except Exception:  # the retry beat sends what is still pending
-        log.exception("sending on-call alerts %s failed; the beat will retry", ids)
+        c.send_task("reminders.send_alerts", list(ids))
+    except Exception:
+        log.exception("could not queue on-call alerts %s; the beat will send them", ids)

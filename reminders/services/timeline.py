@@ -26,6 +26,7 @@ class TimelineEntry:
     local_time: datetime
     message: ScheduledMessage
     superseded: bool  # cancelled by a later re-plan of the same enrollment
+    resent: bool = False  # staff already sent it again (its resend is another entry)
 
     @property
     def tone(self) -> str:
@@ -52,6 +53,7 @@ def patient_timeline(enrollment: Enrollment, *, show_superseded: bool = False) -
     zone = zone_named(enrollment.patient.timezone)
     first_day = enrollment.procedure.performed_at.astimezone(zone).date()
     days: dict[date, TimelineDay] = {}
+    resent = {m.resend_of for m in enrollment.messages if m.resend_of is not None}
     for m in enrollment.messages:
         superseded = m.revision < enrollment.revision and m.status is MessageStatus.CANCELLED
         if superseded and not show_superseded:
@@ -61,6 +63,12 @@ def patient_timeline(enrollment: Enrollment, *, show_superseded: bool = False) -
             local.date(), TimelineDay(day=(local.date() - first_day).days, date=local.date())
         )
         bucket.entries.append(
-            TimelineEntry(kind="message", local_time=local, message=m, superseded=superseded)
+            TimelineEntry(
+                kind="message",
+                local_time=local,
+                message=m,
+                superseded=superseded,
+                resent=m.id in resent,
+            )
         )
     return [days[d] for d in sorted(days)]

@@ -14,6 +14,7 @@ from test_sending import (
     row,
     send,
 )
+from webtools import add_staff, client, login, post_form
 
 from reminders.adapters.orm import audit_log, checkin_answers, checkins, inbound_messages
 from reminders.adapters.orm import scheduled_messages as M
@@ -92,7 +93,8 @@ def test_a_resend_with_no_room_under_the_cap_before_its_deadline_is_refused(live
         assert conn.execute(select(M).where(M.c.resend_of == mid)).first() is None
 
 
-def test_a_question_already_answered_needs_confirmation(live, engine, twilio):
+def answered_checkin(live, engine):
+    """A check-in text reported undelivered, which the patient answered all the same."""
     more = (GiveConsent(Channel.SMS, ConsentMethod.WRITTEN, more_frequent_sms=True),)
     eid, mid = failed_text(live, engine, replace(ANA, consents=more), checkin=True)
     with engine.begin() as conn:
@@ -131,6 +133,11 @@ def test_a_question_already_answered_needs_confirmation(live, engine, twilio):
             )
         )
     live.clock.advance(minutes=5)
+    return eid, mid
+
+
+def test_a_question_already_answered_needs_confirmation(live, engine, twilio):
+    eid, mid = answered_checkin(live, engine)
     with pytest.raises(ResendNeedsConfirmation, match="already answered"):
         press_send_again(live, eid, mid)
     press_send_again(live, eid, mid, confirm=True)
@@ -146,3 +153,21 @@ def test_a_resend_after_cancel_is_refused(live, engine, twilio):
     enroll_svc.cancel(eid, uow=live.uow(), by="nurse.kim", reason="moved away", now=live.clock())
     with pytest.raises(Exception, match="cancelled"):
         press_send_again(live, eid, mid)
+
+
+def test_on_the_patient_page_the_nurse_confirms_or_leaves_it(live, engine, twilio):
+    eid, mid = answered_checkin(live, engine)
+    add_staff(live)
+    web = client(live)
+    login(web)
+    page = f"/staff/patients/{eid}"
+    action = f"{page}/messages/{mid}/resend"
+    r = post_form(web, page, action, {})
+    assert r.status_code == 409 and "already answered" in r.text
+    assert 'id="confirm-resend"' in r.text and 'name="confirm" value="yes"' in r.text
+    with engine.connect() as conn:
+        assert conn.execute(select(M).where(M.c.resend_of == mid)).first() is None
+    r = post_form(web, page, action, {"confirm": "yes"})
+    assert "will be sent again" in r.text
+    assert f"sent again by staff (message #{mid})" in r.text
+    assert f'action="{action}"' not in r.text  # no second Send again for the same message

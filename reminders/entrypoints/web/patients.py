@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from reminders.bootstrap import Container
-from reminders.domain.accounts import StaffUser
+from reminders.domain.accounts import ResendNeedsConfirmation, StaffUser
 from reminders.domain.commands import GiveConsent
 from reminders.domain.errors import ReminderError
 from reminders.domain.model import Channel
@@ -61,6 +62,7 @@ def _patient_page(
     *,
     history: bool = False,
     status_code: int = 200,
+    confirm_resend: int | None = None,
 ) -> Response:
     e = get_enrollment(enrollment_id, uow=c.uow())
     zone = zone_named(e.patient.timezone)
@@ -81,6 +83,7 @@ def _patient_page(
             "audit": audit.recent_entries(uow=c.uow(), enrollment_id=e.id, limit=50),
             "replies": replies.replies_for_enrollment(uow=c.uow(), enrollment_id=enrollment_id),
             "errors": errors,
+            "confirm_resend": confirm_resend,
         },
         status_code=status_code,
         user=user,
@@ -98,6 +101,8 @@ def _act(
     """Run a staff action; on a domain error show the patient page with it, else redirect."""
     try:
         action()
+    except ResendNeedsConfirmation:
+        raise
     except ReminderError as exc:
         if exc.field == "id":
             return render(
@@ -215,19 +220,20 @@ def resend(
     user: StaffDep,
     form: FormDep,
 ) -> Response:
-    return _act(
-        request,
-        c,
-        user,
+    send = partial(
+        sending_again.resend,
         enrollment_id,
-        lambda: sending_again.resend(
-            enrollment_id,
-            message_id,
-            uow=c.uow(),
-            delivery=c.delivery,
-            by=user.username,
-            now=c.clock(),
-            confirm=form.get("confirm") == "yes",
-        ),
-        "The message will be sent again at the next allowed time.",
+        message_id,
+        uow=c.uow(),
+        delivery=c.delivery,
+        by=user.username,
+        now=c.clock(),
+        confirm=form.get("confirm") == "yes",
     )
+    try:
+        return _act(request, c, user, enrollment_id, send, "The message will be sent again.")
+    except ResendNeedsConfirmation as exc:  # the patient answered: the nurse decides
+        errors = {"message": exc.message}
+        return _patient_page(
+            request, c, user, enrollment_id, errors, status_code=409, confirm_resend=message_id
+        )

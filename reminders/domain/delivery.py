@@ -26,7 +26,6 @@ class MessageStatus(enum.StrEnum):
 
 S = MessageStatus
 UNSENT = frozenset({S.SCHEDULED, S.QUEUED})
-FINAL = frozenset({S.DELIVERED, S.UNDELIVERED, S.FAILED, S.CANCELLED, S.SKIPPED})
 # Handed to the provider, or maybe (`sending`): never planned again, counts for the SMS cap.
 WENT_OUT = frozenset({S.SENDING, S.SENT, S.DELIVERED})
 # A staff member may send these again, once each.

@@ -6,10 +6,9 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from reminders.domain.delivery import FINAL, UNSENT, MessageStatus, Reason
+from reminders.domain.delivery import UNSENT, MessageStatus, Reason
 
 __all__ = [  # the states live in domain/delivery.py; these names are re-exported for callers
-    "FINAL",
     "UNSENT",
     "Channel",
     "Consent",

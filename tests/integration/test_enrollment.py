@@ -241,7 +241,7 @@ def _cli(container, monkeypatch, change):
 
     from reminders.entrypoints.cli import main
 
-    monkeypatch.setattr("reminders.entrypoints.cli.container", lambda: container)
+    monkeypatch.setattr("reminders.entrypoints.cli_enrollments.container", lambda: container)
     args = {
         "--first-name": "Ana",
         "--last-name": "Lopez",

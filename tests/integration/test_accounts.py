@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
-from webtools import PASSWORD, add_staff, client, csrf, login, token
+from webtools import PASSWORD, add_staff, client, csrf, login, post_form, token
 
 from reminders.adapters.orm import api_tokens, staff_users
 from reminders.domain.accounts import InvalidAccount, InvalidCredentials, Role
@@ -228,3 +228,25 @@ def test_cli_staff_create_and_token_create(container, monkeypatch):
         .status_code
         == 404
     )
+
+
+def test_admin_adds_an_account(staff, container):
+    r = post_form(
+        staff,
+        "/staff/users",
+        "/staff/users",
+        {
+            "username": "pa.jones",
+            "full_name": "Pat Jones",
+            "role": "staff",
+            "password": "long enough pw",
+        },
+    )
+    assert "Account pa.jones created." in r.text
+    bad = post_form(
+        staff,
+        "/staff/users",
+        "/staff/users",
+        {"username": "pa.jones", "password": "long enough pw"},
+    )
+    assert bad.status_code == 422 and "already a user" in bad.text

@@ -261,8 +261,7 @@ def _cli(container, monkeypatch, change):
 
 
 def _form(container, monkeypatch, change):
-    from test_staff_pages import FORM
-    from webtools import add_staff, client, errors_on, login, post_form
+    from webtools import FORM, add_staff, client, errors_on, login, post_form
 
     add_staff(container)
     c = client(container)

@@ -12,49 +12,12 @@ from sqlalchemy import select, update
 from reminders.adapters.message_repository import MessageRepository
 from reminders.adapters.orm import scheduled_messages, sms_opt_outs
 from reminders.adapters.twilio_sms import TwilioSms
-from reminders.domain.commands import EnrollPatient, GiveConsent
 from reminders.domain.model import Channel, MessageStatus
 from reminders.services import enrollment as enroll_svc
 from reminders.services.dispatch import dispatch_due
 from reminders.services.reconcile import reconcile_expired
-from reminders.services.sending import Outcome, send_message, send_messages
-
-# 10:00 in Los Angeles; the procedure ended at 07:00, so the "+2h" first-hours step is due.
-DAYTIME = datetime(2026, 5, 4, 17, 0, tzinfo=UTC)
-ANA = EnrollPatient(
-    first_name="Ana",
-    last_name="Lopez",
-    phone="+18055550142",
-    email="ana@example.org",
-    procedure="kyphoplasty",
-    performed_at=DAYTIME - timedelta(hours=3),
-    timezone="America/Los_Angeles",
-    consents=(GiveConsent(Channel.SMS), GiveConsent(Channel.EMAIL)),
-    enrolled_by="nurse.kim",
-)
-
-
-def enroll(c, cmd=ANA):
-    return enroll_svc.enroll(cmd, uow=c.uow(), planning=c.planning, now=c.clock(), via="test")
-
-
-def dispatch(c) -> list[int]:
-    claimed: list[int] = []
-    dispatch_due(uow=c.uow(), enqueue=claimed.extend, now=c.clock)
-    return claimed
-
-
-def send(c, mid):
-    return send_message(mid, uow=c.uow(), delivery=c.delivery, now=c.clock)
-
-
-def row(engine, mid):
-    with engine.connect() as conn:
-        return conn.execute(select(scheduled_messages).where(scheduled_messages.c.id == mid)).one()
-
-
-def sms_id(ids, engine):
-    return next(i for i in ids if row(engine, i).channel == "sms")
+from reminders.services.sending import Outcome, send_messages
+from support.live import ANA, DAYTIME, dispatch, enroll, row, send, sms_id
 
 
 def test_due_messages_go_out_by_sms_and_email(live, engine, twilio, smtp):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from click.testing import CliRunner
 from webtools import add_staff, client, login
 
 from reminders.bootstrap import bootstrap
@@ -59,3 +60,11 @@ def staff(container):
     c = client(container)
     login(c)
     return c
+
+
+@pytest.fixture
+def cli_runner(container, monkeypatch):
+    """Runs `reminders ...` commands against the test container."""
+    for module in ("cli", "cli_enrollments", "cli_staff"):
+        monkeypatch.setattr(f"reminders.entrypoints.{module}.container", lambda: container)
+    return CliRunner()

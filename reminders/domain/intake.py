@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 from reminders.domain.careplan import CarePlan
 from reminders.domain.commands import EnrollPatient
 from reminders.domain.contact import normalize_email, normalize_phone
-from reminders.domain.errors import InvalidEnrollment, InvalidProcedureTime, ReminderError
+from reminders.domain.errors import InvalidEnrollment, ReminderError
 from reminders.domain.model import Channel, Consent, Enrollment, Patient, ProcedureRecord
+from reminders.domain.procedure_time import local_moment, procedure_time
 from reminders.domain.schedule import allowed_channels
 from reminders.domain.timing import zone_named
 
@@ -240,72 +241,6 @@ def _phone(value: str | None, errors: dict[str, str], *, default_region: str) ->
     except ReminderError as exc:
         errors["phone"] = exc.message
         return None
-
-
-def local_moment(when: datetime, zone: ZoneInfo) -> datetime:
-    """Return `when` as an aware moment; a naive time is the wall clock in `zone`.
-
-    A wall time the zone skips when the clocks go forward (2026-03-08 02:30 in
-    America/Los_Angeles) never happened, so it is refused with InvalidProcedureTime
-    naming the gap. A wall time that happens twice when the clocks go back
-    (2026-11-01 01:30 in America/Los_Angeles) is read as the first of the two, still on
-    daylight time (fold=0, the same rule care-plan times follow in timing.local_to_utc);
-    give the time with its offset (01:30-08:00) to mean the second one.
-    """
-    if when.tzinfo is not None:
-        return when
-    try:
-        if not _exists(when, zone):
-            start, end = _gap_around(when, zone)
-            raise InvalidProcedureTime(
-                f"{when:%Y-%m-%d %H:%M} did not happen in {zone.key}: the clocks went from"
-                f" {start:%H:%M} straight to {end:%H:%M} that night (daylight saving time);"
-                " check the time, or give it with its UTC offset"
-            )
-        return when.replace(tzinfo=zone, fold=0)
-    except OverflowError:
-        raise InvalidProcedureTime(f"{when:%Y-%m-%d %H:%M} is not a plausible date") from None
-
-
-def _exists(wall: datetime, zone: ZoneInfo) -> bool:
-    there_and_back = wall.replace(tzinfo=zone).astimezone(UTC).astimezone(zone)
-    return there_and_back.replace(tzinfo=None) == wall
-
-
-def _gap_around(wall: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """The first skipped minute and the first minute after the gap, as wall times."""
-    minute = timedelta(minutes=1)
-    start = wall.replace(second=0, microsecond=0)
-    for _ in range(2 * 24 * 60):  # no zone has ever skipped more than a day
-        if _exists(start - minute, zone):
-            break
-        start -= minute
-    end = wall.replace(second=0, microsecond=0)
-    for _ in range(2 * 24 * 60):
-        if _exists(end, zone):
-            break
-        end += minute
-    return start, end
-
-
-def procedure_time(
-    performed_at: datetime, *, zone: ZoneInfo, plan: CarePlan, now: datetime, skew: timedelta
-) -> datetime:
-    """Return the procedure time in UTC (naive means the patient's local time) if plausible."""
-    try:
-        when = local_moment(performed_at, zone).astimezone(UTC)
-    except OverflowError:
-        raise InvalidProcedureTime(f"{performed_at.isoformat()} is not a plausible date") from None
-    if when > now + skew:
-        raise InvalidProcedureTime(
-            "the procedure time is in the future; enroll once the procedure is done"
-        )
-    if when < now - plan.duration:
-        raise InvalidProcedureTime(
-            f"the procedure was more than {plan.duration_days} days ago,"
-            f" past the end of the {plan.procedure} plan"
-        )
-    return when
 
 
 def idempotency_key(patient: Patient, procedure: ProcedureRecord) -> str:

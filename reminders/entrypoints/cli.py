@@ -1,4 +1,8 @@
-"""The `reminders` command: plan, enroll, show, cancel, reschedule, db upgrade."""
+"""The `reminders` command: its group, one-line input errors, `plan` and `db upgrade`.
+
+The other commands live beside it, one group per module (cli_enrollments, cli_staff,
+cli_templates, cli_run) and are added here.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +16,11 @@ import click
 from sqlalchemy.exc import OperationalError
 
 from reminders.bootstrap import Container, bootstrap
-from reminders.domain.commands import EnrollPatient, GiveConsent
 from reminders.domain.errors import InvalidEnrollment, ReminderError
-from reminders.domain.model import Channel, ConsentMethod, Enrollment
+from reminders.domain.model import Channel
 from reminders.entrypoints.cli_run import demo, run
 from reminders.entrypoints.cli_templates import templates
-from reminders.entrypoints.formatting import format_enrollment, format_preview
-from reminders.services import care
-from reminders.services import enrollment as enrollments
+from reminders.entrypoints.formatting import format_preview
 from reminders.services.planning import preview_plan
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -180,120 +181,6 @@ def plan(
     click.echo(format_preview(preview))
 
 
-@main.command()
-@click.option("--first-name", required=True)
-@click.option("--last-name", required=True)
-@click.option("--phone", help="Mobile number; +country code outside the US.")
-@click.option("--email")
-@click.option("--procedure", required=True)
-@click.option("--performed-at", type=IsoDateTime(), required=True)
-@click.option("--timezone", help="Patient's IANA zone; default: the clinic's.")
-@click.option("--language", default="en", show_default=True)
-@click.option("--levels", type=click.IntRange(1, 10), default=1, show_default=True)
-@click.option("--overnight", is_flag=True)
-@click.option("--external-id", help="The procedure's id in the EHR; enrolling it twice is safe.")
-@click.option(
-    "--consent",
-    "consent_specs",
-    multiple=True,
-    required=True,
-    metavar="CHANNEL[:METHOD]",
-    help="Consent given, e.g. sms:verbal or email:written. Repeat for each channel.",
-)
-@click.option("--more-sms", is_flag=True, help="Written consent to more than 1 SMS a day.")
-@click.option("--by", "enrolled_by", default="cli", show_default=True, help="Who is enrolling.")
-@friendly_errors
-def enroll(consent_specs: tuple[str, ...], more_sms: bool, **fields: Any) -> None:
-    """Enroll a patient whose procedure is done; the schedule is stored and printed."""
-    c = container()
-    consents = tuple(_consent(spec, more_sms) for spec in consent_specs)
-    fields["timezone"] = fields["timezone"] or c.settings.clinic_timezone
-    cmd = EnrollPatient(consents=consents, **fields)
-    result = enrollments.enroll(
-        cmd,
-        uow=c.uow(),
-        planning=c.planning,
-        now=c.clock(),
-        via="command line",
-    )
-    verb = "Enrolled" if result.created else "Already enrolled (nothing changed)"
-    click.echo(f"{verb}: enrollment {result.enrollment.id}")
-    click.echo(format_enrollment(result.enrollment))
-
-
-def _consent(spec: str, more_sms: bool) -> GiveConsent:
-    channel_text, _, method_text = spec.partition(":")
-    try:
-        channel = Channel(channel_text.strip().lower())
-        method = ConsentMethod((method_text or "verbal").strip().lower())
-    except ValueError:
-        raise click.BadParameter(
-            f"{spec!r}: use sms or email, optionally with :verbal or :written",
-            param_hint="--consent",
-        ) from None
-    return GiveConsent(channel, method, more_frequent_sms=more_sms and channel is Channel.SMS)
-
-
-@main.command()
-@click.argument("enrollment_id", type=int)
-@friendly_errors
-def show(enrollment_id: int) -> None:
-    """Show an enrollment and every message with its status."""
-    c = container()
-    click.echo(format_enrollment(enrollments.get_enrollment(enrollment_id, uow=c.uow())))
-
-
-@main.command()
-@click.argument("enrollment_id", type=int)
-@click.option("--reason", default="cancelled by staff", show_default=True)
-@click.option("--by", default="cli", show_default=True)
-@friendly_errors
-def cancel(enrollment_id: int, reason: str, by: str) -> None:
-    """Cancel every unsent message of an enrollment (`reminders restart` undoes it)."""
-    c = container()
-    before = enrollments.get_enrollment(enrollment_id, uow=c.uow())
-    if before.status == "cancelled":
-        click.echo(f"Enrollment {enrollment_id} was already cancelled; nothing changed.")
-        return
-    after = enrollments.cancel(enrollment_id, uow=c.uow(), by=by, reason=reason, now=c.clock())
-    stopped = sum(m.status.value == "cancelled" for m in after.messages) - sum(
-        m.status.value == "cancelled" for m in before.messages
-    )
-    click.echo(
-        f"Cancelled enrollment {enrollment_id}: {stopped} unsent message(s) will not go out."
-    )
-
-
-@main.command()
-@click.argument("enrollment_id", type=int)
-@click.option("--by", default="cli", show_default=True)
-@friendly_errors
-def restart(enrollment_id: int, by: str) -> None:
-    """Restart a cancelled enrollment from now; messages whose time has passed are not sent."""
-    c = container()
-    e = care.restart(enrollment_id, uow=c.uow(), planning=c.planning, by=by, now=c.clock())
-    click.echo(format_enrollment(e))
-
-
-@main.command()
-@click.argument("enrollment_id", type=int)
-@click.option("--performed-at", type=IsoDateTime(), required=True, help="The corrected time.")
-@click.option("--by", default="cli", show_default=True)
-@friendly_errors
-def reschedule(enrollment_id: int, performed_at: datetime, by: str) -> None:
-    """Re-plan unsent messages after correcting the procedure time."""
-    c = container()
-    updated: Enrollment = care.update_enrollment(
-        enrollment_id,
-        performed_at=performed_at,
-        uow=c.uow(),
-        planning=c.planning,
-        by=by,
-        now=c.clock(),
-    )
-    click.echo(format_enrollment(updated))
-
-
 @main.group()
 def db() -> None:
     """Database schema commands."""
@@ -317,8 +204,20 @@ main.add_command(run)
 main.add_command(demo)
 
 
+from reminders.entrypoints.cli_enrollments import (  # noqa: E402
+    cancel,
+    enroll,
+    reschedule,
+    restart,
+    show,
+)
 from reminders.entrypoints.cli_staff import import_csv, staff, token  # noqa: E402
 
+main.add_command(enroll)
+main.add_command(show)
+main.add_command(cancel)
+main.add_command(restart)
+main.add_command(reschedule)
 main.add_command(staff)
 main.add_command(token)
 main.add_command(import_csv)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from reminders.adapters.unit_of_work import UnitOfWork
 from reminders.domain import intake
+from reminders.domain import procedure_time as procedure_times
 from reminders.domain.careplan import CarePlan
 from reminders.domain.commands import EnrollPatient
 from reminders.domain.errors import EnrollmentNotFound
@@ -143,4 +144,4 @@ def procedure_time(
     performed_at: datetime, *, zone: ZoneInfo, plan: CarePlan, now: datetime, skew: timedelta
 ) -> datetime:
     """Return the procedure time in UTC (naive means the patient's local time) if plausible."""
-    return intake.procedure_time(performed_at, zone=zone, plan=plan, now=now, skew=skew)
+    return procedure_times.procedure_time(performed_at, zone=zone, plan=plan, now=now, skew=skew)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -11,7 +10,6 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
 
-import textstat
 from jinja2 import TemplateNotFound, TemplateSyntaxError, UndefinedError
 
 from reminders.adapters.care_plans import CarePlanLibrary
@@ -20,23 +18,14 @@ from reminders.domain.careplan import CarePlan, PlanStep
 from reminders.domain.model import Channel, Patient, ProcedureRecord
 from reminders.domain.sms import measure, non_gsm7_characters
 from reminders.services.content import Clinic, message_context
+from reminders.services.reading_level import reading_level_problem
 
 T = TypeVar("T")
 
-# Reading level: 6th grade at most (AAFP patient-education guidance, CONTENT.md).
-MAX_GRADE = 6.0
-# Spanish: Fernández Huerta (1959) with Law's (2011) correction, as textstat computes it.
-# Its own table puts 70-80 ("algo fácil") at 6th grade and 60-70 at 7th-8th (tabulated at
-# legible.es/blog/lecturabilidad-fernandez-huerta), so 70 is the floor.
-MIN_FERNANDEZ_HUERTA = 70.0
-# The formulas were fit on 100-word samples; under this many words one long word moves
-# the score by grades, so shorter texts (subjects, two-word lines) are not scored.
-MIN_WORDS = 12
 EMERGENCY_LINE = "layouts/{language}/emergency.j2"
 # A procedure's local date with a long month name in both languages (September, septiembre).
 SAMPLE_PERFORMED_AT = datetime(2026, 9, 30, 17, 0, tzinfo=UTC)
 SAMPLES = [(o, lv, d) for o in (False, True) for lv in (1, 3) for d in (False, True)]
-_textstat_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -252,38 +241,6 @@ class _Checker:
             if found and re.search(rf"\b{found.group(1) or found.group(2)}\b", text):
                 return name, number
         return name, None
-
-
-def reading_level_problem(text: str, language: str) -> str | None:
-    """Say why a text reads above 6th grade, or None; languages without a formula pass."""
-    prose = _prose(text)
-    if len(prose.split()) < MIN_WORDS:
-        return None
-    root = language.split("_")[0].split("-")[0].lower()
-    # textstat keeps its language in module state: set it for one call, then restore it.
-    with _textstat_lock:
-        try:
-            textstat.set_lang(language)
-            if root == "en":
-                grade = textstat.flesch_kincaid_grade(prose)
-                if grade > MAX_GRADE:
-                    return (
-                        f"reads at grade {grade:.1f} (Flesch-Kincaid); the limit is {MAX_GRADE:g}"
-                    )
-            elif root == "es":
-                ease = textstat.fernandez_huerta(prose)
-                if ease < MIN_FERNANDEZ_HUERTA:
-                    return f"reads above 6th grade: Fernández Huerta {ease:.0f}, the floor is {MIN_FERNANDEZ_HUERTA:g}"
-        finally:
-            textstat.set_lang("en_US")
-    return None
-
-
-def _prose(text: str) -> str:
-    """Make each line and list item a sentence, so a list does not read as one long sentence."""
-    text = re.sub(r"(?<=\d)[.,](?=\d)", "", text)  # 100.4 is one number, not two sentences
-    lines = [ln.strip().removeprefix("- ").strip() for ln in text.splitlines()]
-    return " ".join(ln if ln[-1] in ".!?" else ln.rstrip(":;,") + "." for ln in lines if ln)
 
 
 def _contexts(

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from click.testing import CliRunner
+from webtools import add_staff, client, login
 
 from reminders.bootstrap import bootstrap
+from reminders.domain.accounts import Role
 from reminders.settings import Settings
 from support.fake_twilio import FakeTwilio
 from support.smtp import start_smtp
@@ -48,3 +51,20 @@ def live(settings: Settings, engine, clock, twilio, smtp):
         }
     )
     return bootstrap(configured, engine=engine, clock=clock)
+
+
+@pytest.fixture
+def staff(container):
+    """A test client signed in as nurse.kim, an admin."""
+    add_staff(container, "nurse.kim", Role.ADMIN)
+    c = client(container)
+    login(c)
+    return c
+
+
+@pytest.fixture
+def cli_runner(container, monkeypatch):
+    """Runs `reminders ...` commands against the test container."""
+    for module in ("cli", "cli_enrollments", "cli_staff"):
+        monkeypatch.setattr(f"reminders.entrypoints.{module}.container", lambda: container)
+    return CliRunner()

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
-from webtools import PASSWORD, add_staff, client, csrf, login, token
+from webtools import PASSWORD, add_staff, client, csrf, login, post_form, token
 
 from reminders.adapters.orm import api_tokens, staff_users
 from reminders.domain.accounts import InvalidAccount, InvalidCredentials, Role
-from reminders.entrypoints.cli import main
 from reminders.services import accounts
-from reminders.settings import Settings
 
 PUBLIC = {"/healthz", "/readyz", "/staff/login"}
 
@@ -170,61 +167,23 @@ def test_admin_pages_are_for_admins(container):
     assert page.status_code == 200 and "login" in page.text
 
 
-def test_production_refuses_the_default_secret():
-    prod = {
-        "REMINDERS_ENVIRONMENT": "production",
-        "REMINDERS_DATABASE_URL": "postgresql+psycopg://x@y/z",
-        "REMINDERS_BROKER_URL": "redis://y",
-        "TWILIO_ACCOUNT_SID": "AC1",
-        "TWILIO_AUTH_TOKEN": "t",
-        "REMINDERS_CLINIC_NAME": "Valley Spine",
-        "REMINDERS_CLINIC_PHONE": "805-555-0100",
-        "SMTP_HOST": "smtp.example.org",
-        "EMAIL_FROM": "care@example.org",
-    }
-    with pytest.raises(ValueError, match="REMINDERS_SECRET_KEY"):
-        Settings(**prod)
-    assert Settings(**prod, REMINDERS_SECRET_KEY="k" * 40).secret_key == "k" * 40
-
-
-def test_production_refuses_the_demo_clinic_and_a_missing_smtp_server():
-    prod = {
-        "REMINDERS_ENVIRONMENT": "production",
-        "REMINDERS_DATABASE_URL": "postgresql+psycopg://x@y/z",
-        "REMINDERS_BROKER_URL": "redis://y",
-        "TWILIO_ACCOUNT_SID": "AC1",
-        "TWILIO_AUTH_TOKEN": "t",
-        "REMINDERS_SECRET_KEY": "k" * 40,
-    }
-    with pytest.raises(ValueError) as err:
-        Settings(**prod)
-    for name in ("REMINDERS_CLINIC_NAME", "REMINDERS_CLINIC_PHONE", "SMTP_HOST", "EMAIL_FROM"):
-        assert name in str(err.value)
-
-
-def test_cli_staff_create_and_token_create(container, monkeypatch):
-    monkeypatch.setattr("reminders.entrypoints.cli_staff.container", lambda: container)
-    runner = CliRunner()
-    r = runner.invoke(
-        main,
-        ["staff", "create", "Dr.Lee", "--role", "admin", "--password-stdin"],
-        input=PASSWORD + "\n",
+def test_admin_adds_an_account(staff, container):
+    r = post_form(
+        staff,
+        "/staff/users",
+        "/staff/users",
+        {
+            "username": "pa.jones",
+            "full_name": "Pat Jones",
+            "role": "staff",
+            "password": "long enough pw",
+        },
     )
-    assert r.exit_code == 0, r.output
-    assert "Created admin account dr.lee" in r.output
-    again = runner.invoke(
-        main, ["staff", "create", "dr.lee", "--password-stdin"], input=PASSWORD + "\n"
+    assert "Account pa.jones created." in r.text
+    bad = post_form(
+        staff,
+        "/staff/users",
+        "/staff/users",
+        {"username": "pa.jones", "password": "long enough pw"},
     )
-    assert again.exit_code == 2 and "already a user" in again.output
-    short = runner.invoke(main, ["staff", "create", "dr.x", "--password-stdin"], input="short\n")
-    assert short.exit_code == 2 and "10 characters" in short.output
-    t = runner.invoke(main, ["token", "create", "epic"])
-    assert t.exit_code == 0
-    raw = t.stdout.strip().splitlines()[-1]
-    assert raw.startswith("rr_")
-    assert (
-        client(container)
-        .get("/api/v1/enrollments/9", headers={"Authorization": f"Bearer {raw}"})
-        .status_code
-        == 404
-    )
+    assert bad.status_code == 422 and "already a user" in bad.text

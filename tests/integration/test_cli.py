@@ -32,7 +32,7 @@ ENROLL = [
 
 @pytest.fixture
 def cli(container, monkeypatch):
-    monkeypatch.setattr("reminders.entrypoints.cli.container", lambda: container)
+    monkeypatch.setattr("reminders.entrypoints.cli_enrollments.container", lambda: container)
     return CliRunner()
 
 

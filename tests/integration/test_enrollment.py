@@ -165,37 +165,6 @@ def test_cancel_stops_every_unsent_message(container, engine):
         )
 
 
-def test_reschedule_replans_unsent_and_keeps_sent(container, engine):
-    e = enroll(container).enrollment
-    first_sms = next(
-        m for m in e.messages if m.channel is Channel.SMS and m.status is MessageStatus.SCHEDULED
-    )
-    with engine.begin() as conn:  # pretend the worker sent the first text
-        conn.execute(
-            scheduled_messages.update()
-            .where(scheduled_messages.c.id == first_sms.id)
-            .values(status="sent", sent_at=first_sms.send_at)
-        )
-    container.clock.advance(days=1)
-    new = care.update_enrollment(
-        e.id,
-        performed_at=datetime(2026, 3, 8, 9, 0),
-        uow=container.uow(),
-        planning=container.planning,
-        by="nurse.kim",
-        now=container.clock(),
-    )
-    assert new.revision == 2
-    sent = [m for m in new.messages if m.status is MessageStatus.SENT]
-    assert [m.id for m in sent] == [first_sms.id]
-    live = [m for m in new.messages if m.status is MessageStatus.SCHEDULED]
-    assert live and all(m.revision == 2 for m in live)
-    assert all(first_sms.step_key not in m.parts or m.channel is not Channel.SMS for m in live)
-    assert not any(m.first_sms for m in live), "the opt-out line went out with the first text"
-    old = [m for m in new.messages if m.revision == 1 and m.status is MessageStatus.CANCELLED]
-    assert old and all("re-planned by nurse.kim" in m.status_reason for m in old)
-
-
 def test_unknown_enrollment(container):
     with pytest.raises(errors.EnrollmentNotFound):
         svc.get_enrollment(999, uow=container.uow())
@@ -241,7 +210,7 @@ def _cli(container, monkeypatch, change):
 
     from reminders.entrypoints.cli import main
 
-    monkeypatch.setattr("reminders.entrypoints.cli.container", lambda: container)
+    monkeypatch.setattr("reminders.entrypoints.cli_enrollments.container", lambda: container)
     args = {
         "--first-name": "Ana",
         "--last-name": "Lopez",
@@ -261,8 +230,7 @@ def _cli(container, monkeypatch, change):
 
 
 def _form(container, monkeypatch, change):
-    from test_staff_pages import FORM
-    from webtools import add_staff, client, errors_on, login, post_form
+    from webtools import FORM, add_staff, client, errors_on, login, post_form
 
     add_staff(container)
     c = client(container)

@@ -7,13 +7,6 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import insert, select, update
-from test_sending import (
-    ANA,
-    dispatch,
-    enroll,
-    row,
-    send,
-)
 from webtools import add_staff, client, login, post_form
 
 from reminders.adapters.orm import audit_log, checkin_answers, checkins, inbound_messages
@@ -23,6 +16,13 @@ from reminders.domain.commands import GiveConsent
 from reminders.domain.model import Channel, ConsentMethod
 from reminders.services import enrollment as enroll_svc
 from reminders.services.resend import resend
+from support.live import (
+    ANA,
+    dispatch,
+    enroll,
+    row,
+    send,
+)
 
 
 def press_send_again(c, eid, mid, **kw):

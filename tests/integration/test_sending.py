@@ -2,59 +2,18 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
 
-from reminders.adapters.message_repository import MessageRepository
 from reminders.adapters.orm import scheduled_messages, sms_opt_outs
 from reminders.adapters.twilio_sms import TwilioSms
-from reminders.domain.commands import EnrollPatient, GiveConsent
 from reminders.domain.model import Channel, MessageStatus
 from reminders.services import enrollment as enroll_svc
-from reminders.services.dispatch import dispatch_due
-from reminders.services.reconcile import reconcile_expired
-from reminders.services.sending import Outcome, send_message, send_messages
-
-# 10:00 in Los Angeles; the procedure ended at 07:00, so the "+2h" first-hours step is due.
-DAYTIME = datetime(2026, 5, 4, 17, 0, tzinfo=UTC)
-ANA = EnrollPatient(
-    first_name="Ana",
-    last_name="Lopez",
-    phone="+18055550142",
-    email="ana@example.org",
-    procedure="kyphoplasty",
-    performed_at=DAYTIME - timedelta(hours=3),
-    timezone="America/Los_Angeles",
-    consents=(GiveConsent(Channel.SMS), GiveConsent(Channel.EMAIL)),
-    enrolled_by="nurse.kim",
-)
-
-
-def enroll(c, cmd=ANA):
-    return enroll_svc.enroll(cmd, uow=c.uow(), planning=c.planning, now=c.clock(), via="test")
-
-
-def dispatch(c) -> list[int]:
-    claimed: list[int] = []
-    dispatch_due(uow=c.uow(), enqueue=claimed.extend, now=c.clock)
-    return claimed
-
-
-def send(c, mid):
-    return send_message(mid, uow=c.uow(), delivery=c.delivery, now=c.clock)
-
-
-def row(engine, mid):
-    with engine.connect() as conn:
-        return conn.execute(select(scheduled_messages).where(scheduled_messages.c.id == mid)).one()
-
-
-def sms_id(ids, engine):
-    return next(i for i in ids if row(engine, i).channel == "sms")
+from reminders.services.sending import Outcome, send_messages
+from support.live import ANA, DAYTIME, dispatch, enroll, row, send, sms_id
 
 
 def test_due_messages_go_out_by_sms_and_email(live, engine, twilio, smtp):
@@ -84,42 +43,12 @@ def test_due_messages_go_out_by_sms_and_email(live, engine, twilio, smtp):
     assert "<p" in html_part and "Dr. Taqi Spine Care" in html_part
 
 
-def test_nothing_is_claimed_before_its_time(live, engine):
-    live.clock.now = DAYTIME - timedelta(hours=2, minutes=30)  # the procedure just ended
-    enroll(live, replace(ANA, performed_at=live.clock.now))
-    assert dispatch(live) == []
-
-
 def test_a_duplicate_task_sends_once(live, engine, twilio):
     enroll(live)
     mid = sms_id(dispatch(live), engine)
     assert send(live, mid) is Outcome.SENT
     assert send(live, mid) is Outcome.NOTHING
     assert len(twilio.messages) == 1
-
-
-def test_two_dispatchers_never_claim_the_same_message(live, engine):
-    for n in range(40):
-        enroll(live, replace(ANA, external_id=f"EHR-{n}", phone=f"+1805555{n:04d}"))
-    results: list[list[int]] = [[], [], []]
-
-    def go(slot):
-        dispatch_due(uow=live.uow(), enqueue=results[slot].extend, now=live.clock, batch_size=7)
-
-    threads = [threading.Thread(target=go, args=(i,)) for i in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    claimed = [i for r in results for i in r]
-    assert len(claimed) == len(set(claimed))
-    with engine.connect() as conn:
-        due = conn.scalars(
-            select(scheduled_messages.c.id).where(
-                scheduled_messages.c.send_at <= DAYTIME, scheduled_messages.c.status != "skipped"
-            )
-        ).all()
-    assert sorted(claimed) == sorted(due)
 
 
 @pytest.mark.parametrize(
@@ -252,65 +181,6 @@ def test_a_broken_template_fails_visibly_without_a_provider_call(live, engine, t
     assert twilio.messages == []
 
 
-def test_a_lost_broker_task_is_claimed_again_after_its_lease(live, engine):
-    enroll(live)
-    ids = dispatch(live)  # enqueued into a broker that then lost them
-    live.clock.advance(minutes=1)
-    assert dispatch(live) == []
-    live.clock.advance(minutes=5)
-    assert sorted(dispatch(live)) == sorted(ids)
-
-
-def test_crash_after_twilio_took_it_is_confirmed_not_resent(live, engine, twilio, monkeypatch):
-    enroll(live)
-    mid = sms_id(dispatch(live), engine)
-    real_mark_sent = MessageRepository.mark_sent_many
-
-    def crash(*a, **k):
-        raise SystemExit("worker killed")  # the provider has it; our record does not
-
-    monkeypatch.setattr(
-        "reminders.adapters.message_repository.MessageRepository.mark_sent_many", crash
-    )
-    with pytest.raises(SystemExit):
-        send(live, mid)
-    monkeypatch.setattr(
-        "reminders.adapters.message_repository.MessageRepository.mark_sent_many", real_mark_sent
-    )
-    assert row(engine, mid).status == "sending"
-    assert reconcile_expired(uow=live.uow(), delivery=live.delivery, now=live.clock) == {
-        "confirmed": 0,
-        "resend": 0,
-        "failed": 0,
-        "unknown": 0,
-    }  # lease still running
-    live.clock.advance(minutes=3)
-    counts = reconcile_expired(uow=live.uow(), delivery=live.delivery, now=live.clock)
-    assert counts["confirmed"] == 1
-    r = row(engine, mid)
-    assert (r.status, r.provider_id) == ("sent", twilio.messages[0]["sid"])
-    assert len(twilio.messages) == 1
-
-
-def test_crash_before_twilio_took_it_is_resent_once(live, engine, twilio, monkeypatch):
-    enroll(live)
-    mid = sms_id(dispatch(live), engine)
-
-    def crash(*a, **k):
-        raise SystemExit("worker killed before the request left")
-
-    monkeypatch.setattr(live.delivery.sms, "send_sms", crash)
-    with pytest.raises(SystemExit):
-        send(live, mid)
-    monkeypatch.undo()
-    live.clock.advance(minutes=3)
-    assert reconcile_expired(uow=live.uow(), delivery=live.delivery, now=live.clock)["resend"] == 1
-    assert dispatch(live) == [mid]
-    assert send(live, mid) is Outcome.SENT
-    assert len(twilio.messages) == 1
-    assert row(engine, mid).attempts == 2
-
-
 def test_no_rate_limit_token_in_time_puts_the_texts_back_unsent(live, engine, twilio):
     for n in range(3):
         enroll(live, replace(ANA, external_id=f"EHR-rate-{n}", phone=f"+1805555010{n}"))
@@ -334,39 +204,3 @@ def test_no_rate_limit_token_in_time_puts_the_texts_back_unsent(live, engine, tw
     assert all(r.lease_until <= live.clock() for r in held)  # the next dispatch takes them
     live.clock.advance(seconds=1)
     assert sorted(dispatch(live)) == sorted(r.id for r in held)
-
-
-def test_reconciliation_never_claims_another_messages_twilio_sid(live, engine, twilio):
-    """The same question goes out on two days; after a crash, Twilio's copy of the first
-    text must not be taken as proof that the second one went out."""
-    enrollment_id = enroll(live).enrollment.id
-    first = sms_id(dispatch(live), engine)
-    assert send(live, first) is Outcome.SENT
-    sent = row(engine, first)
-    with engine.begin() as conn:  # a later text with the same body, left mid-send by a crash
-        second = conn.scalar(
-            select(scheduled_messages.c.id)
-            .where(
-                scheduled_messages.c.enrollment_id == enrollment_id,
-                scheduled_messages.c.channel == "sms",
-                scheduled_messages.c.status == "scheduled",
-            )
-            .limit(1)
-        )
-        conn.execute(
-            update(scheduled_messages)
-            .where(scheduled_messages.c.id == second)
-            .values(
-                status="sending",
-                body=sent.body,
-                last_attempt_at=DAYTIME,
-                attempts=1,
-                lease_until=DAYTIME,
-                deadline=DAYTIME + timedelta(hours=6),
-            )
-        )
-    live.clock.advance(minutes=3)
-    counts = reconcile_expired(uow=live.uow(), delivery=live.delivery, now=live.clock)
-    assert counts["resend"] == 1 and counts["confirmed"] == 0
-    assert row(engine, second).status == "scheduled"
-    assert row(engine, first).provider_id == twilio.messages[0]["sid"]

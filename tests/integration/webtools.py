@@ -12,6 +12,22 @@ from reminders.entrypoints.web.app import create_app
 from reminders.services import accounts
 
 PASSWORD = "correct horse battery"
+# The staff enrollment form, filled in for Ana.
+FORM = {
+    "first_name": "Ana",
+    "last_name": "Lopez",
+    "phone": "(805) 555-0142",
+    "email": "ana@example.org",
+    "language": "en",
+    "timezone": "America/Los_Angeles",
+    "procedure": "kyphoplasty",
+    "performed_at": "2026-03-07T23:30",
+    "levels": "1",
+    "consent_sms": "on",
+    "consent_sms_method": "verbal",
+    "consent_email": "on",
+    "consent_email_method": "written",
+}
 
 
 def client(container: Container) -> TestClient:
@@ -58,3 +74,12 @@ def errors_on(html: str) -> dict[str, str]:
     import html as h
 
     return {m[0]: h.unescape(m[1]) for m in re.findall(r'id="([a-z_]+)-error">([^<]*)<', html)}
+
+
+def enroll_by_form(staff: TestClient, **change: str) -> int:
+    """Enroll Ana (with changes) through the staff form; return the new enrollment id."""
+    r = post_form(
+        staff, "/staff/enroll", "/staff/enroll", {**FORM, **change}, follow_redirects=False
+    )
+    assert r.status_code == 303, errors_on(r.text)
+    return int(r.headers["location"].rsplit("/", 1)[1])

@@ -18,6 +18,7 @@ from reminders.domain.model import Channel, ConsentMethod, Enrollment
 from reminders.entrypoints.cli_run import demo, run
 from reminders.entrypoints.cli_templates import templates
 from reminders.entrypoints.formatting import format_enrollment, format_preview
+from reminders.entrypoints.logs import install_phi_filter
 from reminders.services import care
 from reminders.services import enrollment as enrollments
 from reminders.services.planning import preview_plan
@@ -134,6 +135,7 @@ def _usage_line(exc: click.UsageError) -> str:
 )
 def main() -> None:
     """Recovery Reminders: follow patients home after a procedure."""
+    install_phi_filter()
 
 
 @main.command()

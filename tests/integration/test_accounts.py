@@ -13,7 +13,8 @@ from reminders.entrypoints.cli import main
 from reminders.services import accounts
 from reminders.settings import Settings
 
-PUBLIC = {"/healthz", "/readyz", "/staff/login"}
+# Swagger UI's own files (no patient data) are public like the login page.
+PUBLIC = {"/healthz", "/readyz", "/staff/login", "/docs/assets/init.js", "/docs/assets/{name}"}
 
 
 def test_passwords_are_hashed_with_argon2(container, engine):
@@ -181,6 +182,7 @@ def test_production_refuses_the_default_secret():
         "REMINDERS_CLINIC_PHONE": "805-555-0100",
         "SMTP_HOST": "smtp.example.org",
         "EMAIL_FROM": "care@example.org",
+        "REMINDERS_PUBLIC_URL": "https://reminders.clinic.example",
     }
     with pytest.raises(ValueError, match="REMINDERS_SECRET_KEY"):
         Settings(**prod)

@@ -1,16 +1,19 @@
-"""The API's OpenAPI document and Swagger UI, served from the swagger-ui-bundle package (no CDN)."""
+"""The API's OpenAPI document and Swagger UI, served from the fastapi-offline package (no CDN)."""
 
 from __future__ import annotations
 
 import mimetypes
+from importlib.resources import files
 
 from fastapi import Depends, FastAPI, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from swagger_ui_bundle import swagger_ui_path
 
 from reminders.entrypoints.web.deps import docs_reader
 
-ASSETS = ("swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png")
+# Swagger UI 5 (it reads OpenAPI 3.1, which FastAPI writes; the older swagger-ui-bundle
+# package carries 4.x, which cannot). Only its files are used, not its FastAPI subclass.
+STATIC = files("fastapi_offline") / "static"
+ASSETS = ("swagger-ui.css", "swagger-ui-bundle.js", "favicon.png")
 
 PAGE = """<!doctype html>
 <html lang="en">
@@ -18,7 +21,7 @@ PAGE = """<!doctype html>
 <meta charset="utf-8">
 <title>Recovery Reminders API</title>
 <link rel="stylesheet" href="/docs/assets/swagger-ui.css">
-<link rel="icon" type="image/png" href="/docs/assets/favicon-32x32.png">
+<link rel="icon" type="image/png" href="/docs/assets/favicon.png">
 </head>
 <body>
 <div id="swagger-ui"></div>
@@ -62,7 +65,7 @@ def add_docs(app: FastAPI) -> None:
             raise HTTPException(404, "no such file")
         media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
         return FileResponse(
-            str(swagger_ui_path / name),
+            str(STATIC / name),
             media_type=media_type,
             headers={"Cache-Control": "public, max-age=86400"},
         )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from test_api import ANA
 from webtools import client, token
 
+from reminders.adapters.db import make_engine
+from reminders.bootstrap import bootstrap
 from reminders.domain.accounts import Scope
 
 
@@ -45,3 +47,12 @@ def test_metrics_count_messages_and_lag(container):
         line for line in text.splitlines() if line.startswith("reminders_dispatch_lag_seconds")
     )
     assert float(lag.split()[1]) > 3600  # nothing was dispatched for a day
+
+
+def test_readyz_with_a_token_and_the_database_down_says_not_ready(settings, clock):
+    down = make_engine(
+        "postgresql+psycopg://nobody@127.0.0.1:1/nothing", connect_args={"connect_timeout": 2}
+    )
+    c = client(bootstrap(settings, engine=down, clock=clock))
+    r = c.get("/readyz", headers={"Authorization": "Bearer rr_" + "x" * 43})
+    assert r.status_code == 503 and r.json() == {"status": "not ready"}

@@ -95,6 +95,8 @@ def build_delivery(
             username=settings.smtp_username,
             password=settings.smtp_password,
             starttls=settings.smtp_starttls,
+            implicit_tls=settings.smtp_ssl,
+            ca_file=settings.smtp_ca_file,
             sender=settings.email_from,
         )
     limiter: RateLimiter

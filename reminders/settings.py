@@ -78,6 +78,16 @@ class Settings(BaseSettings):
     secret_key: str = Field(DEV_SECRET_KEY, alias="REMINDERS_SECRET_KEY")
     session_hours: int = Field(12, ge=1, alias="REMINDERS_SESSION_HOURS")
 
+    # --- Transport and request limits (docs/security.md) ---
+    # SMTP over implicit TLS (port 465) instead of STARTTLS; either way the server's
+    # certificate is verified against the system's CAs, or SMTP_CA_FILE for a private CA.
+    smtp_ssl: bool = Field(False, alias="SMTP_SSL")
+    smtp_ca_file: str = Field("", alias="SMTP_CA_FILE")
+    # Request bodies are counted as they arrive and refused (413) past these sizes, before
+    # any parsing: forms, JSON, FHIR and webhooks; the CSV upload has its own limit.
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, alias="REMINDERS_MAX_BODY_BYTES")
+    max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1024, alias="REMINDERS_MAX_UPLOAD_BYTES")
+
     @field_validator("public_url")
     @classmethod
     def _strip_slash(cls, v: str) -> str:
@@ -117,7 +127,22 @@ class Settings(BaseSettings):
                     "production needs its own REMINDERS_SECRET_KEY of 32 or more characters;"
                     ' make one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
                 )
+            if not (self.smtp_starttls or self.smtp_ssl):
+                raise ValueError(
+                    "production sends email over TLS only: set SMTP_STARTTLS=true (port 587)"
+                    " or SMTP_SSL=true (port 465)"
+                )
+            if not self.public_url.startswith("https://"):
+                raise ValueError(
+                    "production needs an https:// REMINDERS_PUBLIC_URL (staff sign in there and"
+                    " Twilio posts replies there); put a TLS proxy in front of the app"
+                )
         return self
+
+    @property
+    def uses_dev_key(self) -> bool:
+        """The session key is the public development constant: anyone could forge a login."""
+        return self.secret_key == DEV_SECRET_KEY
 
     @property
     def embedded_broker(self) -> bool:

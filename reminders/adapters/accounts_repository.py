@@ -8,7 +8,16 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from reminders.adapters.orm import api_tokens, audit_log, import_rows, import_runs, staff_users
-from reminders.domain.accounts import ApiToken, AuditEntry, Role, StaffUser
+from reminders.domain.accounts import (
+    ALL_SCOPES,
+    ApiToken,
+    AuditEntry,
+    Role,
+    Scope,
+    StaffUser,
+    parse_scopes,
+    scopes_text,
+)
 
 PENDING = "pending"  # an import row stored, not enrolled yet
 
@@ -56,7 +65,15 @@ class ApiTokenRepository:
         self.conn = conn
 
     def add(
-        self, *, name: str, token_hash: str, prefix: str, created_by: str, now: datetime
+        self,
+        *,
+        name: str,
+        token_hash: str,
+        prefix: str,
+        created_by: str,
+        now: datetime,
+        scopes: frozenset[Scope] = ALL_SCOPES,
+        expires_at: datetime | None = None,
     ) -> int:
         result = self.conn.execute(
             insert(api_tokens).values(
@@ -65,6 +82,8 @@ class ApiTokenRepository:
                 prefix=prefix,
                 created_by=created_by,
                 created_at=now,
+                scopes=scopes_text(scopes),
+                expires_at=expires_at,
             )
         )
         return _new_id(result)
@@ -265,4 +284,6 @@ def _token(row: Any) -> ApiToken:
         created_at=row.created_at,
         last_used_at=row.last_used_at,
         revoked_at=row.revoked_at,
+        scopes=parse_scopes(row.scopes),
+        expires_at=row.expires_at,
     )

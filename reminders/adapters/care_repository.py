@@ -143,6 +143,9 @@ class CareRepository:
         )
 
 
+MAX_ID = 2_147_483_647
+
+
 def _matches(word: str) -> ColumnElement[bool]:
     like = f"%{word}%"
     clauses: list[ColumnElement[bool]] = [
@@ -154,6 +157,8 @@ def _matches(word: str) -> ColumnElement[bool]:
     digits = re.sub(r"\D", "", word)
     if len(digits) >= 3 and len(digits) >= len(word) - 4:  # looks like a phone number
         clauses.append(func.coalesce(patients.c.phone, "").like(f"%{digits}%"))
-    if word.isdigit() or (word.startswith("#") and word[1:].isdigit()):
-        clauses.append(enrollments.c.id == int(word.lstrip("#")))
+    number = word.lstrip("#")
+    # Ids are 32-bit: ten phone digits compared with one made PostgreSQL refuse the query.
+    if number.isdigit() and int(number) <= MAX_ID and (word.isdigit() or word.startswith("#")):
+        clauses.append(enrollments.c.id == int(number))
     return or_(*clauses)

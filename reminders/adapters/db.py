@@ -12,6 +12,8 @@ from sqlalchemy.engine import make_url
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; for SQLite, make the folder and serialize writers safely."""
     parsed = make_url(url)
+    # Bound values are patients' names, phones and emails: keep them out of error text.
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **kwargs)
     if parsed.database and parsed.database != ":memory:":

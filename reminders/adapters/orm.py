@@ -186,6 +186,9 @@ api_tokens = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_used_at", UTCDateTime),
     Column("revoked_at", UTCDateTime),
+    # Space-separated scopes (domain/accounts.Scope); tokens made before scopes have all.
+    Column("scopes", String(100), nullable=False, server_default="enroll fhir metrics read"),
+    Column("expires_at", UTCDateTime),
 )
 
 audit_log = Table(

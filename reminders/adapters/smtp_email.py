@@ -1,8 +1,9 @@
-"""SMTP email: multipart text and HTML, STARTTLS and login, a stable Message-ID per message."""
+"""SMTP email: multipart text and HTML, verified TLS and login, a stable Message-ID per message."""
 
 from __future__ import annotations
 
 import smtplib
+import ssl
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -20,6 +21,8 @@ class SmtpEmail:
         username: str = "",
         password: str = "",
         starttls: bool = True,
+        implicit_tls: bool = False,
+        ca_file: str = "",
         sender: str,
         timeout: float = 20.0,
     ) -> None:
@@ -27,7 +30,27 @@ class SmtpEmail:
             raise ValueError("set EMAIL_FROM to send email")
         self.host, self.port = host, port
         self.username, self.password = username, password
-        self.starttls, self.sender, self.timeout = starttls, sender, timeout
+        self.starttls, self.implicit_tls = starttls, implicit_tls
+        self.ca_file, self.sender, self.timeout = ca_file, sender, timeout
+
+    def tls_context(self) -> ssl.SSLContext:
+        """Verify the server's certificate and host name (smtplib alone checks neither)."""
+        return ssl.create_default_context(cafile=self.ca_file or None)
+
+    def _connect(self) -> smtplib.SMTP:
+        if self.implicit_tls:
+            return smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=self.tls_context()
+            )
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        if self.starttls:
+            try:
+                # Raises when the server offers no STARTTLS: never fall back to plain text.
+                smtp.starttls(context=self.tls_context())
+            except BaseException:
+                smtp.close()
+                raise
+        return smtp
 
     def build(self, *, to: str, subject: str, text: str, html: str, reference: str) -> EmailMessage:
         msg = EmailMessage()
@@ -45,9 +68,7 @@ class SmtpEmail:
     def send_email(self, *, to: str, subject: str, text: str, html: str, reference: str) -> Sent:
         msg = self.build(to=to, subject=subject, text=text, html=html, reference=reference)
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
-                    smtp.starttls()
+            with self._connect() as smtp:
                 if self.username:
                     smtp.login(self.username, self.password)
                 refused = smtp.send_message(msg)

@@ -57,6 +57,18 @@ class StaffUser:
         return self.role is Role.ADMIN
 
 
+class Scope(enum.StrEnum):
+    """What an API token may do: least privilege for each EHR, script or scraper."""
+
+    ENROLL = "enroll"  # create, change and cancel enrollments
+    READ = "read"  # read enrollments with their patient and messages
+    FHIR = "fhir"  # POST /fhir/Procedure
+    METRICS = "metrics"  # /metrics and the details of /readyz
+
+
+ALL_SCOPES = frozenset(Scope)
+
+
 @dataclass(frozen=True)
 class ApiToken:
     id: int
@@ -66,10 +78,19 @@ class ApiToken:
     created_at: datetime
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    scopes: frozenset[Scope] = ALL_SCOPES
+    expires_at: datetime | None = None
 
     @property
     def actor(self) -> str:
         return f"token:{self.name}"
+
+    def live(self, now: datetime) -> bool:
+        """Not revoked and not past its expiry."""
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+    def allows(self, scope: Scope) -> bool:
+        return scope in self.scopes
 
 
 @dataclass(frozen=True)
@@ -80,6 +101,22 @@ class AuditEntry:
     detail: str
     enrollment_id: int | None = None
     id: int | None = None
+
+
+def parse_scopes(raw: str) -> frozenset[Scope]:
+    """Scopes from their stored or typed form ("enroll read"); unknown words are refused."""
+    words = raw.replace(",", " ").split()
+    unknown = [w for w in words if w not in {s.value for s in Scope}]
+    if unknown:
+        raise InvalidAccount(
+            f"unknown scope {unknown[0]!r}: use " + ", ".join(s.value for s in Scope),
+            field="scope",
+        )
+    return frozenset(Scope(w) for w in words)
+
+
+def scopes_text(scopes: frozenset[Scope]) -> str:
+    return " ".join(sorted(s.value for s in scopes))
 
 
 def check_username(raw: str) -> str:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from celery import Celery
 
+from reminders.entrypoints.logs import install_phi_filter
 from reminders.settings import Settings, get_settings
 
 
 def make_celery(settings: Settings) -> Celery:
+    install_phi_filter()  # before the worker logs a task's arguments or a provider's error
     app = Celery("reminders", include=["reminders.entrypoints.tasks"])
     if settings.embedded_broker:
         # kombu's filesystem transport: a folder of message files, no server, any number

@@ -21,6 +21,7 @@ from reminders.domain.model import Channel
 from reminders.entrypoints.cli_run import demo, run
 from reminders.entrypoints.cli_templates import templates
 from reminders.entrypoints.formatting import format_preview
+from reminders.entrypoints.logs import install_phi_filter
 from reminders.services.planning import preview_plan
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -135,6 +136,7 @@ def _usage_line(exc: click.UsageError) -> str:
 )
 def main() -> None:
     """Recovery Reminders: follow patients home after a procedure."""
+    install_phi_filter()
 
 
 @main.command()

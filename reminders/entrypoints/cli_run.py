@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import signal
 import subprocess
@@ -27,6 +28,13 @@ def run(host: str, port: int, concurrency: int) -> None:
     from reminders.bootstrap import bootstrap
 
     settings = get_settings()
+    if settings.uses_dev_key and not is_loopback(host):
+        raise click.UsageError(
+            f"--host {host} lets other machines reach the staff pages, and the session key"
+            " is still the public development one (anyone could forge an admin login)."
+            " Set your own first: export REMINDERS_SECRET_KEY=$(python -c"
+            ' "import secrets; print(secrets.token_urlsafe(48))"), or put it in .env'
+        )
     bootstrap(settings)  # creates and migrates the embedded database before anyone uses it
     env = {
         **os.environ,
@@ -69,6 +77,16 @@ def run(host: str, port: int, concurrency: int) -> None:
         click.echo(f"  outbox      {outbox} (texts and emails are written here, not sent)")
     click.echo("  Ctrl-C stops everything.")
     sys.exit(supervise(commands, env=env))
+
+
+def is_loopback(host: str) -> bool:
+    """True for a host only this machine can reach (127.0.0.1, ::1, localhost)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to any interface
 
 
 def _die_with_parent() -> None:

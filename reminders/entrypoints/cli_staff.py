@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
 
-from reminders.domain.accounts import Role
+from reminders.domain.accounts import ALL_SCOPES, Role, Scope, scopes_text
 from reminders.entrypoints.cli import container, friendly_errors
 from reminders.services import accounts, intake
 from reminders.services.csv_rows import read_csv
@@ -83,13 +85,56 @@ def token() -> None:
 
 @token.command("create")
 @click.argument("name")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    type=click.Choice([s.value for s in Scope]),
+    help="What the token may do; repeat for more. Default: all (enroll, read, fhir, metrics).",
+)
+@click.option(
+    "--expires",
+    default=None,
+    metavar="DURATION",
+    help="Stop working after 90d, 12w, 36h or on a date (2027-01-31). Default: never.",
+)
 @friendly_errors
-def token_create(name: str) -> None:
-    """Create a token; it is shown once and only its hash is kept."""
+def token_create(name: str, scopes: tuple[str, ...], expires: str | None) -> None:
+    """Create a token; it is shown once and only its hash is kept.
+
+    Give each EHR or script only what it needs: an EHR that enrolls takes
+    `--scope enroll` (and `--scope fhir` for FHIR), Prometheus `--scope metrics`.
+    """
     c = container()
-    created, raw = accounts.create_api_token(uow=c.uow(), name=name, by="cli", now=c.clock())
-    click.echo(f"Token {created.name} (keep it secret; it is not shown again):", err=True)
+    now = c.clock()
+    chosen = frozenset(Scope(s) for s in scopes) or ALL_SCOPES
+    until = expiry(expires, now=now) if expires else None
+    created, raw = accounts.create_api_token(
+        uow=c.uow(), name=name, by="cli", now=now, scopes=chosen, expires_at=until
+    )
+    ends = f", expires {until:%Y-%m-%d %H:%M} UTC" if until else ""
+    click.echo(
+        f"Token {created.name} ({scopes_text(chosen)}{ends}); keep it secret, it is not"
+        " shown again:",
+        err=True,
+    )
     click.echo(raw)
+
+
+def expiry(text: str, *, now: datetime) -> datetime:
+    """90d, 12w, 36h or an ISO date (midnight UTC) as the moment a token stops working."""
+    found = re.fullmatch(r"\s*(\d{1,4})\s*([hdw])\s*", text.lower())
+    if found:
+        hours = {"h": 1, "d": 24, "w": 24 * 7}[found.group(2)] * int(found.group(1))
+        return now + timedelta(hours=hours)
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not a duration or date: use 90d, 12w, 36h or 2027-01-31",
+            param_hint="--expires",
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 @token.command("revoke")
@@ -108,8 +153,12 @@ def token_list() -> None:
     """List tokens (names and first characters only)."""
     for t in accounts.list_tokens(uow=container().uow()):
         used = t.last_used_at.strftime("%Y-%m-%d %H:%M") if t.last_used_at else "never used"
-        state = "revoked" if t.revoked_at else "active"
-        click.echo(f"{t.name:<24} {t.prefix}...  {state:<8} {used}")
+        now = datetime.now(UTC)
+        state = "revoked" if t.revoked_at else ("active" if t.live(now) else "expired")
+        ends = f"until {t.expires_at:%Y-%m-%d}" if t.expires_at else "no expiry"
+        click.echo(
+            f"{t.name:<24} {t.prefix}...  {state:<8} {used:<16}  {scopes_text(t.scopes):<26} {ends}"
+        )
 
 
 @click.command("import")

@@ -12,13 +12,16 @@ from sqlalchemy.exc import IntegrityError
 
 from reminders.adapters.unit_of_work import UnitOfWork
 from reminders.domain.accounts import (
+    ALL_SCOPES,
     ApiToken,
     InvalidAccount,
     InvalidCredentials,
     Role,
+    Scope,
     StaffUser,
     check_password,
     check_username,
+    scopes_text,
 )
 from reminders.services import audit
 
@@ -121,17 +124,37 @@ def token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def create_api_token(*, uow: UnitOfWork, name: str, by: str, now: datetime) -> tuple[ApiToken, str]:
+def create_api_token(
+    *,
+    uow: UnitOfWork,
+    name: str,
+    by: str,
+    now: datetime,
+    scopes: frozenset[Scope] = ALL_SCOPES,
+    expires_at: datetime | None = None,
+) -> tuple[ApiToken, str]:
     """Create a token for an EHR or script; the secret is returned once and stored hashed."""
     label = check_username(name)
+    if not scopes:
+        raise InvalidAccount("a token needs at least one scope", field="scope")
+    if expires_at is not None and expires_at <= now:
+        raise InvalidAccount("the expiry must be in the future", field="expires")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with uow:
         if uow.tokens.by_name(label) is not None:
             raise InvalidAccount(f"there is already a token named {label!r}", field="name")
         uow.tokens.add(
-            name=label, token_hash=token_hash(raw), prefix=raw[:8], created_by=by, now=now
+            name=label,
+            token_hash=token_hash(raw),
+            prefix=raw[:8],
+            created_by=by,
+            now=now,
+            scopes=scopes,
+            expires_at=expires_at,
         )
-        audit.record(uow, actor=by, action="token_created", detail=label, now=now)
+        until = f", expires {expires_at:%Y-%m-%d %H:%M} UTC" if expires_at else ""
+        detail = f"{label} ({scopes_text(scopes)}{until})"
+        audit.record(uow, actor=by, action="token_created", detail=detail, now=now)
         token = uow.tokens.by_name(label)
         uow.commit()
     assert token is not None
@@ -155,12 +178,12 @@ def list_tokens(*, uow: UnitOfWork) -> list[ApiToken]:
 
 
 def token_for(*, uow: UnitOfWork, raw: str, now: datetime) -> ApiToken | None:
-    """Return the live token matching a bearer secret, or None."""
+    """Return the live (not revoked, not expired) token matching a bearer secret, or None."""
     if not raw.startswith(TOKEN_PREFIX):
         return None
     with uow:
         token = uow.tokens.by_hash(token_hash(raw))
-        if token is None or token.revoked_at is not None:
+        if token is None or not token.live(now):
             return None
         # Record use at most once a minute: a busy EHR should not turn reads into writes.
         if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):

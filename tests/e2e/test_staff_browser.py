@@ -185,3 +185,25 @@ def test_log_in_enroll_see_the_timeline_and_cancel(server, browser, tmp_path):
     assert b.find_element(By.LINK_TEXT, "Ana Lopez")
     if os.environ.get("REMINDERS_KEEP_SCREENSHOTS"):
         shutil.copytree(tmp_path, os.environ["REMINDERS_KEEP_SCREENSHOTS"], dirs_exist_ok=True)
+
+
+def test_api_docs_render_offline_under_the_strict_csp(server, browser):
+    """Swagger UI comes from the app itself and runs under `script-src 'self'`."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    b = browser
+    b.get(f"{server}/staff/login")
+    if "/staff/login" in b.current_url:  # not signed in yet by the test above
+        b.find_element(By.ID, "username").send_keys("nurse.kim")
+        b.find_element(By.ID, "password").send_keys(PASSWORD)
+        b.find_element(By.CSS_SELECTOR, "form[action='/staff/login'] button").click()
+        WebDriverWait(b, 10).until(ec.url_contains("/staff/patients"))
+    b.get(f"{server}/docs")
+    WebDriverWait(b, 15).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, ".opblock-summary-path"))
+    )
+    paths = {e.text for e in b.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")}
+    assert "/api/v1/enrollments" in {p.replace("\u200b", "") for p in paths}
+    assert "Recovery Reminders" in b.find_element(By.CSS_SELECTOR, ".info .title").text

@@ -10,7 +10,8 @@ from reminders.adapters.orm import api_tokens, staff_users
 from reminders.domain.accounts import InvalidAccount, InvalidCredentials, Role
 from reminders.services import accounts
 
-PUBLIC = {"/healthz", "/readyz", "/staff/login"}
+# Swagger UI's own files (no patient data) are public like the login page.
+PUBLIC = {"/healthz", "/readyz", "/staff/login", "/docs/assets/init.js", "/docs/assets/{name}"}
 
 
 def test_passwords_are_hashed_with_argon2(container, engine):

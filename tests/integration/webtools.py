@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from fastapi.testclient import TestClient
 
 from reminders.bootstrap import Container
-from reminders.domain.accounts import Role
+from reminders.domain.accounts import ALL_SCOPES, Role, Scope
 from reminders.entrypoints.web.app import create_app
 from reminders.services import accounts
 
@@ -40,9 +41,11 @@ def add_staff(container: Container, username: str = "nurse.kim", role: Role = Ro
     )
 
 
-def token(container: Container, name: str = "epic") -> dict[str, str]:
+def token(
+    container: Container, name: str = "epic", scopes: Iterable[Scope] = ALL_SCOPES
+) -> dict[str, str]:
     _, raw = accounts.create_api_token(
-        uow=container.uow(), name=name, by="test", now=container.clock()
+        uow=container.uow(), name=name, by="test", now=container.clock(), scopes=frozenset(scopes)
     )
     return {"Authorization": f"Bearer {raw}"}
 

@@ -25,6 +25,7 @@ class Fault:
     hang: float = 0.0
     to: str | None = None  # only for this recipient; None = the next request
     times: int = 1
+    message: str = ""  # Twilio's words, {to} replaced: "The 'To' number {to} is not valid."
 
 
 @dataclass
@@ -109,7 +110,9 @@ class FakeTwilio:
                 fault.status,
                 {
                     "code": fault.code,
-                    "message": f"fault {fault.code or fault.status}",
+                    "message": fault.message.format(to=to)
+                    if fault.message
+                    else f"fault {fault.code or fault.status}",
                     "more_info": "https://www.twilio.com/docs/errors",
                     "status": fault.status,
                 },

@@ -18,6 +18,7 @@ def test_production_refuses_the_default_secret():
         "REMINDERS_CLINIC_PHONE": "805-555-0100",
         "SMTP_HOST": "smtp.example.org",
         "EMAIL_FROM": "care@example.org",
+        "REMINDERS_PUBLIC_URL": "https://reminders.clinic.example",
     }
     with pytest.raises(ValueError, match="REMINDERS_SECRET_KEY"):
         Settings(**prod)

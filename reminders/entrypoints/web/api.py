@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Response, status
 
 from reminders.domain.commands import EnrollPatient, GiveConsent
 from reminders.entrypoints.web.bodies import json_object, read_body, request_body
-from reminders.entrypoints.web.deps import CallerDep, ContainerDep, Id
+from reminders.entrypoints.web.deps import ContainerDep, EnrollCaller, Id, ReadCaller
 from reminders.entrypoints.web.schemas import (
     CancelIn,
     ConsentIn,
@@ -23,7 +23,8 @@ from reminders.services.enrollment import get_enrollment
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "The body is not JSON."},
-    401: {"model": ErrorOut, "description": "No valid token or session."},
+    401: {"model": ErrorOut, "description": "No valid API token (a staff cookie is not one)."},
+    403: {"model": ErrorOut, "description": "The token lacks this route's scope."},
     404: {"model": ErrorOut, "description": "No such enrollment."},
     409: {"model": ErrorOut, "description": "The enrollment was cancelled."},
     422: {"model": ErrorOut, "description": "A field is wrong; each error names its field."},
@@ -66,7 +67,7 @@ def _consents(items: list[ConsentIn]) -> tuple[GiveConsent, ...]:
     openapi_extra={"requestBody": request_body(EnrollmentIn)},
 )
 def create_enrollment(
-    caller: CallerDep,  # first: a caller without a token learns nothing about the body
+    caller: EnrollCaller,  # first: a caller without a token learns nothing about the body
     data: Annotated[dict[str, Any], Depends(json_object)],
     response: Response,
     c: ContainerDep,
@@ -108,14 +109,14 @@ def create_enrollment(
 
 
 @router.get("/enrollments/{enrollment_id}", response_model=EnrollmentOut)
-def read_enrollment(enrollment_id: Id, c: ContainerDep, caller: CallerDep) -> EnrollmentOut:
+def read_enrollment(enrollment_id: Id, c: ContainerDep, caller: ReadCaller) -> EnrollmentOut:
     """The enrollment with its patient, consent and every message with its status."""
     return EnrollmentOut.of(get_enrollment(enrollment_id, uow=c.uow()))
 
 
 @router.patch("/enrollments/{enrollment_id}", response_model=EnrollmentOut)
 def patch_enrollment(
-    enrollment_id: Id, body: EnrollmentPatch, c: ContainerDep, caller: CallerDep
+    enrollment_id: Id, body: EnrollmentPatch, c: ContainerDep, caller: EnrollCaller
 ) -> EnrollmentOut:
     """Correct the procedure time, change channels or language; unsent messages are re-planned.
 
@@ -137,7 +138,7 @@ def patch_enrollment(
 
 @router.post("/enrollments/{enrollment_id}/cancel", response_model=EnrollmentOut)
 def cancel_enrollment(
-    enrollment_id: Id, c: ContainerDep, caller: CallerDep, body: CancelIn | None = None
+    enrollment_id: Id, c: ContainerDep, caller: EnrollCaller, body: CancelIn | None = None
 ) -> EnrollmentOut:
     """Cancel every unsent message and close the enrollment (cancelling twice is harmless)."""
     reason = body.reason if body else "cancelled through the API"

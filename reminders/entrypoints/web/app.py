@@ -6,10 +6,9 @@ import logging
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
@@ -22,6 +21,7 @@ from reminders.domain.errors import (
     InvalidEnrollment,
     ReminderError,
 )
+from reminders.entrypoints.logs import install_phi_filter
 from reminders.entrypoints.web import (
     accounts,
     api,
@@ -35,20 +35,25 @@ from reminders.entrypoints.web import (
     patients,
     webhooks,
 )
-from reminders.entrypoints.web.deps import BadCsrf, Forbidden, LoginRequired, api_caller
+from reminders.entrypoints.web.api_docs import add_docs
+from reminders.entrypoints.web.body_limit import BodyLimit
+from reminders.entrypoints.web.deps import BadCsrf, Forbidden, LoginRequired
 from reminders.entrypoints.web.pages import make_templates, render
+from reminders.entrypoints.web.security_headers import SecurityHeaders
 
 log = logging.getLogger(__name__)
 
 DESCRIPTION = """Enroll patients after a procedure and follow their care messages.
 
-Authenticate with an API token (`reminders token create NAME`) sent as
-`Authorization: Bearer <token>`. Errors come back as `{"detail": ..., "errors":
-[{"field": ..., "message": ...}]}`; a wrong field is a 422."""
+Authenticate with an API token (`reminders token create NAME --scope ...`) sent as
+`Authorization: Bearer <token>`; each route needs its scope (`enroll`, `read`, `fhir`,
+`metrics`). A staff session cookie is not accepted here. Errors come back as
+`{"detail": ..., "errors": [{"field": ..., "message": ...}]}`; a wrong field is a 422."""
 
 
 def create_app(container: Container | None = None) -> FastAPI:
     """Build the web app on a container (by default, one wired from the environment)."""
+    install_phi_filter()
     container = container or bootstrap()
     settings = container.settings
     app = FastAPI(
@@ -75,19 +80,17 @@ def create_app(container: Container | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(webhooks.router)  # signed by Twilio, no login
     app.include_router(inbox.router)
-    _add_docs(app)
+    add_docs(app)
     _add_error_handlers(app)
+    # Added last, so outermost: a body is counted before the session or any route sees
+    # it, and every answer (a 413 included) carries the security headers.
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.max_body_bytes,
+        larger={"/staff/imports": settings.max_upload_bytes},
+    )
+    app.add_middleware(SecurityHeaders, hsts=settings.environment == "production")
     return app
-
-
-def _add_docs(app: FastAPI) -> None:
-    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(api_caller)])
-    def openapi() -> JSONResponse:
-        return JSONResponse(app.openapi())
-
-    @app.get("/docs", include_in_schema=False, dependencies=[Depends(api_caller)])
-    def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="Recovery Reminders API")
 
 
 def _errors(detail: str, errors: list[dict[str, Any]], status_code: int) -> JSONResponse:

@@ -1,17 +1,19 @@
-"""Shared request dependencies: the container, the signed-in staff user, API callers, CSRF."""
+"""Shared request dependencies: the container, the signed-in staff user, API tokens, CSRF."""
 
 from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import FormData
 
 from reminders.bootstrap import Container
-from reminders.domain.accounts import StaffUser
+from reminders.domain.accounts import ApiToken, Scope, StaffUser
 from reminders.services import accounts
 
 bearer = HTTPBearer(
@@ -81,18 +83,14 @@ def current_admin(user: StaffDep) -> StaffUser:
 AdminDep = Annotated[StaffUser, Depends(current_admin)]
 
 
-def api_caller(
-    request: Request,
-    c: ContainerDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> str:
-    """Who is calling the API: `token:<name>` for a bearer token, else a signed-in user."""
+def _bearer_token(c: Container, credentials: HTTPAuthorizationCredentials | None) -> ApiToken:
+    """The live token of a request; 401 without one (a staff cookie is not enough)."""
     if credentials is not None:
         token = accounts.token_for(uow=c.uow(), raw=credentials.credentials, now=c.clock())
         if token is not None:
-            return token.actor
-    elif (user := session_user(request, c)) is not None:
-        return user.username
+            return token
+    # Bearer only: a browser sends the staff cookie by itself, so accepting it here would
+    # let any site that a signed-in nurse visits post to the API (CSRF).
     raise HTTPException(
         status_code=401,
         detail="send a valid API token as `Authorization: Bearer <token>`",
@@ -100,7 +98,54 @@ def api_caller(
     )
 
 
-CallerDep = Annotated[str, Depends(api_caller)]
+def token_caller(scope: Scope) -> Callable[..., str]:
+    """A dependency: the caller's token must hold `scope` (403 saying which, if not)."""
+
+    def caller(
+        c: ContainerDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> str:
+        token = _bearer_token(c, credentials)
+        if not token.allows(scope):
+            held = ", ".join(sorted(s.value for s in token.scopes))
+            raise HTTPException(
+                status_code=403,
+                detail=f"this token lacks the `{scope.value}` scope (it has: {held});"
+                f" create one with `reminders token create NAME --scope {scope.value}`",
+            )
+        return token.actor
+
+    return caller
+
+
+EnrollCaller = Annotated[str, Depends(token_caller(Scope.ENROLL))]
+ReadCaller = Annotated[str, Depends(token_caller(Scope.READ))]
+FhirCaller = Annotated[str, Depends(token_caller(Scope.FHIR))]
+MetricsCaller = Annotated[str, Depends(token_caller(Scope.METRICS))]
+
+
+def optional_token(
+    c: ContainerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> ApiToken | None:
+    """The live token of a request, if it carries one (for answers that say more to one)."""
+    if credentials is None:
+        return None
+    try:
+        return accounts.token_for(uow=c.uow(), raw=credentials.credentials, now=c.clock())
+    except SQLAlchemyError:
+        return None  # the database is down: /readyz must still say "not ready", not 500
+
+
+def docs_reader(
+    request: Request,
+    c: ContainerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> str:
+    """The API's description is for staff and token holders; it reads nothing of patients."""
+    if credentials is None and (user := session_user(request, c)) is not None:
+        return user.username
+    return _bearer_token(c, credentials).actor
 
 
 def csrf_token(request: Request) -> str:

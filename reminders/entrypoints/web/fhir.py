@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from reminders.domain.errors import InvalidEnrollment, ReminderError
-from reminders.entrypoints.web.deps import CallerDep, ContainerDep
+from reminders.entrypoints.web.deps import ContainerDep, FhirCaller
 from reminders.services import enrollment
 from reminders.services.fhir_intake import EXPRESSIONS, FhirProblem, Issue, procedure_command
 
@@ -57,13 +57,23 @@ def outcome(
         200: {"description": "Already enrolled (same Procedure identifier); unchanged."},
         201: {"content": {FHIR_JSON: {"schema": OUTCOME_SCHEMA}}},
         400: {"description": "The body is not JSON."},
-        401: {"description": "No valid token or session."},
+        401: {"description": "No valid API token."},
+        403: {"description": "The token lacks the `fhir` scope."},
+        415: {"description": "The body is not sent as application/fhir+json or application/json."},
         422: {"description": "An OperationOutcome saying what is wrong and where."},
     },
 )
-async def create_procedure(request: Request, c: ContainerDep, caller: CallerDep) -> JSONResponse:
+async def create_procedure(request: Request, c: ContainerDep, caller: FhirCaller) -> JSONResponse:
     """Enroll from a FHIR R4 Procedure: status completed, performedDateTime, a CPT code
     the care plans cover, and the subject Patient contained with a phone in telecom."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in (FHIR_JSON, "application/json"):
+        # A form or text/plain body is what a cross-site page can send without asking.
+        return outcome(
+            [Issue("not-supported", f"send the Procedure as {FHIR_JSON}")],
+            severity="error",
+            status_code=415,
+        )
     try:
         body = json.loads(await request.body())
     except (ValueError, UnicodeDecodeError):

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from reminders.bootstrap import Container
-from reminders.entrypoints.web.deps import CallerDep, ContainerDep
+from reminders.domain.accounts import ApiToken, Scope
+from reminders.entrypoints.web.deps import ContainerDep, MetricsCaller, optional_token
 from reminders.services import inbox, monitoring
 
 router = APIRouter(tags=["operations"])
@@ -27,8 +29,14 @@ def healthz() -> dict[str, str]:
     "/readyz",
     responses={503: {"description": "The database or the broker is not reachable."}},
 )
-def readyz(c: ContainerDep) -> JSONResponse:
-    """The database and the broker are reachable: ready to take traffic."""
+def readyz(
+    c: ContainerDep, token: Annotated[ApiToken | None, Depends(optional_token)]
+) -> JSONResponse:
+    """The database and the broker are reachable: ready to take traffic.
+
+    Anyone may ask (load balancers do); only a token with the `metrics` scope is told
+    which check failed and why, since the details name hosts and errors.
+    """
     checks = {
         "database": monitoring.database_check(uow=c.uow()),
         "broker": monitoring.broker_check(
@@ -36,13 +44,10 @@ def readyz(c: ContainerDep) -> JSONResponse:
         ),
     }
     ok = all(check.ok for check in checks.values())
-    return JSONResponse(
-        {
-            "status": "ready" if ok else "not ready",
-            "checks": {name: {"ok": ch.ok, "detail": ch.detail} for name, ch in checks.items()},
-        },
-        status_code=200 if ok else 503,
-    )
+    body: dict[str, object] = {"status": "ready" if ok else "not ready"}
+    if token is not None and token.allows(Scope.METRICS):
+        body["checks"] = {name: {"ok": ch.ok, "detail": ch.detail} for name, ch in checks.items()}
+    return JSONResponse(body, status_code=200 if ok else 503)
 
 
 class MessageCollector(Collector):
@@ -89,10 +94,11 @@ def metrics_registry(container: Container) -> CollectorRegistry:
     response_class=Response,
     responses={
         200: {"content": {"text/plain": {}}, "description": "Prometheus text format."},
-        401: {"description": "No valid token or session."},
+        401: {"description": "No valid API token."},
+        403: {"description": "The token lacks the `metrics` scope."},
     },
 )
-def metrics(request: Request, caller: CallerDep) -> Response:
-    """Prometheus metrics (scrape with an API token as the bearer credential)."""
+def metrics(request: Request, caller: MetricsCaller) -> Response:
+    """Prometheus metrics (scrape with a token that has the `metrics` scope)."""
     registry: CollectorRegistry = request.app.state.metrics
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

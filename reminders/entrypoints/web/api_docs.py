@@ -1,0 +1,71 @@
+"""The API's OpenAPI document and Swagger UI, served from the fastapi-offline package (no CDN)."""
+
+from __future__ import annotations
+
+import mimetypes
+from importlib.resources import files
+
+from fastapi import Depends, FastAPI, HTTPException
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+
+from reminders.entrypoints.web.deps import docs_reader
+
+# Swagger UI 5 (it reads OpenAPI 3.1, which FastAPI writes; the older swagger-ui-bundle
+# package carries 4.x, which cannot). Only its files are used, not its FastAPI subclass.
+STATIC = files("fastapi_offline") / "static"
+ASSETS = ("swagger-ui.css", "swagger-ui-bundle.js", "favicon.png")
+
+PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Recovery Reminders API</title>
+<link rel="stylesheet" href="/docs/assets/swagger-ui.css">
+<link rel="icon" type="image/png" href="/docs/assets/favicon.png">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/docs/assets/init.js"></script>
+</body>
+</html>
+"""
+
+# Loaded as a file, not inline, so the page keeps the strict `script-src 'self'`.
+INIT = """window.ui = SwaggerUIBundle({
+  url: "/openapi.json",
+  dom_id: "#swagger-ui",
+  deepLinking: true,
+  persistAuthorization: false,
+  presets: [SwaggerUIBundle.presets.apis],
+  layout: "BaseLayout"
+});
+"""
+
+
+def add_docs(app: FastAPI) -> None:
+    """Mount /openapi.json and /docs for staff or token holders; the assets are public."""
+    reader = [Depends(docs_reader)]
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=reader)
+    def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, dependencies=reader)
+    def docs() -> HTMLResponse:
+        return HTMLResponse(PAGE)
+
+    @app.get("/docs/assets/init.js", include_in_schema=False)
+    def init_script() -> Response:
+        return Response(INIT, media_type="text/javascript")
+
+    @app.get("/docs/assets/{name}", include_in_schema=False)
+    def asset(name: str) -> FileResponse:
+        if name not in ASSETS:  # a fixed list: no path is ever built from the request
+            raise HTTPException(404, "no such file")
+        media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        return FileResponse(
+            str(STATIC / name),
+            media_type=media_type,
+            headers={"Cache-Control": "public, max-age=86400"},
+        )

@@ -32,6 +32,7 @@ from reminders.entrypoints.web import (
     health,
     imports,
     inbox,
+    outcomes,
     patients,
     webhooks,
 )
@@ -75,6 +76,7 @@ def create_app(container: Container | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(webhooks.router)  # signed by Twilio, no login
     app.include_router(inbox.router)
+    app.include_router(outcomes.router)
     _add_docs(app)
     _add_error_handlers(app)
     return app

@@ -12,6 +12,7 @@ from prometheus_client.registry import Collector
 
 from reminders.bootstrap import Container
 from reminders.entrypoints.web.deps import CallerDep, ContainerDep
+from reminders.entrypoints.web.outcome_metrics import OutcomesCollector
 from reminders.services import inbox, monitoring
 
 router = APIRouter(tags=["operations"])
@@ -81,6 +82,7 @@ class MessageCollector(Collector):
 def metrics_registry(container: Container) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(MessageCollector(container))
+    registry.register(OutcomesCollector(container))
     return registry
 
 

@@ -49,6 +49,18 @@ class RedFlag:
     first_action_at: datetime | None  # acknowledged, or resolved without acknowledging
 
 
+@dataclass(frozen=True)
+class AnsweredCheckin:
+    """One check-in of a patient with its answer, if any (the pain chart's points)."""
+
+    kind: str  # pain | warning
+    asked_at: datetime
+    status: str  # open | answered | no_answer | closed
+    pain: int | None
+    answer: str | None
+    red_flag: bool
+
+
 class OutcomesRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -107,3 +119,21 @@ class OutcomesRepository:
             )
             or 0
         )
+
+    def checkins_of(self, enrollment_id: int) -> list[AnsweredCheckin]:
+        """Every check-in of one enrollment with its answer, oldest first."""
+        A = checkin_answers
+        rows = self.conn.execute(
+            select(
+                checkins.c.kind,
+                checkins.c.asked_at,
+                checkins.c.status,
+                A.c.pain,
+                A.c.answer,
+                A.c.red_flag,
+            )
+            .outerjoin(A, A.c.checkin_id == checkins.c.id)
+            .where(checkins.c.enrollment_id == enrollment_id)
+            .order_by(checkins.c.asked_at, checkins.c.id)
+        ).all()
+        return [AnsweredCheckin(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]

@@ -53,6 +53,7 @@ class RedFlag:
 class AnsweredCheckin:
     """One check-in of a patient with its answer, if any (the pain chart's points)."""
 
+    id: int
     kind: str  # pain | warning
     asked_at: datetime
     status: str  # open | answered | no_answer | closed
@@ -125,6 +126,7 @@ class OutcomesRepository:
         A = checkin_answers
         rows = self.conn.execute(
             select(
+                checkins.c.id,
                 checkins.c.kind,
                 checkins.c.asked_at,
                 checkins.c.status,
@@ -136,4 +138,4 @@ class OutcomesRepository:
             .where(checkins.c.enrollment_id == enrollment_id)
             .order_by(checkins.c.asked_at, checkins.c.id)
         ).all()
-        return [AnsweredCheckin(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
+        return [AnsweredCheckin(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in rows]

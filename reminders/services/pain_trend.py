@@ -44,7 +44,7 @@ class PainTrend:
 
 
 def _x(day: int, last_day: int) -> float:
-    return round(LEFT + (WIDTH - LEFT - 8) * day / max(last_day, 1), 1)
+    return round(LEFT + (WIDTH - LEFT - 14) * day / max(last_day, 1), 1)
 
 
 def _y(pain: int) -> float:

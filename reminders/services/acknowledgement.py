@@ -57,8 +57,11 @@ def climb_ladders(
             step = rung[0]
             ids, who = _rung(uow, escalation_id, step, oncall, delivery.clinic, moment)
             verb = "called" if step is Step.CALL else "paged"
-            detail = f"#{escalation_id} not acknowledged after {oncall.ack_minutes} min x {done}:"
-            detail += f" {step.value}, {verb} {who}" if ids else f" {step.value}, nobody to reach"
+            late = oncall.ack_minutes * done
+            detail = (
+                f"#{escalation_id} not acknowledged {late} min after the red flag: {step.value},"
+            )
+            detail += f" {verb} {who}" if ids else " nobody to reach"
             audit.record(
                 uow,
                 actor="system",

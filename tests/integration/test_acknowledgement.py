@@ -200,3 +200,29 @@ def test_two_beats_at_once_take_each_rung_once(live, web, engine, twilio):
         t.join()
     assert sum(r.get("repage", 0) for r in results) == 1
     assert len(twilio.sent_to(ONCALL_PHONE)) == 2
+
+
+def test_a_backup_with_only_a_phone_gets_a_text_when_on_call_is_email_only(
+    live, web, engine, twilio, smtp
+):
+    email_only = live.settings.model_copy(update={"oncall_phone": ""})
+    c = bootstrap(email_only, engine=engine, clock=live.clock)
+    c.send_task = run_here(c, [])
+    web = TestClient(create_app(c), base_url="https://testserver", raise_server_exceptions=False)
+    enroll(c)
+    deliver(c, DAY1_CHECKIN)
+    c.clock.now = TWO_AM  # type: ignore[attr-defined]
+    text_in(web, c, "9")
+    assert twilio.sent_to(ONCALL_PHONE) == []
+    assert beat(c, 2, 15) == {"repage": 1, "alert_sent": 1}  # the email again
+    assert beat(c, 2, 30) == {"backup": 1, "alert_sent": 1}
+    (e,) = rows(engine, escalations)
+    (text,) = twilio.sent_to(BACKUP)
+    assert text["body"] == (
+        f"Not yet acknowledged: red flag #{e.id}: pain 9/10 (8 or more). Check the inbox."
+        f" Reply ACK {e.code}"
+    )
+    assert beat(c, 2, 45) == {"call": 1, "alert_sent": 1}  # the only phone: the backup's
+    assert [call["to"] for call in twilio.calls] == [BACKUP]
+    audit = [a.detail for a in rows(engine, audit_log) if a.action == "escalation_call"]
+    assert audit == [f"#{e.id} not acknowledged 45 min after the red flag: call, called backup"]

@@ -14,11 +14,12 @@ from reminders.adapters.care_plans import CarePlanLibrary
 from reminders.adapters.db import make_engine
 from reminders.adapters.migrate import is_current, upgrade
 from reminders.adapters.outbox import Outbox
-from reminders.adapters.providers import EmailProvider, SmsProvider
+from reminders.adapters.providers import EmailProvider, SmsProvider, VoiceProvider
 from reminders.adapters.rate_limit import LocalTokenBucket, RateLimiter, RedisTokenBucket
 from reminders.adapters.rendering import MessageRenderer
 from reminders.adapters.smtp_email import SmtpEmail
 from reminders.adapters.twilio_sms import TwilioSms
+from reminders.adapters.twilio_voice import TwilioVoice
 from reminders.adapters.unit_of_work import UnitOfWork
 from reminders.domain.schedule import SchedulePolicy
 from reminders.domain.sms_cap import SmsCap
@@ -79,6 +80,19 @@ def build_delivery(
     outbox = Outbox(settings.var_dir / "outbox")
     sms: SmsProvider = outbox
     email: EmailProvider = outbox
+    voice: VoiceProvider | None = outbox
+    voice_from = settings.twilio_voice_from_number or settings.twilio_from_number
+    if settings.twilio_account_sid and settings.twilio_auth_token:
+        # With Twilio but no number to call from, a call fails visibly (the inbox says to
+        # call yourself) instead of landing in the outbox as if it had rung.
+        voice = None
+    if settings.twilio_account_sid and settings.twilio_auth_token and voice_from:
+        voice = TwilioVoice(
+            account_sid=settings.twilio_account_sid,
+            auth_token=settings.twilio_auth_token,
+            from_number=voice_from,
+            api_base_url=settings.twilio_api_base_url,
+        )
     if settings.twilio_account_sid and settings.twilio_auth_token:
         sms = TwilioSms(
             account_sid=settings.twilio_account_sid,
@@ -116,6 +130,7 @@ def build_delivery(
         policy=policy_from(settings),
         send_lease=timedelta(seconds=settings.send_lease_seconds),
         sms_rate=settings.sms_rate_per_second,
+        voice=voice,
     )
 
 

@@ -61,6 +61,15 @@ class Settings(BaseSettings):
     oncall_email: str = Field("", alias="REMINDERS_ONCALL_EMAIL")
     replies_interval: float = Field(60.0, gt=0, alias="REMINDERS_REPLIES_INTERVAL")
     status_poll_after_minutes: int = Field(30, ge=1, alias="REMINDERS_STATUS_POLL_AFTER_MINUTES")
+    # Closed loop (docs/replies.md): a red flag must be acknowledged within ack_minutes, or
+    # the on-call contact is paged again, then the backup, then both are called. A rota is
+    # a JSON list of {"name", "phone", "email", "start": "HH:MM", "end": "HH:MM", "backup"}
+    # in the clinic's zone; without one the phone/email settings above are the on-call.
+    ack_minutes: int = Field(15, ge=1, le=240, alias="REMINDERS_ACK_MINUTES")
+    oncall_backup_phone: str = Field("", alias="REMINDERS_ONCALL_BACKUP_PHONE")
+    oncall_backup_email: str = Field("", alias="REMINDERS_ONCALL_BACKUP_EMAIL")
+    oncall_rota: str = Field("", alias="REMINDERS_ONCALL_ROTA")
+    twilio_voice_from_number: str = Field("", alias="TWILIO_VOICE_FROM_NUMBER")  # default: FROM
 
     twilio_account_sid: str = Field("", alias="TWILIO_ACCOUNT_SID")
     twilio_auth_token: str = Field("", alias="TWILIO_AUTH_TOKEN")

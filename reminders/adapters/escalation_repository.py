@@ -37,6 +37,38 @@ class EscalationRepository:
             select(E.c.id).where(E.c.checkin_id == checkin_id, E.c.kind == kind)
         )
 
+    def escalation_by_code(self, code: str) -> tuple[int, str] | None:
+        """(id, status) of the red flag with this acknowledgement code."""
+        row = self.conn.execute(select(E.c.id, E.c.status).where(E.c.code == code)).first()
+        return (row.id, row.status) if row else None
+
+    def due_rungs(
+        self, *, now: datetime, limit: int = 100
+    ) -> list[tuple[int, int, datetime, int | None]]:
+        """(id, pages done, created_at, enrollment) of open red flags whose next rung is due."""
+        rows = self.conn.execute(
+            select(E.c.id, E.c.pages, E.c.created_at, E.c.enrollment_id)
+            .where(E.c.status == EscalationStatus.OPEN.value, E.c.next_page_at <= now)
+            .order_by(E.c.next_page_at, E.c.id)
+            .limit(limit)
+        ).all()
+        return [(r.id, r.pages, r.created_at, r.enrollment_id) for r in rows]
+
+    def claim_rung(
+        self, escalation_id: int, *, done: int, next_page_at: datetime | None, now: datetime
+    ) -> bool:
+        """Take the next rung once: only the beat that sees `done` rungs still open wins."""
+        result = self.conn.execute(
+            update(E)
+            .where(
+                E.c.id == escalation_id,
+                E.c.status == EscalationStatus.OPEN.value,
+                E.c.pages == done,
+            )
+            .values(pages=done + 1, next_page_at=next_page_at, updated_at=now)
+        )
+        return bool(result.rowcount)
+
     def set_escalation(
         self, escalation_id: int, *, frm: Sequence[str], now: datetime, **values: Any
     ) -> bool:
@@ -100,6 +132,9 @@ class EscalationRepository:
                 acknowledged_by=r["acknowledged_by"],
                 resolved_at=r["resolved_at"],
                 resolved_by=r["resolved_by"],
+                code=r["code"],
+                pages=r["pages"],
+                next_page_at=r["next_page_at"],
                 notifications=tuple(notes.get(r["id"], ())),
             )
             for r in rows

@@ -166,6 +166,30 @@ class NotificationRepository:
         )
         return bool(result.rowcount)
 
+    def pages_of(self, escalation_id: int) -> list[OutgoingNote]:
+        """The first page's alerts of an escalation: what later rungs send again."""
+        rows = self.conn.execute(
+            select(N)
+            .where(N.c.escalation_id == escalation_id, or_(N.c.step == "page", N.c.step.is_(None)))
+            .order_by(N.c.id)
+        ).mappings()
+        return [
+            OutgoingNote(
+                id=r["id"],
+                kind=r["kind"],
+                channel=r["channel"],
+                recipient=r["recipient"],
+                language=r["language"],
+                subject=r["subject"],
+                body=r["body"],
+                attempts=r["attempts"],
+                created_at=r["created_at"],
+                checkin_id=r["checkin_id"],
+                escalation_id=r["escalation_id"],
+            )
+            for r in rows
+        ]
+
     def for_escalations(self, escalation_ids: Sequence[int]) -> dict[int, list[Notification]]:
         """The notifications of each of these escalations, oldest first."""
         if not escalation_ids:
@@ -188,6 +212,8 @@ class NotificationRepository:
                     error_message=r["error_message"],
                     next_attempt_at=r["next_attempt_at"],
                     sent_at=r["sent_at"],
+                    step=r["step"],
+                    created_at=r["created_at"],
                 )
             )
         return out

@@ -303,8 +303,12 @@ escalations = Table(
     Column("resolved_at", UTCDateTime),
     Column("resolved_by", String(120)),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("code", String(8), unique=True),  # "ACK <code>" by text acknowledges a red flag
+    Column("pages", Integer, nullable=False, server_default="0"),  # rungs of the ladder done
+    Column("next_page_at", UTCDateTime),  # the next rung is due (none: acknowledged or top)
     UniqueConstraint("checkin_id", "kind"),
     Index("ix_escalations_status", "status", "created_at"),
+    Index("ix_escalations_next_page", "status", "next_page_at"),
 )
 
 notifications = Table(
@@ -314,7 +318,8 @@ notifications = Table(
     Column("escalation_id", ForeignKey("escalations.id"), index=True),
     Column("checkin_id", ForeignKey("checkins.id")),
     Column("kind", String(24), nullable=False),  # oncall_alert | checkin_reminder
-    Column("channel", String(8), nullable=False),
+    Column("channel", String(8), nullable=False),  # sms | email | voice
+    Column("step", String(16)),  # an alert's rung: page | repage | backup | call
     Column("recipient", String(254), nullable=False),
     Column("language", String(8), nullable=False),
     Column("subject", Text),

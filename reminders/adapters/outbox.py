@@ -37,6 +37,8 @@ class Outbox:
     def _line(record: dict[str, str]) -> str:
         if record["channel"] == "sms":
             return f"[outbox] SMS to {mask_phone(record['to'])}: {record['body']}"
+        if record["channel"] == "voice":
+            return f"[outbox] CALL to {mask_phone(record['to'])}"
         return f"[outbox] EMAIL to {mask_email(record['to'])}: {record['subject']}"
 
     def send_sms(self, *, to: str, body: str, reference: str) -> Sent:
@@ -56,6 +58,12 @@ class Outbox:
                 "html": html,
                 "at": datetime.now(UTC).isoformat(),
             },
+        )
+
+    def place_call(self, *, to: str, twiml: str, reference: str) -> Sent:
+        return self._write(
+            reference,
+            {"channel": "voice", "to": to, "twiml": twiml, "at": datetime.now(UTC).isoformat()},
         )
 
     def find_sent(self, *, to: str, body: str, reference: str, since: datetime) -> list[Sent]:

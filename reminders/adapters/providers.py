@@ -52,3 +52,9 @@ class EmailProvider(Protocol):
     ) -> Sent: ...
 
     def find_sent(self, *, to: str, body: str, reference: str, since: datetime) -> list[Sent]: ...
+
+
+class VoiceProvider(Protocol):
+    """Places a phone call that speaks TwiML (on-call alerts only; never PHI)."""
+
+    def place_call(self, *, to: str, twiml: str, reference: str) -> Sent: ...

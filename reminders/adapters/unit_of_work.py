@@ -22,6 +22,7 @@ from reminders.adapters.message_reads import MessageReads
 from reminders.adapters.message_repository import MessageRepository
 from reminders.adapters.notification_repository import NotificationRepository
 from reminders.adapters.opt_out_repository import OptOutRepository
+from reminders.adapters.outcomes_repository import OutcomesRepository
 from reminders.adapters.repository import EnrollmentRepository
 
 
@@ -44,6 +45,7 @@ class UnitOfWork:
     checkins: CheckinRepository
     escalations: EscalationRepository
     notifications: NotificationRepository
+    outcomes: OutcomesRepository
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -66,6 +68,7 @@ class UnitOfWork:
         self.checkins = CheckinRepository(self.conn)
         self.escalations = EscalationRepository(self.conn)
         self.notifications = NotificationRepository(self.conn)
+        self.outcomes = OutcomesRepository(self.conn)
         return self
 
     def __exit__(

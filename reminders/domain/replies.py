@@ -240,6 +240,8 @@ class Notification:
     error_message: str | None = None
     next_attempt_at: datetime | None = None
     sent_at: datetime | None = None
+    step: str | None = None  # an on-call alert's rung: page | repage | backup | call
+    created_at: datetime | None = None
 
     @property
     def gave_up(self) -> bool:
@@ -263,6 +265,9 @@ class Escalation:
     acknowledged_by: str | None = None
     resolved_at: datetime | None = None
     resolved_by: str | None = None
+    code: str | None = None  # "ACK <code>" by text acknowledges it
+    pages: int = 0  # rungs of the paging ladder done
+    next_page_at: datetime | None = None
     notifications: tuple[Notification, ...] = ()
 
     @property

@@ -66,6 +66,13 @@ def make_celery(settings: Settings) -> Celery:
                 "schedule": settings.reconcile_interval,
                 "options": {"expires": settings.reconcile_interval * 2},
             },
+            # Closed loop (docs/replies.md): an unacknowledged red flag climbs its paging
+            # ladder. Every 30 s at most, so a rung is never more than half a minute late.
+            "acknowledgement-timers": {
+                "task": "reminders.climb_ladders",
+                "schedule": min(30.0, settings.replies_interval),
+                "options": {"expires": min(30.0, settings.replies_interval) * 2},
+            },
         },
     )
     return app

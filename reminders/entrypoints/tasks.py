@@ -12,10 +12,12 @@ from celery.signals import worker_process_init
 from reminders.adapters.twilio_status import status_lookup
 from reminders.bootstrap import Container, bootstrap
 from reminders.entrypoints.celery_app import app
+from reminders.services.acknowledgement import climb_ladders
 from reminders.services.alerts import deliver_notifications, retry_notifications
 from reminders.services.checkins import follow_up_checkins
 from reminders.services.dispatch import dispatch_due
 from reminders.services.intake import run_import
+from reminders.services.oncall import OnCall
 from reminders.services.reconcile import reconcile_expired
 from reminders.services.sending import send_messages
 from reminders.services.status import poll_unsettled
@@ -101,6 +103,15 @@ def send_alerts(notification_ids: list[int]) -> dict[str, int]:
 def retry_alerts() -> dict[str, int]:
     c = container()
     return retry_notifications(uow=c.uow(), delivery=c.delivery, now=c.clock)
+
+
+@app.task(name="reminders.climb_ladders")
+def acknowledgement_timers() -> dict[str, int]:
+    """Re-page, page the backup, then call: red flags nobody acknowledged in time."""
+    c = container()
+    return climb_ladders(
+        uow=c.uow(), delivery=c.delivery, oncall=OnCall.from_settings(c.settings), now=c.clock
+    )
 
 
 @app.task(name="reminders.poll_statuses")

@@ -6,7 +6,6 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,36 +13,25 @@ from reminders.adapters.contact_repository import PhoneMatch
 from reminders.adapters.providers import ProviderError
 from reminders.adapters.rendering import MessageRenderer, RenderedEmail
 from reminders.adapters.unit_of_work import UnitOfWork
-from reminders.domain.contact import normalize_phone
 from reminders.domain.decisions import Kind
-from reminders.domain.errors import InvalidPhoneNumber
+from reminders.domain.oncall import Step, ack_code
 from reminders.domain.retry import ErrorClass
 from reminders.domain.timing import zone_named
 from reminders.services.content import Clinic
-from reminders.services.outgoing import Delivery, Outgoing, hand_over, masked, take_token
-from reminders.settings import Settings
+from reminders.services.oncall import OnCall
+from reminders.services.outgoing import (
+    Delivery,
+    Outgoing,
+    SpokenCall,
+    hand_over,
+    masked,
+    take_token,
+)
 
 log = logging.getLogger("reminders.escalation")
 
 ALERT_GIVE_UP = timedelta(hours=24)  # an alert is retried this long, unless permanent
 SEND_LEASE = timedelta(minutes=2)  # a notification left `sending` this long is tried again
-
-
-@dataclass(frozen=True)
-class OnCall:
-    """Who is alerted about a red flag: a phone (SMS) and/or an email address."""
-
-    phone: str = ""
-    email: str = ""
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> OnCall:
-        phone = settings.oncall_phone.strip()
-        try:
-            phone = normalize_phone(phone, default_region=settings.default_region) if phone else ""
-        except InvalidPhoneNumber:
-            log.error("REMINDERS_ONCALL_PHONE is not a valid number; alerts to it will fail")
-        return cls(phone=phone, email=settings.oncall_email.strip())
 
 
 def retry_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
@@ -93,6 +81,10 @@ def raise_red_flag(
     now: datetime,
 ) -> tuple[int, list[int]]:
     """Open an escalation and queue one alert per on-call contact, in the caller's transaction."""
+    code = ack_code()
+    while uow.escalations.escalation_by_code(code) is not None:  # 31^4 codes: rarely twice
+        code = ack_code()
+    primary, backup = oncall.contacts(now)
     escalation_id = uow.escalations.add_escalation(
         enrollment_id=patient.enrollment_id,
         checkin_id=checkin_id,
@@ -101,6 +93,10 @@ def raise_red_flag(
         reason=reason,
         created_at=now,
         updated_at=now,
+        code=code,
+        pages=1,
+        # Nobody to page at all: there is no ladder to climb, the inbox says so.
+        next_page_at=now + oncall.ack if (primary or backup) else None,
     )
     context = {
         "clinic": clinic_context(clinic),
@@ -114,22 +110,29 @@ def raise_red_flag(
         "reply": reply[:300],
         "received": now.astimezone(zone_named(patient.timezone)).strftime("%a %b %-d %-I:%M %p %Z"),
         "link": f"{public_url}/staff/inbox#escalation-{escalation_id}",
+        "code": code,
     }
-    ids = []
-    common = {"escalation_id": escalation_id, "kind": "oncall_alert", "language": "en"}
-    if oncall.phone:
+    ids: list[int] = []
+    common = {
+        "escalation_id": escalation_id,
+        "kind": "oncall_alert",
+        "language": "en",
+        "step": Step.PAGE.value,
+    }
+    contact = primary or backup
+    if contact is not None and contact.phone:
         body = render_text(renderer, "staff/oncall.sms.j2", **context)
         ids.append(
             uow.notifications.add_notification(
-                now=now, channel="sms", recipient=oncall.phone, body=body, **common
+                now=now, channel="sms", recipient=contact.phone, body=body, **common
             )
         )
-    if oncall.email:
+    if contact is not None and contact.email:
         ids.append(
             uow.notifications.add_notification(
                 now=now,
                 channel="email",
-                recipient=oncall.email,
+                recipient=contact.email,
                 subject=render_text(renderer, "staff/oncall.subject.j2", **context),
                 body=renderer.text_env.get_template("replies/staff/oncall.email.j2")
                 .render(**context)
@@ -140,7 +143,8 @@ def raise_red_flag(
     if not ids:
         uow.escalations.add_note(
             escalation_id,
-            "Nobody was alerted: set REMINDERS_ONCALL_PHONE or REMINDERS_ONCALL_EMAIL.",
+            "Nobody was alerted: set REMINDERS_ONCALL_PHONE, REMINDERS_ONCALL_EMAIL"
+            " or REMINDERS_ONCALL_ROTA.",
             now=now,
         )
         log.error("red flag %s: no on-call contact is configured", escalation_id)
@@ -177,8 +181,10 @@ def _send_one(
         uow.commit()
     if note is None:
         return "nothing"
-    content: str | RenderedEmail = note.body
-    if note.channel != "sms":
+    content: str | RenderedEmail | SpokenCall = note.body
+    if note.channel == "voice":
+        content = SpokenCall(note.body)
+    elif note.channel != "sms":
         content = delivery.renderer.plain_email(
             subject=note.subject or "",
             text=note.body,

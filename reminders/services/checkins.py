@@ -21,6 +21,7 @@ from reminders.services.alerts import (
     render_text,
 )
 from reminders.services.outgoing import Delivery, decide
+from reminders.services.silence import SILENCE, silence_of
 
 
 def follow_up_checkins(
@@ -80,6 +81,11 @@ def _remind(
         return _task(uow, checkin, "it is too late for a reminder", now), None
     if uow.checkins.newer_checkin_sent(checkin):
         return _task(uow, checkin, "a newer question was sent since", now), None
+    silence = silence_of(uow, checkin)
+    if silence is not None and silence.before >= 2:
+        # The gentle text went out earlier in this silence: no more texts, staff call.
+        claimed = uow.checkins.claim_checkin_step(checkin.id, "reminder_at", now=now)
+        return ("silent" if claimed else "nothing"), None
     texts = uow.message_reads.sms_times([checkin.phone], around=now)[checkin.phone]
     decision = decide(
         Kind.CHECKIN_REMINDER,
@@ -113,7 +119,7 @@ def _remind(
     renderer, lang = delivery.renderer, patient.language
     values: dict[str, Any] = {"channel": channel, "recipient": recipient}
     if channel == "sms":
-        name = f"reminder_{checkin.kind}"
+        name = f"{'silence' if silence else 'reminder'}_{checkin.kind}"
         values["body"] = patient_text(renderer, delivery.clinic, lang, name)
     else:
         lang = lang if has_template(renderer, f"replies/{lang}/reminder.email.j2") else "en"
@@ -144,6 +150,24 @@ def open_task(uow: UnitOfWork, checkin: CheckIn, why: str, now: datetime) -> boo
     zone = zone_named(contact.timezone if contact else "UTC")
     asked = checkin.asked_at.astimezone(zone).strftime("%a %b %-d %-I:%M %p")
     question = "pain (0-10)" if checkin.kind == "pain" else "warning signs (YES/NO)"
+    silence = silence_of(uow, checkin)
+    if silence is not None:
+        task = uow.escalations.escalation_for_checkin(silence.second_checkin_id, SILENCE)
+        if silence.before >= 2 and task is not None:
+            note = f"Still no answer: the {question} check-in asked {asked}."
+            uow.escalations.add_note(task, note, now=now)
+            return True
+        uow.escalations.add_escalation(
+            enrollment_id=checkin.enrollment_id,
+            checkin_id=checkin.id,
+            kind=SILENCE,
+            reason=f"no answer from this patient since day {silence.since_day}"
+            f" ({silence.before + 1} check-ins in a row, the last asked {asked}; {why})."
+            " Call the patient.",
+            created_at=now,
+            updated_at=now,
+        )
+        return True
     uow.escalations.add_escalation(
         enrollment_id=checkin.enrollment_id,
         checkin_id=checkin.id,

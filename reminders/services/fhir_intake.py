@@ -130,6 +130,34 @@ def procedure_command(
     )
 
 
+WITHDRAWN = ("entered-in-error", "not-done")  # the procedure did not happen as enrolled
+
+
+def withdrawn_procedure(body: Any) -> tuple[str, str] | None:
+    """(external id, status) of a Procedure the EHR withdrew; None for any other body."""
+    if not isinstance(body, dict) or body.get("resourceType") != "Procedure":
+        return None
+    if body.get("status") not in WITHDRAWN:
+        return None
+    try:
+        procedure = Procedure.model_validate(body)
+    except ValidationError:
+        return None  # procedure_command says what is wrong with it
+    external_id = _external_id(procedure)
+    if external_id is None:
+        raise FhirProblem(
+            [
+                Issue(
+                    "required",
+                    f"a {procedure.status} Procedure needs the identifier (or id) it was"
+                    " enrolled with, to find its messages",
+                    "Procedure.identifier",
+                )
+            ]
+        )
+    return external_id, str(procedure.status)
+
+
 def _plan_key(procedure: Procedure, plans: CarePlanLibrary, issues: list[Issue]) -> str | None:
     codings = procedure.code.coding if procedure.code and procedure.code.coding else []
     known = set(plans.names())

@@ -69,6 +69,7 @@ def _move(
                 status=to.value,
                 acknowledged_at=now,
                 acknowledged_by=by,
+                next_page_at=None,  # the paging ladder stops here
             )
         else:
             moved = uow.escalations.set_escalation(
@@ -78,6 +79,7 @@ def _move(
                 status=to.value,
                 resolved_at=now,
                 resolved_by=by,
+                next_page_at=None,
             )
         if not moved and current.status is EscalationStatus.RESOLVED:
             raise EscalationClosed(f"escalation {escalation_id} was already resolved")

@@ -13,12 +13,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from reminders.adapters.care_plans import CarePlanLibrary
-from reminders.adapters.providers import EmailProvider, Sent, SmsProvider
+from reminders.adapters.providers import (
+    EmailProvider,
+    ProviderError,
+    Sent,
+    SmsProvider,
+    VoiceProvider,
+)
 from reminders.adapters.rate_limit import RateLimiter
 from reminders.adapters.rendering import MessageRenderer, RenderedEmail
 from reminders.domain.contact import mask_email, mask_phone
 from reminders.domain.decisions import Decision, Kind, SendContext, send_decision
-from reminders.domain.retry import RetryPolicy
+from reminders.domain.retry import ErrorClass, RetryPolicy
 from reminders.domain.schedule import SchedulePolicy
 from reminders.domain.timing import QuietHours, zone_named
 from reminders.services.content import Clinic
@@ -41,6 +47,7 @@ class Delivery:
     send_lease: timedelta = timedelta(minutes=2)
     rate_wait: float = 20.0  # seconds a worker waits for a rate-limit token
     sms_rate: float = 1.0  # the sender's messages a second (sizes the chunks below)
+    voice: VoiceProvider | None = None  # calls for unacknowledged red flags
 
     @property
     def quiet_hours(self) -> QuietHours:
@@ -57,12 +64,19 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class SpokenCall:
+    """A voice call's TwiML (an on-call alert's last rung)."""
+
+    twiml: str
+
+
+@dataclass(frozen=True)
 class Outgoing:
     """One message ready to hand over: to whom, what, and under which name at the provider."""
 
     kind: Kind
     to: str  # E.164 phone for a text, an address for an email
-    content: str | RenderedEmail  # the text, or the rendered email
+    content: str | RenderedEmail | SpokenCall  # the text, the rendered email, or a call
     reference: str  # a stable name at the provider (email Message-ID, outbox file)
 
     @property
@@ -72,6 +86,8 @@ class Outgoing:
     @property
     def summary(self) -> str:
         """What the row records as having gone out: the text, or the email's subject."""
+        if isinstance(self.content, SpokenCall):
+            return "voice call"
         return self.content if isinstance(self.content, str) else self.content.subject
 
 
@@ -126,6 +142,12 @@ def hand_over(message: Outgoing, *, delivery: Delivery) -> Sent:
         sent = delivery.sms.send_sms(
             to=message.to, body=message.content, reference=message.reference
         )
+    elif isinstance(message.content, SpokenCall):
+        if delivery.voice is None:
+            raise ProviderError("no voice provider is configured", error_class=ErrorClass.PERMANENT)
+        sent = delivery.voice.place_call(
+            to=message.to, twiml=message.content.twiml, reference=message.reference
+        )
     else:
         email = message.content
         sent = delivery.email.send_email(
@@ -140,4 +162,8 @@ def hand_over(message: Outgoing, *, delivery: Delivery) -> Sent:
 
 
 def masked(message: Outgoing) -> str:
-    return mask_phone(message.to) if message.is_sms else mask_email(message.to)
+    return (
+        mask_email(message.to)
+        if isinstance(message.content, RenderedEmail)
+        else mask_phone(message.to)
+    )

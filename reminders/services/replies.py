@@ -23,6 +23,7 @@ from reminders.domain.replies import (
     red_flag,
 )
 from reminders.services import audit
+from reminders.services.acknowledgement import acknowledge_by_text
 from reminders.services.alerts import OnCall, patient_text, raise_red_flag
 from reminders.services.content import Clinic
 from reminders.services.opt_outs import opt_in, opt_out
@@ -78,6 +79,25 @@ def receive_sms(msg: InboundSms, *, uow: UnitOfWork, replying: Replying, now: da
         with uow:
             if msg.sid and (seen := uow.inbound.inbound_by_sid(msg.sid)) is not None:
                 return Handled(seen.id, seen.action, seen.reply, duplicate=True)
+            # An on-call phone answering an alert, before any patient matching.
+            ack = acknowledge_by_text(
+                uow, phone=phone, body=msg.body, oncall=replying.oncall,
+                clinic=replying.clinic, now=now,
+            )  # fmt: skip
+            if ack is not None:
+                inbound_id = uow.inbound.add_inbound(
+                    message_sid=msg.sid or None,
+                    from_phone=phone,
+                    to_phone=msg.to_phone,
+                    body=msg.body,
+                    received_at=now,
+                    action="ack",
+                    detail=f"on-call acknowledgement: {ack.outcome}",
+                    reply=ack.reply,
+                    needs_staff=ack.outcome == "unknown",
+                )
+                uow.commit()
+                return Handled(inbound_id, "ack", ack.reply)
             patient = uow.contacts.match_phone(phone)
             inbound_id = uow.inbound.add_inbound(
                 message_sid=msg.sid or None,

@@ -185,6 +185,8 @@ def test_opting_out_closes_the_open_question(live, web, engine):
 
 REPLIES = [
     "help",
+    "silence_pain",
+    "silence_warning",
     "clarify_pain",
     "clarify_warning",
     "thanks",

@@ -1,4 +1,4 @@
-"""A local stand-in for Twilio's Messages API, driven through the real twilio client.
+"""A local stand-in for Twilio's Messages and Calls APIs, driven through the real twilio client.
 
 Faults on demand: an HTTP status with a Twilio error code, or a hang, for the next
 request or for one recipient; every accepted message is recorded for assertions.
@@ -33,6 +33,7 @@ class FakeTwilio:
     account_sid: str = "AC" + "0" * 32
     auth_token: str = "test-token"
     messages: list[dict] = field(default_factory=list)
+    calls: list[dict] = field(default_factory=list)  # /Calls.json: voice calls placed
     faults: deque = field(default_factory=deque)
     requests: int = 0
     delay: float = 0.0  # added latency on every create, like a real network
@@ -78,6 +79,9 @@ class FakeTwilio:
     def sent_to(self, to: str) -> list[dict]:
         return [m for m in self.messages if m["to"] == to]
 
+    def called(self, to: str) -> list[dict]:
+        return [c for c in self.calls if c["to"] == to]
+
     # -- request handling ---------------------------------------------------------------
 
     def _take_fault(self, to: str) -> Fault | None:
@@ -117,6 +121,8 @@ class FakeTwilio:
                     "status": fault.status,
                 },
             )
+        if urlparse(h.path).path == f"/2010-04-01/Accounts/{self.account_sid}/Calls.json":
+            return self._call(h, form)
         if (
             not to
             or "Body" not in form
@@ -147,6 +153,30 @@ class FakeTwilio:
         with self._lock:
             self.messages.append(message)
         self._send(h, 201, message)
+
+    def _call(self, h: BaseHTTPRequestHandler, form: dict[str, str]) -> None:
+        """Calls.json: To, From and one of Twiml or Url, as Twilio requires."""
+        if not form.get("To") or not form.get("From") or not (form.get("Twiml") or form.get("Url")):
+            return self._send(
+                h, 400, {"code": 21205, "message": "missing To, From or Twiml/Url", "status": 400}
+            )
+        now = format_datetime(datetime.now(UTC), usegmt=True)
+        call = {
+            "sid": "CA" + uuid.uuid4().hex,
+            "account_sid": self.account_sid,
+            "to": form["To"],
+            "from": form["From"],
+            "twiml": form.get("Twiml"),
+            "url": form.get("Url"),
+            "status": "queued",
+            "direction": "outbound-api",
+            "date_created": now,
+            "date_updated": now,
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Calls/x.json",
+        }
+        with self._lock:
+            self.calls.append(call)
+        self._send(h, 201, call)
 
     def _list(self, h: BaseHTTPRequestHandler) -> None:
         query = {k: v[0] for k, v in parse_qs(urlparse(h.path).query).items()}

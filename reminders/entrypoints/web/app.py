@@ -32,6 +32,7 @@ from reminders.entrypoints.web import (
     health,
     imports,
     inbox,
+    outcomes,
     patients,
     webhooks,
 )
@@ -80,6 +81,7 @@ def create_app(container: Container | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(webhooks.router)  # signed by Twilio, no login
     app.include_router(inbox.router)
+    app.include_router(outcomes.router)
     add_docs(app)
     _add_error_handlers(app)
     # Added last, so outermost: a body is counted before the session or any route sees

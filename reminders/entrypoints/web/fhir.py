@@ -9,10 +9,18 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from reminders.domain.errors import InvalidEnrollment, ReminderError
+from reminders.domain.errors import EnrollmentClosed, InvalidEnrollment, ReminderError
+from reminders.domain.intake import EXTERNAL_KEY_PREFIX
 from reminders.entrypoints.web.deps import ContainerDep, FhirCaller
-from reminders.services import enrollment
-from reminders.services.fhir_intake import EXPRESSIONS, FhirProblem, Issue, procedure_command
+from reminders.services import clinical_events, enrollment
+from reminders.services.fhir_encounters import encounter_event
+from reminders.services.fhir_intake import (
+    EXPRESSIONS,
+    FhirProblem,
+    Issue,
+    procedure_command,
+    withdrawn_procedure,
+)
 
 FHIR_JSON = "application/fhir+json"
 router = APIRouter(prefix="/fhir", tags=["fhir"])
@@ -81,6 +89,12 @@ async def create_procedure(request: Request, c: ContainerDep, caller: FhirCaller
             [Issue("invalid", "the body is not JSON")], severity="error", status_code=400
         )
     try:
+        withdrawn = withdrawn_procedure(body)
+    except FhirProblem as problem:
+        return outcome(problem.issues, severity="error", status_code=422)
+    if withdrawn is not None:
+        return _withdraw(c, caller, *withdrawn)
+    try:
         cmd = procedure_command(
             body, plans=c.plans, default_timezone=c.settings.clinic_timezone, enrolled_by=caller
         )
@@ -114,3 +128,97 @@ async def create_procedure(request: Request, c: ContainerDep, caller: FhirCaller
         status_code=201 if result.created else 200,
         Location=f"/api/v1/enrollments/{enrollment_id}",
     )
+
+
+def _withdraw(c: Any, caller: str, external_id: str, status: str) -> JSONResponse:
+    """An enrolled Procedure marked entered-in-error or not-done: cancel its messages."""
+    with c.uow() as uow:
+        enrollment_id = uow.enrollments.id_for_key(EXTERNAL_KEY_PREFIX + external_id)
+    if enrollment_id is None:
+        issue = Issue(
+            "not-found", "no enrollment has this Procedure identifier", "Procedure.identifier"
+        )
+        return outcome([issue], severity="error", status_code=404)
+    result = enrollment.cancel(
+        enrollment_id,
+        uow=c.uow(),
+        by=caller,
+        reason=f"the EHR marked the procedure {status}",
+        now=c.clock(),
+    )
+    text = f"enrollment {result.id} cancelled: the procedure is {status}"
+    return outcome([Issue("informational", text)], severity="information", status_code=200)
+
+
+@router.post(
+    "/Encounter",
+    status_code=200,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                FHIR_JSON: {"schema": {"type": "object"}},
+                "application/json": {"schema": {"type": "object"}},
+            },
+        }
+    },
+    responses={
+        200: {"content": {FHIR_JSON: {"schema": OUTCOME_SCHEMA}}},
+        400: {"description": "The body is not JSON."},
+        401: {"description": "No valid token."},
+        404: {"description": "No enrolled patient matches the Encounter."},
+        415: {"description": "The body is not sent as application/fhir+json or application/json."},
+        422: {"description": "An OperationOutcome saying what is wrong and where."},
+    },
+)
+async def create_encounter(request: Request, c: ContainerDep, caller: FhirCaller) -> JSONResponse:
+    """An emergency visit or admission (class EMER or IMP) of an enrolled patient pauses
+    the patient's remaining messages and opens a staff task; other Encounters change nothing.
+    The patient is matched by a reasonReference to the enrolled Procedure, else by the phone
+    of a contained Patient."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in (FHIR_JSON, "application/json"):
+        return outcome(
+            [Issue("not-supported", f"send the Encounter as {FHIR_JSON}")],
+            severity="error",
+            status_code=415,
+        )
+    try:
+        body = json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError):
+        return outcome(
+            [Issue("invalid", "the body is not JSON")], severity="error", status_code=400
+        )
+    try:
+        event = encounter_event(body)
+    except FhirProblem as problem:
+        return outcome(problem.issues, severity="error", status_code=422)
+    if not event.pauses:
+        text = (
+            f"{event.what} ({event.status or 'no status'}) does not pause messages; nothing changed"
+        )
+        return outcome([Issue("informational", text)], severity="information", status_code=200)
+    enrollment_id = clinical_events.find_enrollment(
+        c.uow(), event, default_region=c.settings.default_region
+    )
+    if enrollment_id is None:
+        issue = Issue(
+            "not-found", "no enrolled patient matches this Encounter", "Encounter.subject"
+        )
+        return outcome([issue], severity="error", status_code=404)
+    try:
+        paused = clinical_events.pause(
+            c.uow(),
+            enrollment_id=enrollment_id,
+            by=caller,
+            why=f"the EHR reported {event.what}",
+            now=c.clock(),
+        )
+    except EnrollmentClosed as exc:
+        return outcome([Issue("business-rule", exc.message)], severity="error", status_code=422)
+    text = (
+        f"enrollment {enrollment_id} was already paused; nothing changed"
+        if paused.already
+        else f"enrollment {enrollment_id} paused: {paused.held} message(s) held; staff task opened"
+    )
+    return outcome([Issue("informational", text)], severity="information", status_code=200)

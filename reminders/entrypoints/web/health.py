@@ -14,6 +14,7 @@ from prometheus_client.registry import Collector
 from reminders.bootstrap import Container
 from reminders.domain.accounts import ApiToken, Scope
 from reminders.entrypoints.web.deps import ContainerDep, MetricsCaller, optional_token
+from reminders.entrypoints.web.outcome_metrics import OutcomesCollector
 from reminders.services import inbox, monitoring
 
 router = APIRouter(tags=["operations"])
@@ -86,6 +87,7 @@ class MessageCollector(Collector):
 def metrics_registry(container: Container) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(MessageCollector(container))
+    registry.register(OutcomesCollector(container))
     return registry
 
 

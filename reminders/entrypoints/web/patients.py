@@ -17,7 +17,7 @@ from reminders.domain.timing import zone_named
 from reminders.entrypoints.web.deps import ContainerDep, FormDep, Id, StaffDep
 from reminders.entrypoints.web.forms import consent_method, parse_local
 from reminders.entrypoints.web.pages import flash, render
-from reminders.services import audit, care, enrollment, replies
+from reminders.services import audit, care, enrollment, pain_trend, replies
 from reminders.services import resend as sending_again
 from reminders.services.enrollment import get_enrollment
 from reminders.services.timeline import RESENDABLE_TONES, patient_timeline
@@ -84,6 +84,7 @@ def _patient_page(
             "replies": replies.replies_for_enrollment(uow=c.uow(), enrollment_id=enrollment_id),
             "errors": errors,
             "confirm_resend": confirm_resend,
+            "pain": pain_trend.for_enrollment(e, uow=c.uow(), now=c.clock()),
         },
         status_code=status_code,
         user=user,

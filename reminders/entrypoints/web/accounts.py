@@ -1,4 +1,4 @@
-"""Staff pages for admins: the staff accounts and API tokens, and adding an account."""
+"""Staff pages for admins: accounts and API tokens; add, disable, enable, role, password, 2-step."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from reminders.bootstrap import Container
 from reminders.domain.accounts import Role
 from reminders.domain.errors import ReminderError
+from reminders.entrypoints.web import staff_session
 from reminders.entrypoints.web.deps import AdminDep, ContainerDep, FormDep
 from reminders.entrypoints.web.pages import flash, render
-from reminders.services import accounts
+from reminders.services import accounts, second_factor
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
@@ -29,6 +30,7 @@ def _users_context(c: Container, values: dict[str, str], errors: dict[str, str])
         "values": values,
         "errors": errors,
         "roles": [r.value for r in Role],
+        "mfa_for_staff": c.settings.mfa_for_staff,
     }
 
 
@@ -56,4 +58,64 @@ def create_user(request: Request, c: ContainerDep, user: AdminDep, form: FormDep
             user=user,
         )
     flash(request, f"Account {created.username} created.")
+    return RedirectResponse("/staff/users", status_code=303)
+
+
+ACTIONS = ("disable", "enable", "role", "password", "mfa_reset")
+
+
+@router.post("/users/manage", response_class=HTMLResponse)
+def manage_user(request: Request, c: ContainerDep, user: AdminDep, form: FormDep) -> Response:
+    """One change to one account; each is audited and ends that account's sessions where it must."""
+    username = str(form.get("username") or "")
+    action = str(form.get("action") or "")
+    by, now, addr = user.username, c.clock(), staff_session.client_addr(request)
+    try:
+        if action in ("disable", "enable"):
+            accounts.set_active(
+                uow=c.uow(),
+                username=username,
+                active=action == "enable",
+                by=by,
+                now=now,
+                client_addr=addr,
+            )
+            done = f"Account {username} {action}d."
+            if action == "disable":
+                done += " Its sessions have ended."
+        elif action == "role":
+            changed = accounts.set_role(
+                uow=c.uow(),
+                username=username,
+                role=Role(str(form.get("role") or "")),
+                by=by,
+                now=now,
+                client_addr=addr,
+            )
+            done = f"Account {username} is now {changed.role.value}; its sessions have ended."
+        elif action == "password":
+            accounts.set_password(
+                uow=c.uow(),
+                username=username,
+                password=str(form.get("password") or ""),
+                by=by,
+                now=now,
+                client_addr=addr,
+            )
+            done = f"Password changed for {username}; its sessions have ended."
+        elif action == "mfa_reset":
+            second_factor.reset(uow=c.uow(), username=username, by=by, now=now, client_addr=addr)
+            done = f"Two-step sign-in removed for {username}; it is set up again at next sign-in."
+        else:
+            raise ValueError(action)
+    except (ReminderError, ValueError) as exc:
+        message = getattr(exc, "message", "choose one of: " + ", ".join(ACTIONS))
+        return render(
+            request,
+            "users.html",
+            _users_context(c, {}, {"form": f"{username}: {message}"}),
+            status_code=422,
+            user=user,
+        )
+    flash(request, done)
     return RedirectResponse("/staff/users", status_code=303)

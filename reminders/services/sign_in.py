@@ -85,7 +85,6 @@ def sign_in(
         try:
             user = verify_credentials(uow, username=username, password=password)
         except InvalidCredentials:
-            locked = count_failure(uow, keys=keys, actor=name, client_addr=client_addr, now=now)
             audit.record(
                 uow,
                 actor=name,
@@ -94,6 +93,7 @@ def sign_in(
                 now=now,
                 client_addr=client_addr,
             )
+            locked = count_failure(uow, keys=keys, actor=name, client_addr=client_addr, now=now)
             uow.commit()
             if locked is not None:
                 raise LoginLocked(_locked_message(locked, now)) from None
@@ -238,9 +238,6 @@ def second_step(
                 raise LoginLocked(_locked_message(until, now))
         used = second_factor.check_code(uow, user_id=user.id, code=code, now=now)
         if used is None:
-            locked = count_failure(
-                uow, keys=keys, actor=user.username, client_addr=client_addr, now=now
-            )
             audit.record(
                 uow,
                 actor=user.username,
@@ -248,6 +245,9 @@ def second_step(
                 detail="wrong second-factor code",
                 now=now,
                 client_addr=client_addr,
+            )
+            locked = count_failure(
+                uow, keys=keys, actor=user.username, client_addr=client_addr, now=now
             )
             if locked is not None:
                 uow.sessions.end(session.id, reason="locked", now=now)

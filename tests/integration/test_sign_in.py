@@ -203,3 +203,22 @@ def test_malformed_codes_are_just_wrong(container, code):
     other = client(container)
     attempt(other, "dr.lee")
     assert give_code(other, code).status_code == 401
+
+
+def test_wrong_codes_count_toward_the_lock(container):
+    add_staff(container, "dr.lee", Role.ADMIN)
+    login(client(container), "dr.lee")
+    c = client(container)
+    attempt(c, "dr.lee")
+    for _ in range(4):
+        assert give_code(c, "000000").status_code == 401
+    r = give_code(c, "000000")
+    assert r.status_code == 429 and "Too many failed sign-ins" in r.text
+    assert attempt(c, "dr.lee").status_code == 429  # the password alone is refused too now
+
+
+def test_the_enrolment_secret_and_codes_are_not_cached(container):
+    add_staff(container, "dr.lee", Role.ADMIN)
+    c = client(container)
+    attempt(c, "dr.lee")
+    assert c.get("/staff/mfa/setup").headers["cache-control"] == "no-store"

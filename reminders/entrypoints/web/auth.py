@@ -53,7 +53,8 @@ def login(request: Request, c: ContainerDep, form: FormDep) -> Response:
         )
     staff_session.start(request, signed.token)  # a fresh session id and CSRF token
     if signed.stage is not Stage.OK:
-        request.session["next"] = target
+        # The path only: a query (a search for a patient's name) stays out of the cookie.
+        request.session["next"] = target.split("?", 1)[0]
         return RedirectResponse(NEXT_STEP[signed.stage], status_code=303)
     return RedirectResponse(target, status_code=303)
 
@@ -118,12 +119,14 @@ def setup_page(request: Request, c: ContainerDep) -> Response:
             user=user if session.stage is Stage.OK else None,
         )
     secret, svg = second_factor.start_enrolment(uow=c.uow(), user=user, issuer=c.clinic.name)
-    return render(
+    page = render(
         request,
         "mfa_setup.html",
         {"secret": secret, "qr_svg": svg, "required": session.stage is Stage.ENROL},
         user=user if session.stage is Stage.OK else None,
     )
+    page.headers["Cache-Control"] = "no-store"  # the secret must not stay in a cache
+    return page
 
 
 @router.post("/mfa/setup", response_class=HTMLResponse)
@@ -160,7 +163,9 @@ def setup(request: Request, c: ContainerDep, form: FormDep) -> Response:
             )
             uow.commit()
         staff_session.start(request, token)
-    return render(request, "mfa_codes.html", {"codes": codes, "next": target}, user=shown_user)
+    page = render(request, "mfa_codes.html", {"codes": codes, "next": target}, user=shown_user)
+    page.headers["Cache-Control"] = "no-store"  # shown once: not kept by the browser either
+    return page
 
 
 @router.post("/logout")

@@ -19,15 +19,26 @@ class AuditRepository:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._pending: list[AuditEntry] = []
 
     def add(self, entry: AuditEntry) -> None:
-        """Append a row linked to the last one.
+        """Queue a row; it is written by flush(), just before the transaction commits.
 
-        Writers must take turns, or two rows would link to the same predecessor: on
-        PostgreSQL a transaction-scoped advisory lock, on SQLite the write lock that
-        BEGIN IMMEDIATE already holds (adapters/db.py). The id is chosen here, under that
-        lock, so it can be part of the hashed content.
+        Writers must take turns, or two rows would link to the same predecessor. Taking
+        that turn last, at commit, keeps it short and means a transaction never waits for
+        other locks while holding it (no deadlock with row locks taken earlier).
         """
+        self._pending.append(entry)
+
+    def flush(self) -> None:
+        """Append the queued rows, each linked to the last one (UnitOfWork.commit calls this).
+
+        On PostgreSQL writers take turns on a transaction-scoped advisory lock; on SQLite
+        the write lock BEGIN IMMEDIATE holds already does it (adapters/db.py). The id is
+        chosen here, under that lock, so it can be part of the hashed content.
+        """
+        if not self._pending:
+            return
         if self.conn.dialect.name == "postgresql":
             self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
         last = self.conn.execute(
@@ -35,17 +46,20 @@ class AuditRepository:
         ).first()
         new_id = (last.id + 1) if last else 1
         prev = last.row_hash if last else GENESIS
-        values = {
-            "id": new_id,
-            "at": entry.at,
-            "actor": entry.actor[:120],
-            "action": entry.action[:40],
-            "enrollment_id": entry.enrollment_id,
-            "detail": entry.detail,
-            "client_addr": (entry.client_addr or None) and entry.client_addr[:64],
-        }
-        digest = row_hash(prev_hash=prev, **values)  # type: ignore[arg-type]
-        self.conn.execute(insert(audit_log).values(**values, prev_hash=prev, row_hash=digest))
+        for entry in self._pending:
+            values = {
+                "id": new_id,
+                "at": entry.at,
+                "actor": entry.actor[:120],
+                "action": entry.action[:40],
+                "enrollment_id": entry.enrollment_id,
+                "detail": entry.detail,
+                "client_addr": (entry.client_addr or None) and entry.client_addr[:64],
+            }
+            digest = row_hash(prev_hash=prev, **values)  # type: ignore[arg-type]
+            self.conn.execute(insert(audit_log).values(**values, prev_hash=prev, row_hash=digest))
+            new_id, prev = new_id + 1, digest
+        self._pending.clear()
 
     def recent(
         self, *, limit: int = 200, enrollment_id: int | None = None, actor: str | None = None

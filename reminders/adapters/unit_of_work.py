@@ -86,6 +86,7 @@ class UnitOfWork:
             self.conn.close()
 
     def commit(self) -> None:
+        self.audit.flush()  # the hash-chained audit rows go in last (see AuditRepository)
         self._tx.commit()
 
     def rollback(self) -> None:

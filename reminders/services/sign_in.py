@@ -14,12 +14,16 @@ from reminders.domain.sessions import (
     StaffSession,
     Stage,
     ThrottlePolicy,
-    after_failure,
     expiry_reason,
-    locked_until,
 )
 from reminders.services import audit, second_factor
 from reminders.services.accounts import account_key, verify_credentials
+from reminders.services.login_throttle import (
+    Attempt,
+    locked_message,
+    record_failure,
+    refuse_if_locked,
+)
 
 # last_seen_at is written at most this often: a page load should not always be a write.
 _TOUCH_EVERY = timedelta(seconds=60)
@@ -46,10 +50,6 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _address_key(client_addr: str | None) -> str:
-    return f"address:{client_addr or 'unknown'}"
-
-
 def _actor(username: str) -> str:
     """Who a failed sign-in claimed to be, only if it could be a username (no free text)."""
     name = (username or "").strip().lower()
@@ -66,37 +66,16 @@ def sign_in(
     now: datetime,
 ) -> Signed:
     """Check the password under the throttle and open a session (fully, or pending a factor)."""
-    name = _actor(username)
-    keys = ((account_key(name), policy.account), (_address_key(client_addr), policy.address))
+    attempt = _attempt(policy, _actor(username), client_addr)
     with uow:
-        for key, _ in keys:
-            until = locked_until(uow.throttle.get(key), now=now)
-            if until is not None:
-                audit.record(
-                    uow,
-                    actor=name,
-                    action="login_refused",
-                    detail=f"locked ({key.split(':')[0]}) until {until:%H:%M} UTC",
-                    now=now,
-                    client_addr=client_addr,
-                )
-                uow.commit()
-                raise LoginLocked(_locked_message(until, now))
+        refuse_if_locked(uow, attempt, now=now, audited=True)
         try:
             user = verify_credentials(uow, username=username, password=password)
         except InvalidCredentials:
-            audit.record(
-                uow,
-                actor=name,
-                action="login_failed",
-                detail="wrong username or password",
-                now=now,
-                client_addr=client_addr,
-            )
-            locked = count_failure(uow, keys=keys, actor=name, client_addr=client_addr, now=now)
+            locked = record_failure(uow, attempt, detail="wrong username or password", now=now)
             uow.commit()
             if locked is not None:
-                raise LoginLocked(_locked_message(locked, now)) from None
+                raise LoginLocked(locked_message(locked, now)) from None
             raise
         uow.throttle.clear(account_key(user.username))
         stage = Stage.OK
@@ -112,41 +91,6 @@ def sign_in(
         )
         uow.commit()
     return Signed(token=token, stage=stage, user=user)
-
-
-def count_failure(
-    uow: UnitOfWork,
-    *,
-    keys: tuple[tuple[str, ThrottlePolicy], ...],
-    actor: str,
-    client_addr: str | None,
-    now: datetime,
-) -> datetime | None:
-    """Count a failed attempt on each key; audit and return the lock's end if one locked now."""
-    locked: datetime | None = None
-    for key, throttle in keys:
-        state = after_failure(uow.throttle.get(key, for_update=True), now=now, policy=throttle)
-        uow.throttle.put(key, state)
-        if state.locked_until is not None:
-            locked = max(locked or state.locked_until, state.locked_until)
-            audit.record(
-                uow,
-                actor=actor,
-                action="login_locked",
-                detail=f"{throttle.max_failures} failures: {key.split(':')[0]} locked until"
-                f" {state.locked_until:%H:%M} UTC",
-                now=now,
-                client_addr=client_addr,
-            )
-    return locked
-
-
-def _locked_message(until: datetime, now: datetime) -> str:
-    minutes = max(1, int((until - now).total_seconds() + 59) // 60)
-    return (
-        f"Too many failed sign-ins. Sign-in is locked for {minutes} more minute(s);"
-        " an admin can unlock the account with `reminders staff enable USERNAME`."
-    )
 
 
 def _open(
@@ -227,33 +171,17 @@ def second_step(
     now: datetime,
 ) -> str:
     """Finish a sign-in with a TOTP or recovery code: a new, full session replaces the pending one."""
-    keys = (
-        (account_key(user.username), policy.account),
-        (_address_key(client_addr), policy.address),
-    )
+    attempt = _attempt(policy, user.username, client_addr)
     with uow:
-        for key, _ in keys:
-            until = locked_until(uow.throttle.get(key), now=now)
-            if until is not None:
-                raise LoginLocked(_locked_message(until, now))
+        refuse_if_locked(uow, attempt, now=now, audited=False)
         used = second_factor.check_code(uow, user_id=user.id, code=code, now=now)
         if used is None:
-            audit.record(
-                uow,
-                actor=user.username,
-                action="login_failed",
-                detail="wrong second-factor code",
-                now=now,
-                client_addr=client_addr,
-            )
-            locked = count_failure(
-                uow, keys=keys, actor=user.username, client_addr=client_addr, now=now
-            )
+            locked = record_failure(uow, attempt, detail="wrong second-factor code", now=now)
             if locked is not None:
                 uow.sessions.end(session.id, reason="locked", now=now)
             uow.commit()
             if locked is not None:
-                raise LoginLocked(_locked_message(locked, now))
+                raise LoginLocked(locked_message(locked, now))
             raise InvalidCredentials("that code is not right (or was used already)")
         token = promote(uow, session=session, user=user, client_addr=client_addr, now=now)
         audit.record(
@@ -280,3 +208,31 @@ def promote(
     uow.sessions.end(session.id, reason="second_factor_done", now=now)
     uow.throttle.clear(account_key(user.username))
     return _open(uow, user=user, stage=Stage.OK, client_addr=client_addr, now=now)
+
+
+def confirm_password(
+    *,
+    uow: UnitOfWork,
+    user: StaffUser,
+    password: str,
+    client_addr: str | None,
+    policy: SignInPolicy,
+    now: datetime,
+) -> None:
+    """Ask a signed-in user for their password again, under the same throttle as sign-in."""
+    attempt = _attempt(policy, user.username, client_addr)
+    with uow:
+        refuse_if_locked(uow, attempt, now=now, audited=False)
+        try:
+            verify_credentials(uow, username=user.username, password=password)
+        except InvalidCredentials:
+            detail = "wrong current password (password change)"
+            locked = record_failure(uow, attempt, detail=detail, now=now)
+            uow.commit()
+            if locked is not None:
+                raise LoginLocked(locked_message(locked, now)) from None
+            raise
+
+
+def _attempt(policy: SignInPolicy, actor: str, client_addr: str | None) -> Attempt:
+    return Attempt(actor, client_addr, policy.account, policy.address)

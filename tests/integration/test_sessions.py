@@ -200,3 +200,38 @@ def test_cli_role_and_unknown_user_errors(container, cli):
     assert r.exit_code == 0 and "now admin" in r.output
     listing = cli.invoke(main, ["staff", "list"]).output
     assert "nurse.kim" in listing and "admin" in listing
+
+
+def test_changing_ones_own_password_needs_the_current_one_and_signs_out_everywhere(container):
+    c = signed_in(container)
+    copy = stolen_copy(container, c)
+    page = c.get("/staff/account")
+    assert page.status_code == 200 and "Set up two-step sign-in" in page.text
+    wrong = post_form(
+        c,
+        "/staff/account",
+        "/staff/account/password",
+        {
+            "current_password": "not my password",
+            "new_password": "a new password 2",
+            "new_password_again": "a new password 2",
+        },
+    )
+    assert wrong.status_code == 422 and "not your current password" in wrong.text
+    assert not refused(copy)
+    r = post_form(
+        c,
+        "/staff/account",
+        "/staff/account/password",
+        {
+            "current_password": PASSWORD,
+            "new_password": "a new password 2",
+            "new_password_again": "a new password 2",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/staff/login"
+    assert "Password changed" in c.get("/staff/login").text
+    assert refused(copy) and refused(c)
+    login(c, password="a new password 2")
+    assert not refused(c)

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from reminders.bootstrap import Container
-from reminders.domain.accounts import Role
+from reminders.domain.accounts import InvalidCredentials, LoginLocked, Role
 from reminders.domain.errors import ReminderError
 from reminders.entrypoints.web import staff_session
-from reminders.entrypoints.web.deps import AdminDep, ContainerDep, FormDep
+from reminders.entrypoints.web.deps import AdminDep, ContainerDep, FormDep, StaffDep
 from reminders.entrypoints.web.pages import flash, render
-from reminders.services import accounts, second_factor
+from reminders.services import accounts, second_factor, sign_in
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
@@ -119,3 +119,52 @@ def manage_user(request: Request, c: ContainerDep, user: AdminDep, form: FormDep
         )
     flash(request, done)
     return RedirectResponse("/staff/users", status_code=303)
+
+
+@router.get("/account", response_class=HTMLResponse)
+def my_account(request: Request, c: ContainerDep, user: StaffDep) -> Response:
+    """Any signed-in user: change one's own password; see or set up two-step sign-in."""
+    return render(request, "account.html", {}, user=user)
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def change_my_password(
+    request: Request, c: ContainerDep, user: StaffDep, form: FormDep
+) -> Response:
+    """The current password is asked again: a session left open on a tablet is not enough."""
+    new, again = str(form.get("new_password") or ""), str(form.get("new_password_again") or "")
+    errors: dict[str, str] = {}
+    try:
+        sign_in.confirm_password(
+            uow=c.uow(),
+            user=user,
+            password=str(form.get("current_password") or ""),
+            client_addr=staff_session.client_addr(request),
+            policy=staff_session.policy(c.settings),
+            now=c.clock(),
+        )
+    except LoginLocked as exc:
+        errors["current_password"] = exc.message
+    except InvalidCredentials:
+        errors["current_password"] = "that is not your current password"
+    if new != again:
+        errors["new_password_again"] = "the two new passwords differ"
+    if not errors:
+        try:
+            accounts.set_password(
+                uow=c.uow(),
+                username=user.username,
+                password=new,
+                by=user.username,
+                now=c.clock(),
+                client_addr=staff_session.client_addr(request),
+            )
+        except ReminderError as exc:
+            errors["new_password"] = exc.message
+    if errors:
+        return render(request, "account.html", {"errors": errors}, status_code=422, user=user)
+    # Every session of this user has ended, this one too: sign in again with the new password.
+    request.session.clear()
+    request.state.staff_session = None
+    flash(request, "Password changed. Sign in again with the new password.")
+    return RedirectResponse("/staff/login", status_code=303)

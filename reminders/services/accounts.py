@@ -207,13 +207,6 @@ def _verify(stored: str, password: str) -> bool:
         return False
 
 
-def active_user(*, uow: UnitOfWork, user_id: int) -> StaffUser | None:
-    """Return the user behind a session, if the account still exists and is active."""
-    with uow:
-        user = uow.staff.get(user_id)
-    return user if user and user.active else None
-
-
 def list_users(*, uow: UnitOfWork) -> list[StaffUser]:
     with uow:
         return uow.staff.all()

@@ -86,6 +86,17 @@ class Settings(BaseSettings):
     # Signs staff session cookies; a known value would let anyone forge a login.
     secret_key: str = Field(DEV_SECRET_KEY, alias="REMINDERS_SECRET_KEY")
     session_hours: int = Field(12, ge=1, alias="REMINDERS_SESSION_HOURS")
+    # Staff sign-in (docs/security.md): sessions end after this long unused; this many
+    # failed sign-ins within the window lock the account (or the address) for a while;
+    # admins always need a second factor (TOTP), staff when REMINDERS_MFA_FOR_STAFF=true.
+    session_idle_minutes: int = Field(30, ge=1, alias="REMINDERS_SESSION_IDLE_MINUTES")
+    login_max_failures: int = Field(5, ge=1, alias="REMINDERS_LOGIN_MAX_FAILURES")
+    login_max_failures_per_address: int = Field(
+        20, ge=1, alias="REMINDERS_LOGIN_MAX_FAILURES_PER_ADDRESS"
+    )
+    login_window_minutes: int = Field(15, ge=1, alias="REMINDERS_LOGIN_WINDOW_MINUTES")
+    login_lockout_minutes: int = Field(15, ge=1, alias="REMINDERS_LOGIN_LOCKOUT_MINUTES")
+    mfa_for_staff: bool = Field(False, alias="REMINDERS_MFA_FOR_STAFF")
 
     # --- Transport and request limits (docs/security.md) ---
     # SMTP over implicit TLS (port 465) instead of STARTTLS; either way the server's

@@ -1,17 +1,16 @@
-"""Repositories for staff users, API tokens, the audit log and CSV import runs."""
+"""Repositories for staff users (with their recovery codes), API tokens and CSV import runs."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
-from reminders.adapters.orm import api_tokens, audit_log, import_rows, import_runs, staff_users
+from reminders.adapters.orm import api_tokens, import_rows, import_runs, recovery_codes, staff_users
 from reminders.domain.accounts import (
     ALL_SCOPES,
     ApiToken,
-    AuditEntry,
     Role,
     Scope,
     StaffUser,
@@ -59,6 +58,53 @@ class StaffUserRepository:
     def update(self, user_id: int, **values: Any) -> None:
         self.conn.execute(update(staff_users).where(staff_users.c.id == user_id).values(**values))
 
+    def totp_secret(self, user_id: int) -> str | None:
+        return self.conn.scalar(
+            select(staff_users.c.totp_secret).where(staff_users.c.id == user_id)
+        )
+
+    def last_totp_step(self, user_id: int) -> int | None:
+        """The last TOTP step accepted for this user (a code is good once)."""
+        return self.conn.scalar(
+            select(staff_users.c.totp_last_step).where(staff_users.c.id == user_id)
+        )
+
+    def replace_recovery_codes(self, user_id: int, hashes: list[str], *, now: datetime) -> None:
+        """A new set replaces the old: codes shown before stop working."""
+        self.conn.execute(
+            update(recovery_codes)
+            .where(recovery_codes.c.user_id == user_id, recovery_codes.c.used_at.is_(None))
+            .values(used_at=now)
+        )
+        if hashes:
+            self.conn.execute(
+                insert(recovery_codes),
+                [{"user_id": user_id, "code_hash": h, "created_at": now} for h in hashes],
+            )
+
+    def use_recovery_code(self, user_id: int, code_hash: str, *, now: datetime) -> bool:
+        """Spend an unused code; False if there is none (wrong, or used already)."""
+        done = self.conn.execute(
+            update(recovery_codes)
+            .where(
+                recovery_codes.c.user_id == user_id,
+                recovery_codes.c.code_hash == code_hash,
+                recovery_codes.c.used_at.is_(None),
+            )
+            .values(used_at=now)
+        )
+        return done.rowcount == 1
+
+    def recovery_codes_left(self, user_id: int) -> int:
+        return int(
+            self.conn.scalar(
+                select(func.count())
+                .select_from(recovery_codes)
+                .where(recovery_codes.c.user_id == user_id, recovery_codes.c.used_at.is_(None))
+            )
+            or 0
+        )
+
 
 class ApiTokenRepository:
     def __init__(self, conn: Connection) -> None:
@@ -105,42 +151,6 @@ class ApiTokenRepository:
 
     def update(self, token_id: int, **values: Any) -> None:
         self.conn.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(**values))
-
-
-class AuditRepository:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
-    def add(self, entry: AuditEntry) -> None:
-        self.conn.execute(
-            insert(audit_log).values(
-                at=entry.at,
-                actor=entry.actor,
-                action=entry.action,
-                enrollment_id=entry.enrollment_id,
-                detail=entry.detail,
-            )
-        )
-
-    def recent(
-        self, *, limit: int = 200, enrollment_id: int | None = None, actor: str | None = None
-    ) -> list[AuditEntry]:
-        query = select(audit_log).order_by(audit_log.c.at.desc(), audit_log.c.id.desc())
-        if enrollment_id is not None:
-            query = query.where(audit_log.c.enrollment_id == enrollment_id)
-        if actor:
-            query = query.where(audit_log.c.actor == actor)
-        return [
-            AuditEntry(
-                id=r.id,
-                at=r.at,
-                actor=r.actor,
-                action=r.action,
-                enrollment_id=r.enrollment_id,
-                detail=r.detail,
-            )
-            for r in self.conn.execute(query.limit(limit))
-        ]
 
 
 class ImportRepository:
@@ -272,6 +282,7 @@ def _user(row: Any) -> StaffUser:
         active=row.active,
         created_at=row.created_at,
         last_login_at=row.last_login_at,
+        totp_enabled=row.totp_enabled_at is not None,
     )
 
 

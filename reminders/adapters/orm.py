@@ -172,6 +172,50 @@ staff_users = Table(
     Column("active", Boolean, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_login_at", UTCDateTime),
+    # TOTP (RFC 6238): the shared secret, set at enrolment; enabled once a code confirmed it.
+    Column("totp_secret", String(64)),
+    Column("totp_enabled_at", UTCDateTime),
+    Column("totp_last_step", Integer),  # the last 30-second step accepted: a code works once
+)
+
+# Server-side staff sessions: the cookie carries only a random id, stored here as SHA-256,
+# so ending a row (logout, password or role change, disable, timeout) ends the session.
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", ForeignKey("staff_users.id"), nullable=False, index=True),
+    Column("stage", String(8), nullable=False),  # mfa | enrol (half signed in) | ok
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime),
+    Column("ended_reason", String(32)),
+    Column("client_addr", String(64)),
+    Column(
+        "flash", Text
+    ),  # one-time notices as JSON: they may name a patient, so not in the cookie
+)
+
+# Failed sign-ins per account and per client address ("account:NAME", "address:IP").
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("key", String(140), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("window_start", UTCDateTime, nullable=False),
+    Column("locked_until", UTCDateTime),
+)
+
+# One-time recovery codes for a lost authenticator; only a SHA-256 of each is kept.
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", ForeignKey("staff_users.id"), nullable=False, index=True),
+    Column("code_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),
 )
 
 # Only a SHA-256 of each token is kept: tokens are random, so a slow hash adds nothing.
@@ -200,6 +244,10 @@ audit_log = Table(
     Column("action", String(40), nullable=False),
     Column("enrollment_id", Integer, index=True),  # no foreign key: the log outlives rows
     Column("detail", Text, nullable=False),
+    Column("client_addr", String(64)),  # where the request came from, when it was a request
+    # Tamper evidence: row_hash = sha256(prev_hash + this row's content); see domain/audit_chain.
+    Column("prev_hash", String(64), nullable=False),
+    Column("row_hash", String(64), nullable=False),
 )
 
 import_runs = Table(

@@ -8,10 +8,10 @@ from sqlalchemy import Connection, Engine
 
 from reminders.adapters.accounts_repository import (
     ApiTokenRepository,
-    AuditRepository,
     ImportRepository,
     StaffUserRepository,
 )
+from reminders.adapters.audit_repository import AuditRepository
 from reminders.adapters.care_repository import CareRepository
 from reminders.adapters.checkin_repository import CheckinRepository
 from reminders.adapters.contact_repository import ContactRepository
@@ -24,6 +24,7 @@ from reminders.adapters.notification_repository import NotificationRepository
 from reminders.adapters.opt_out_repository import OptOutRepository
 from reminders.adapters.outcomes_repository import OutcomesRepository
 from reminders.adapters.repository import EnrollmentRepository
+from reminders.adapters.session_repository import LoginThrottleRepository, StaffSessionRepository
 
 
 class UnitOfWork:
@@ -38,6 +39,8 @@ class UnitOfWork:
     staff: StaffUserRepository
     tokens: ApiTokenRepository
     audit: AuditRepository
+    sessions: StaffSessionRepository
+    throttle: LoginThrottleRepository
     imports: ImportRepository
     care: CareRepository
     inbound: InboundRepository
@@ -61,6 +64,8 @@ class UnitOfWork:
         self.staff = StaffUserRepository(self.conn)
         self.tokens = ApiTokenRepository(self.conn)
         self.audit = AuditRepository(self.conn)
+        self.sessions = StaffSessionRepository(self.conn)
+        self.throttle = LoginThrottleRepository(self.conn)
         self.imports = ImportRepository(self.conn)
         self.care = CareRepository(self.conn)
         self.inbound = InboundRepository(self.conn)
@@ -84,6 +89,7 @@ class UnitOfWork:
             self.conn.close()
 
     def commit(self) -> None:
+        self.audit.flush()  # the hash-chained audit rows go in last (see AuditRepository)
         self._tx.commit()
 
     def rollback(self) -> None:

@@ -24,6 +24,10 @@ class InvalidCredentials(ReminderError):
     field = "password"
 
 
+class LoginLocked(InvalidCredentials):
+    """Too many failed sign-ins for this account or from this address: wait, or ask an admin."""
+
+
 class InvalidAccount(ReminderError):
     """A staff account or token cannot be created as asked."""
 
@@ -51,10 +55,15 @@ class StaffUser:
     active: bool
     created_at: datetime
     last_login_at: datetime | None = None
+    totp_enabled: bool = False
 
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    def needs_second_factor(self, *, for_staff: bool) -> bool:
+        """Admins always; staff when the clinic asks for it or when they set one up."""
+        return self.is_admin or for_staff or self.totp_enabled
 
 
 class Scope(enum.StrEnum):
@@ -101,6 +110,7 @@ class AuditEntry:
     detail: str
     enrollment_id: int | None = None
     id: int | None = None
+    client_addr: str | None = None
 
 
 def parse_scopes(raw: str) -> frozenset[Scope]:

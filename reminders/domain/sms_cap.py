@@ -58,7 +58,7 @@ class SmsCap:
         candidates = {at}
         candidates.update(t + WEEK for t in texts if at < t + WEEK <= latest)
         day = at.astimezone(zone).date()
-        for n in range(1, min((latest - at).days + 2, 9)):  # a week on, every day is new
+        for n in range(1, min((latest - at).days + 2, 400)):  # bounded: deadlines are days
             midnight = datetime.combine(day + timedelta(days=n), time(0), zone)
             if midnight <= latest:
                 candidates.add(midnight)

@@ -223,3 +223,7 @@ main.add_command(reschedule)
 main.add_command(staff)
 main.add_command(token)
 main.add_command(import_csv)
+
+from reminders.entrypoints.cli_audit import audit  # noqa: E402
+
+main.add_command(audit)

@@ -11,7 +11,7 @@ import click
 
 from reminders.domain.accounts import ALL_SCOPES, Role, Scope, scopes_text
 from reminders.entrypoints.cli import container, friendly_errors
-from reminders.services import accounts, intake
+from reminders.services import accounts, intake, second_factor
 from reminders.services.csv_rows import read_csv
 from reminders.services.intake import RowOutcome
 
@@ -61,7 +61,7 @@ def staff_create(username: str, full_name: str, role: str, password_stdin: bool)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @friendly_errors
 def staff_password(username: str, password_stdin: bool) -> None:
-    """Set a new password for an account (and reactivate it)."""
+    """Set a new password for an account (and reactivate and unlock it); its sessions end."""
     c = container()
     accounts.set_password(
         uow=c.uow(), username=username, password=_password(password_stdin), by="cli", now=c.clock()
@@ -69,13 +69,57 @@ def staff_password(username: str, password_stdin: bool) -> None:
     click.echo(f"Password changed for {username}.")
 
 
+@staff.command("disable")
+@click.argument("username")
+@friendly_errors
+def staff_disable(username: str) -> None:
+    """Disable an account: every session of it ends at once and it cannot sign in."""
+    c = container()
+    accounts.set_active(uow=c.uow(), username=username, active=False, by="cli", now=c.clock())
+    click.echo(f"Account {username} disabled; its sessions have ended.")
+
+
+@staff.command("enable")
+@click.argument("username")
+@friendly_errors
+def staff_enable(username: str) -> None:
+    """Enable an account again (this also lifts a sign-in lockout)."""
+    c = container()
+    accounts.set_active(uow=c.uow(), username=username, active=True, by="cli", now=c.clock())
+    click.echo(f"Account {username} enabled.")
+
+
+@staff.command("role")
+@click.argument("username")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+@friendly_errors
+def staff_role(username: str, role: str) -> None:
+    """Change an account's role; its sessions end so the new role applies at the next sign-in."""
+    c = container()
+    user = accounts.set_role(
+        uow=c.uow(), username=username, role=Role(role), by="cli", now=c.clock()
+    )
+    click.echo(f"Account {user.username} is now {user.role.value}; its sessions have ended.")
+
+
+@staff.command("mfa-reset")
+@click.argument("username")
+@friendly_errors
+def staff_mfa_reset(username: str) -> None:
+    """Remove an account's two-step sign-in (a lost phone); it is set up again at next sign-in."""
+    c = container()
+    second_factor.reset(uow=c.uow(), username=username, by="cli", now=c.clock())
+    click.echo(f"Two-step sign-in removed for {username}; its sessions have ended.")
+
+
 @staff.command("list")
 @friendly_errors
 def staff_list() -> None:
     """List staff accounts."""
     for user in accounts.list_users(uow=container().uow()):
-        state = "" if user.active else " (inactive)"
-        click.echo(f"{user.username:<24} {user.role.value:<6} {user.full_name}{state}")
+        state = "" if user.active else " (disabled)"
+        mfa = "2-step" if user.totp_enabled else "-"
+        click.echo(f"{user.username:<24} {user.role.value:<6} {mfa:<7} {user.full_name}{state}")
 
 
 @click.group()

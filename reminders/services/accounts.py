@@ -68,37 +68,139 @@ def create_staff_user(
     return user
 
 
-def set_password(*, uow: UnitOfWork, username: str, password: str, by: str, now: datetime) -> None:
-    """Replace a user's password (and reactivate the account)."""
+def set_password(
+    *,
+    uow: UnitOfWork,
+    username: str,
+    password: str,
+    by: str,
+    now: datetime,
+    client_addr: str | None = None,
+) -> None:
+    """Replace a user's password (and reactivate and unlock the account); it ends their sessions."""
     check_password(password)
     with uow:
-        found = uow.staff.by_username(check_username(username))
-        if found is None:
-            raise InvalidAccount(f"there is no user {username!r}", field="username")
-        uow.staff.update(found[0].id, password_hash=hash_password(password), active=True)
-        audit.record(uow, actor=by, action="password_set", detail=found[0].username, now=now)
+        user = _existing(uow, username)
+        uow.staff.update(user.id, password_hash=hash_password(password), active=True)
+        uow.throttle.clear(account_key(user.username))
+        ended = uow.sessions.end_all_for(user.id, reason="password_changed", now=now)
+        audit.record(
+            uow,
+            actor=by,
+            action="password_set",
+            detail=f"{user.username}; {ended} session(s) ended",
+            now=now,
+            client_addr=client_addr,
+        )
         uow.commit()
+
+
+def set_active(
+    *,
+    uow: UnitOfWork,
+    username: str,
+    active: bool,
+    by: str,
+    now: datetime,
+    client_addr: str | None = None,
+) -> StaffUser:
+    """Disable an account (ending its sessions at once) or enable it again (and unlock it)."""
+    with uow:
+        user = _existing(uow, username)
+        if not active and user.is_admin:
+            _keep_an_admin(uow, user)
+        uow.staff.update(user.id, active=active)
+        detail = user.username
+        if active:
+            uow.throttle.clear(account_key(user.username))
+        else:
+            ended = uow.sessions.end_all_for(user.id, reason="disabled", now=now)
+            detail += f"; {ended} session(s) ended"
+        action = "staff_enabled" if active else "staff_disabled"
+        audit.record(uow, actor=by, action=action, detail=detail, now=now, client_addr=client_addr)
+        changed = uow.staff.get(user.id)
+        uow.commit()
+    assert changed is not None
+    return changed
+
+
+def set_role(
+    *,
+    uow: UnitOfWork,
+    username: str,
+    role: Role,
+    by: str,
+    now: datetime,
+    client_addr: str | None = None,
+) -> StaffUser:
+    """Change a user's role; their sessions end so the next sign-in meets the new role's rules."""
+    with uow:
+        user = _existing(uow, username)
+        if user.role is role:
+            return user
+        if user.is_admin:
+            _keep_an_admin(uow, user)
+        uow.staff.update(user.id, role=role.value)
+        ended = uow.sessions.end_all_for(user.id, reason="role_changed", now=now)
+        audit.record(
+            uow,
+            actor=by,
+            action="role_set",
+            detail=f"{user.username}: {user.role.value} -> {role.value}; {ended} session(s) ended",
+            now=now,
+            client_addr=client_addr,
+        )
+        changed = uow.staff.get(user.id)
+        uow.commit()
+    assert changed is not None
+    return changed
+
+
+def _existing(uow: UnitOfWork, username: str) -> StaffUser:
+    found = uow.staff.by_username((username or "").strip().lower())
+    if found is None:
+        raise InvalidAccount(f"there is no user {username!r}", field="username")
+    return found[0]
+
+
+def _keep_an_admin(uow: UnitOfWork, user: StaffUser) -> None:
+    """Refuse to remove the last active admin: nobody could manage accounts afterwards."""
+    others = [u for u in uow.staff.all() if u.is_admin and u.active and u.id != user.id]
+    if not others:
+        raise InvalidAccount(
+            f"{user.username} is the only active admin; make another admin first", field="username"
+        )
+
+
+def account_key(username: str) -> str:
+    """The sign-in throttle's key for an account."""
+    return f"account:{username}"
 
 
 def authenticate(*, uow: UnitOfWork, username: str, password: str, now: datetime) -> StaffUser:
-    """Return the active user with this username and password, or raise InvalidCredentials."""
-    wrong = InvalidCredentials("the username or password is not right")
-    name = (username or "").strip().lower()
+    """Return the active user with this username and password, or raise InvalidCredentials.
+
+    Only the check: throttling, sessions and the audit of sign-ins are services/sign_in.py.
+    """
     with uow:
-        found = uow.staff.by_username(name)
-        if found is None:
-            _verify(_DUMMY_HASH, password)
-            raise wrong
-        user, stored = found
-        if not _verify(stored, password) or not user.active:
-            raise wrong
-        changes: dict[str, object] = {"last_login_at": now}
-        if _hasher.check_needs_rehash(stored):
-            changes["password_hash"] = hash_password(password)
-        uow.staff.update(user.id, **changes)
-        audit.record(uow, actor=user.username, action="login", detail="signed in", now=now)
+        user = verify_credentials(uow, username=username, password=password)
         uow.commit()
         return user
+
+
+def verify_credentials(uow: UnitOfWork, *, username: str, password: str) -> StaffUser:
+    """Inside the caller's transaction: the user, or InvalidCredentials (never saying which half)."""
+    wrong = InvalidCredentials("the username or password is not right")
+    found = uow.staff.by_username((username or "").strip().lower())
+    if found is None:
+        _verify(_DUMMY_HASH, password)
+        raise wrong
+    user, stored = found
+    if not _verify(stored, password) or not user.active:
+        raise wrong
+    if _hasher.check_needs_rehash(stored):
+        uow.staff.update(user.id, password_hash=hash_password(password))
+    return user
 
 
 def _verify(stored: str, password: str) -> bool:
@@ -106,13 +208,6 @@ def _verify(stored: str, password: str) -> bool:
         return _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-def active_user(*, uow: UnitOfWork, user_id: int) -> StaffUser | None:
-    """Return the user behind a session, if the account still exists and is active."""
-    with uow:
-        user = uow.staff.get(user_id)
-    return user if user and user.active else None
 
 
 def list_users(*, uow: UnitOfWork) -> list[StaffUser]:

@@ -328,7 +328,7 @@ def test_a_failed_audit_entry_enrolls_nobody(container, engine, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("audit table gone")
 
-    monkeypatch.setattr("reminders.adapters.accounts_repository.AuditRepository.add", boom)
+    monkeypatch.setattr("reminders.adapters.audit_repository.AuditRepository.add", boom)
     with pytest.raises(RuntimeError):
         enroll(container)
     assert count(engine, enrollments) == 0

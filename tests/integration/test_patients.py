@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
-from webtools import FORM, enroll_by_form, errors_on, post_form
+from webtools import FORM, enroll_by_form, errors_on, login, post_form
 
 from reminders.adapters.orm import scheduled_messages
 
@@ -50,6 +50,7 @@ def test_a_cancelled_enrollment_can_be_restarted_from_now(staff, container, engi
     again = post_form(staff, "/staff/enroll", "/staff/enroll", FORM)
     assert "messages were cancelled" in again.text and "Restart messages" in again.text
     container.clock.advance(days=2)
+    login(staff)  # two days on, the session has timed out
     r = post_form(staff, page, f"{page}/restart", {})
     assert 'id="enrollment-status">active' in r.text and "Messages restarted" in r.text
     with engine.connect() as conn:
@@ -112,6 +113,7 @@ def test_a_failed_message_past_its_deadline_is_not_resent(staff, container, engi
             .values(status="failed")
         )
     container.clock.now = first.deadline + timedelta(minutes=1)
+    login(staff)  # the session timed out meanwhile
     page = f"/staff/patients/{eid}"
     r = post_form(staff, page, f"{page}/messages/{first.id}/resend", {})
     assert r.status_code == 422 and "past its deadline" in r.text

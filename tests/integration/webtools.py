@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
@@ -56,7 +57,11 @@ def csrf(html: str) -> str:
     return found.group(1)
 
 
-def login(c: TestClient, username: str = "nurse.kim", password: str = PASSWORD) -> None:
+def login(c: TestClient, username: str = "nurse.kim", password: str = PASSWORD) -> list[str]:
+    """Sign in, through the second factor when the account needs one (set up on first use).
+
+    Returns the recovery codes when this sign-in set the factor up.
+    """
     page = c.get("/staff/login")
     r = c.post(
         "/staff/login",
@@ -64,6 +69,41 @@ def login(c: TestClient, username: str = "nurse.kim", password: str = PASSWORD) 
         follow_redirects=False,
     )
     assert r.status_code == 303, r.text
+    if r.headers["location"] == "/staff/mfa/setup":
+        setup = c.get("/staff/mfa/setup")
+        secret = re.search(r"<code>([A-Z2-7]{16,})</code>", setup.text)
+        assert secret, "the set-up page shows no key"
+        done = c.post(
+            "/staff/mfa/setup",
+            data={"code": totp_code(c, secret.group(1)), "csrf_token": csrf(setup.text)},
+        )
+        assert done.status_code == 200, done.text
+        return re.findall(r"<li><code>([a-z2-9-]+)</code></li>", done.text)
+    if r.headers["location"] == "/staff/login/code":
+        form = c.get("/staff/login/code")
+        container: Container = c.app.state.container  # type: ignore[attr-defined]
+        with container.uow() as uow:
+            found = uow.staff.by_username(username)
+            assert found is not None
+            secret = uow.staff.totp_secret(found[0].id)
+        assert secret
+        # The step after the last one used: a code is accepted once (replay protection).
+        done = c.post(
+            "/staff/login/code",
+            data={"code": totp_code(c, secret, ahead=True), "csrf_token": csrf(form.text)},
+            follow_redirects=False,
+        )
+        assert done.status_code == 303, done.text
+    return []
+
+
+def totp_code(c: TestClient, secret: str, *, ahead: bool = False) -> str:
+    """The code the authenticator app would show at the app's own clock."""
+    import pyotp
+
+    container: Container = c.app.state.container  # type: ignore[attr-defined]
+    when = container.clock() + (timedelta(seconds=30) if ahead else timedelta(0))
+    return pyotp.TOTP(secret).at(when)
 
 
 def post_form(c: TestClient, page_url: str, action: str, data: dict[str, str], **kw):

@@ -1,4 +1,4 @@
-"""Staff pages for admins: the staff accounts and API tokens, and adding an account."""
+"""Staff pages for admins: accounts and API tokens; add, disable, enable, role, password, 2-step."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from reminders.bootstrap import Container
-from reminders.domain.accounts import Role
+from reminders.domain.accounts import InvalidCredentials, LoginLocked, Role
 from reminders.domain.errors import ReminderError
-from reminders.entrypoints.web.deps import AdminDep, ContainerDep, FormDep
+from reminders.entrypoints.web import staff_session
+from reminders.entrypoints.web.deps import AdminDep, ContainerDep, FormDep, StaffDep
 from reminders.entrypoints.web.pages import flash, render
-from reminders.services import accounts
+from reminders.services import accounts, second_factor, sign_in
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
@@ -29,6 +30,7 @@ def _users_context(c: Container, values: dict[str, str], errors: dict[str, str])
         "values": values,
         "errors": errors,
         "roles": [r.value for r in Role],
+        "mfa_for_staff": c.settings.mfa_for_staff,
     }
 
 
@@ -57,3 +59,112 @@ def create_user(request: Request, c: ContainerDep, user: AdminDep, form: FormDep
         )
     flash(request, f"Account {created.username} created.")
     return RedirectResponse("/staff/users", status_code=303)
+
+
+ACTIONS = ("disable", "enable", "role", "password", "mfa_reset")
+
+
+@router.post("/users/manage", response_class=HTMLResponse)
+def manage_user(request: Request, c: ContainerDep, user: AdminDep, form: FormDep) -> Response:
+    """One change to one account; each is audited and ends that account's sessions where it must."""
+    username = str(form.get("username") or "")
+    action = str(form.get("action") or "")
+    by, now, addr = user.username, c.clock(), staff_session.client_addr(request)
+    try:
+        if action in ("disable", "enable"):
+            accounts.set_active(
+                uow=c.uow(),
+                username=username,
+                active=action == "enable",
+                by=by,
+                now=now,
+                client_addr=addr,
+            )
+            done = f"Account {username} {action}d."
+            if action == "disable":
+                done += " Its sessions have ended."
+        elif action == "role":
+            changed = accounts.set_role(
+                uow=c.uow(),
+                username=username,
+                role=Role(str(form.get("role") or "")),
+                by=by,
+                now=now,
+                client_addr=addr,
+            )
+            done = f"Account {username} is now {changed.role.value}; its sessions have ended."
+        elif action == "password":
+            accounts.set_password(
+                uow=c.uow(),
+                username=username,
+                password=str(form.get("password") or ""),
+                by=by,
+                now=now,
+                client_addr=addr,
+            )
+            done = f"Password changed for {username}; its sessions have ended."
+        elif action == "mfa_reset":
+            second_factor.reset(uow=c.uow(), username=username, by=by, now=now, client_addr=addr)
+            done = f"Two-step sign-in removed for {username}; it is set up again at next sign-in."
+        else:
+            raise ValueError(action)
+    except (ReminderError, ValueError) as exc:
+        message = getattr(exc, "message", "choose one of: " + ", ".join(ACTIONS))
+        return render(
+            request,
+            "users.html",
+            _users_context(c, {}, {"form": f"{username}: {message}"}),
+            status_code=422,
+            user=user,
+        )
+    flash(request, done)
+    return RedirectResponse("/staff/users", status_code=303)
+
+
+@router.get("/account", response_class=HTMLResponse)
+def my_account(request: Request, c: ContainerDep, user: StaffDep) -> Response:
+    """Any signed-in user: change one's own password; see or set up two-step sign-in."""
+    return render(request, "account.html", {}, user=user)
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def change_my_password(
+    request: Request, c: ContainerDep, user: StaffDep, form: FormDep
+) -> Response:
+    """The current password is asked again: a session left open on a tablet is not enough."""
+    new, again = str(form.get("new_password") or ""), str(form.get("new_password_again") or "")
+    errors: dict[str, str] = {}
+    try:
+        sign_in.confirm_password(
+            uow=c.uow(),
+            user=user,
+            password=str(form.get("current_password") or ""),
+            client_addr=staff_session.client_addr(request),
+            policy=staff_session.policy(c.settings),
+            now=c.clock(),
+        )
+    except LoginLocked as exc:
+        errors["current_password"] = exc.message
+    except InvalidCredentials:
+        errors["current_password"] = "that is not your current password"
+    if new != again:
+        errors["new_password_again"] = "the two new passwords differ"
+    if not errors:
+        try:
+            accounts.set_password(
+                uow=c.uow(),
+                username=user.username,
+                password=new,
+                by=user.username,
+                now=c.clock(),
+                client_addr=staff_session.client_addr(request),
+            )
+        except ReminderError as exc:
+            errors["new_password"] = exc.message
+    if errors:
+        return render(request, "account.html", {"errors": errors}, status_code=422, user=user)
+    # Every session of this user has ended, this one too: sign in again with the new password.
+    request.session.clear()
+    request.state.staff_session = None
+    flash(request, "Password changed. Sign in again with the new password.")
+    return RedirectResponse("/staff/login", status_code=303)

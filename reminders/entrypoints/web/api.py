@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response, status
 
 from reminders.domain.commands import EnrollPatient, GiveConsent
+from reminders.entrypoints.web.audit import ReadAuditDep
 from reminders.entrypoints.web.bodies import json_object, read_body, request_body
 from reminders.entrypoints.web.deps import ContainerDep, EnrollCaller, Id, ReadCaller
 from reminders.entrypoints.web.schemas import (
@@ -109,9 +110,13 @@ def create_enrollment(
 
 
 @router.get("/enrollments/{enrollment_id}", response_model=EnrollmentOut)
-def read_enrollment(enrollment_id: Id, c: ContainerDep, caller: ReadCaller) -> EnrollmentOut:
+def read_enrollment(
+    enrollment_id: Id, c: ContainerDep, caller: ReadCaller, reads: ReadAuditDep
+) -> EnrollmentOut:
     """The enrollment with its patient, consent and every message with its status."""
-    return EnrollmentOut.of(get_enrollment(enrollment_id, uow=c.uow()))
+    found = get_enrollment(enrollment_id, uow=c.uow())
+    reads(actor=caller, what="API GET enrollment", enrollment_id=found.id)
+    return EnrollmentOut.of(found)
 
 
 @router.patch("/enrollments/{enrollment_id}", response_model=EnrollmentOut)

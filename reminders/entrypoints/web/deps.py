@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 
 from reminders.bootstrap import Container
 from reminders.domain.accounts import ApiToken, Scope, StaffUser
+from reminders.entrypoints.web import staff_session
 from reminders.services import accounts
 
 bearer = HTTPBearer(
@@ -51,15 +52,8 @@ ContainerDep = Annotated[Container, Depends(get_container)]
 
 
 def session_user(request: Request, c: Container) -> StaffUser | None:
-    """Return the active staff user of this session, if any."""
-    user_id = request.session.get("uid")
-    if not isinstance(user_id, int):
-        return None
-    user = accounts.active_user(uow=c.uow(), user_id=user_id)
-    if user is None or request.session.get("uname") != user.username:
-        request.session.clear()
-        return None
-    return user
+    """Return the active staff user of this session, if any (checked server-side each request)."""
+    return staff_session.signed_in(request, c)
 
 
 def current_staff(request: Request, c: ContainerDep) -> StaffUser:

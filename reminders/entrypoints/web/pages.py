@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from reminders.domain.contact import mask_phone
 from reminders.domain.timing import zone_named
+from reminders.entrypoints.web import staff_session
 from reminders.entrypoints.web.deps import csrf_token
 
 LANGUAGES = {"en": "English", "es": "Español"}
@@ -40,8 +41,8 @@ def local_time(when: datetime | None, zone: str, fmt: str = "%a %b %-d, %-I:%M %
 
 
 def flash(request: Request, text: str, kind: str = "ok") -> None:
-    """Show a one-time notice on the next page (after a redirect)."""
-    request.session.setdefault("flash", []).append([kind, text])
+    """Show a one-time notice on the next page (after a redirect); kept server-side."""
+    staff_session.flash(request, text, kind)
 
 
 def render(
@@ -57,7 +58,7 @@ def render(
     base = {
         "user": user,
         "csrf": csrf_token(request),
-        "flashes": request.session.pop("flash", []),
+        "flashes": staff_session.take_flashes(request),
         "clinic": c.clinic,
         "errors": {},
         "path": request.url.path,

@@ -14,6 +14,7 @@ from reminders.domain.commands import GiveConsent
 from reminders.domain.errors import ReminderError
 from reminders.domain.model import Channel
 from reminders.domain.timing import zone_named
+from reminders.entrypoints.web.audit import ReadAuditDep, search_read
 from reminders.entrypoints.web.deps import ContainerDep, FormDep, Id, StaffDep
 from reminders.entrypoints.web.forms import consent_method, parse_local
 from reminders.entrypoints.web.pages import flash, render
@@ -32,9 +33,12 @@ def home() -> Response:
 
 
 @router.get("/patients", response_class=HTMLResponse)
-def patients(request: Request, c: ContainerDep, user: StaffDep, q: str = "") -> Response:
+def patients(
+    request: Request, c: ContainerDep, user: StaffDep, reads: ReadAuditDep, q: str = ""
+) -> Response:
     with c.uow() as uow:
         found = uow.care.search(q[:100])
+    reads(actor=user.username, what=search_read(q[:100], [r.id for r in found]))
     return render(request, "patients.html", {"rows": found, "q": q}, user=user)
 
 
@@ -44,12 +48,14 @@ def patient(
     enrollment_id: Id,
     c: ContainerDep,
     user: StaffDep,
+    reads: ReadAuditDep,
     history: bool = False,
 ) -> Response:
     try:
         e = get_enrollment(enrollment_id, uow=c.uow())
     except ReminderError as exc:
         return render(request, "error.html", {"message": exc.message}, status_code=404, user=user)
+    reads(actor=user.username, what="patient page", enrollment_id=e.id)
     return _patient_page(request, c, user, e.id or 0, {}, history=history)
 
 

@@ -1,0 +1,152 @@
+"""The audit log: reads of patient data are recorded; the hash chain shows any tampering."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import delete, func, select, update
+from webtools import add_staff, client, login, token
+
+from reminders.adapters.orm import audit_log
+from reminders.domain.accounts import AuditEntry
+from reminders.entrypoints.cli import main
+
+ANA = {
+    "first_name": "Ana",
+    "last_name": "Lopez",
+    "phone": "(805) 555-0142",
+    "procedure": "kyphoplasty",
+    "performed_at": "2026-03-07T23:30:00",
+    "timezone": "America/Los_Angeles",
+    "consents": [{"channel": "sms"}],
+}
+
+
+@pytest.fixture
+def cli(container, monkeypatch):
+    monkeypatch.setattr("reminders.entrypoints.cli_audit.container", lambda: container)
+    return CliRunner()
+
+
+@pytest.fixture
+def enrolled(container):
+    api = client(container)
+    api.headers.update(token(container))
+    r = api.post("/api/v1/enrollments", json=ANA)
+    assert r.status_code == 201, r.text
+    return api, r.json()["id"]
+
+
+def reads(engine):
+    with engine.connect() as conn:
+        return conn.execute(
+            select(
+                audit_log.c.actor,
+                audit_log.c.detail,
+                audit_log.c.enrollment_id,
+                audit_log.c.client_addr,
+            )
+            .where(audit_log.c.action == "read")
+            .order_by(audit_log.c.id)
+        ).all()
+
+
+def test_a_patient_page_a_search_and_an_api_read_are_recorded(container, engine, enrolled):
+    api, eid = enrolled
+    add_staff(container)
+    staff = client(container)
+    login(staff)
+    assert reads(engine) == []
+    assert staff.get(f"/staff/patients/{eid}").status_code == 200
+    assert staff.get("/staff/patients?q=lopez").status_code == 200
+    assert staff.get("/staff/patients?q=nobody").status_code == 200
+    assert api.get(f"/api/v1/enrollments/{eid}").status_code == 200
+    assert api.get("/api/v1/enrollments/999").status_code == 404  # nothing seen, nothing recorded
+    assert reads(engine) == [
+        ("nurse.kim", "patient page", eid, "testclient"),
+        ("nurse.kim", f"patient search 'lopez': 1 shown (#{eid})", None, "testclient"),
+        ("nurse.kim", "patient search 'nobody': 0 shown", None, "testclient"),
+        ("token:epic", "API GET enrollment", eid, "testclient"),
+    ]
+
+
+def test_verify_passes_on_an_untouched_log(cli, enrolled):
+    r = cli.invoke(main, ["audit", "verify"])
+    assert r.exit_code == 0 and "intact: 2 row(s)" in r.output
+
+
+def _five_rows(container):
+    for i in range(5):
+        with container.uow() as uow:
+            uow.audit.add(
+                AuditEntry(
+                    at=container.clock(), actor="nurse.kim", action="read", detail=f"page {i}"
+                )
+            )
+            uow.commit()
+
+
+def test_a_row_changed_by_sql_is_named(cli, container, engine):
+    _five_rows(container)
+    with engine.begin() as conn:
+        conn.execute(update(audit_log).where(audit_log.c.id == 3).values(actor="someone.else"))
+    r = cli.invoke(main, ["audit", "verify"])
+    assert r.exit_code == 1
+    assert "BROKEN at row 3: its content no longer matches its hash" in r.output
+
+
+def test_a_deleted_row_is_found_at_the_next_one(cli, container, engine):
+    _five_rows(container)
+    with engine.begin() as conn:
+        conn.execute(delete(audit_log).where(audit_log.c.id == 2))
+    r = cli.invoke(main, ["audit", "verify"])
+    assert r.exit_code == 1 and "BROKEN at row 3: its link to the previous row" in r.output
+
+
+def test_a_row_rewritten_with_a_fresh_hash_breaks_the_link_after_it(cli, container, engine):
+    """Recomputing one row's own hash does not help: the next row still points at the old one."""
+    from reminders.domain.audit_chain import row_hash
+
+    _five_rows(container)
+    with engine.begin() as conn:
+        row = conn.execute(select(audit_log).where(audit_log.c.id == 2)).one()
+        forged = row_hash(
+            prev_hash=row.prev_hash,
+            id=2,
+            at=row.at,
+            actor=row.actor,
+            action=row.action,
+            detail="nothing to see",
+            enrollment_id=None,
+            client_addr=None,
+        )
+        conn.execute(
+            update(audit_log)
+            .where(audit_log.c.id == 2)
+            .values(detail="nothing to see", row_hash=forged)
+        )
+    r = cli.invoke(main, ["audit", "verify"])
+    assert r.exit_code == 1 and "row 3" in r.output
+
+
+def test_the_repository_has_no_way_to_change_or_remove_rows(container):
+    with container.uow() as uow:
+        public = {n for n in dir(uow.audit) if not n.startswith("_")}
+    assert public == {"add", "flush", "recent", "chain", "count", "conn"}
+
+
+def test_concurrent_writers_keep_one_chain(container, engine, cli):
+    """Writers from many threads still form one unbroken chain (the lock serializes them)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def write(i: int) -> None:
+        with container.uow() as uow:
+            uow.audit.add(AuditEntry(at=container.clock(), actor="t", action="read", detail=str(i)))
+            uow.commit()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(write, range(30)))
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(audit_log)) == 30
+    r = cli.invoke(main, ["audit", "verify"])
+    assert r.exit_code == 0, r.output

@@ -1,0 +1,224 @@
+"""Sign-in: throttle and lockout per account and per address, TOTP for admins, recovery codes, audit."""
+
+from __future__ import annotations
+
+import re
+
+import pyotp
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+from webtools import PASSWORD, add_staff, client, csrf, login, totp_code
+
+from reminders.adapters.orm import audit_log, recovery_codes, staff_users
+from reminders.bootstrap import bootstrap
+from reminders.domain.accounts import Role
+from reminders.entrypoints.cli import main
+
+
+def attempt(c, username="nurse.kim", password=PASSWORD):
+    page = c.get("/staff/login")
+    return c.post(
+        "/staff/login",
+        data={"username": username, "password": password, "csrf_token": csrf(page.text)},
+        follow_redirects=False,
+    )
+
+
+def give_code(c, code):
+    page = c.get("/staff/login/code")
+    return c.post(
+        "/staff/login/code",
+        data={"code": code, "csrf_token": csrf(page.text)},
+        follow_redirects=False,
+    )
+
+
+def in_(c) -> bool:
+    return c.get("/staff/patients", follow_redirects=False).status_code == 200
+
+
+def audit_rows(engine, *actions):
+    with engine.connect() as conn:
+        return conn.execute(
+            select(audit_log.c.actor, audit_log.c.action, audit_log.c.client_addr)
+            .where(audit_log.c.action.in_(actions))
+            .order_by(audit_log.c.id)
+        ).all()
+
+
+def test_five_failures_lock_the_account_even_for_the_right_password(container, engine):
+    add_staff(container)
+    c = client(container)
+    for _ in range(4):
+        r = attempt(c, password="wrong password")
+        assert r.status_code == 401 and "not right" in r.text
+    r = attempt(c, password="wrong password")
+    assert r.status_code == 429 and "locked for 15 more minute(s)" in r.text
+    right = attempt(c)
+    assert right.status_code == 429 and "Too many failed sign-ins" in right.text
+    container.clock.advance(minutes=14)
+    assert attempt(c).status_code == 429
+    container.clock.advance(minutes=2)
+    assert attempt(c).status_code == 303 and in_(c)
+    rows = audit_rows(engine, "login_failed", "login_locked", "login_refused", "login")
+    assert [a for _, a, _ in rows] == ["login_failed"] * 5 + ["login_locked"] + [
+        "login_refused"
+    ] * 2 + ["login"]
+    assert {(actor, addr) for actor, _, addr in rows} == {("nurse.kim", "testclient")}
+
+
+def test_failures_spread_over_accounts_lock_the_address(container, engine, settings, clock):
+    strict = bootstrap(
+        settings.model_copy(update={"login_max_failures_per_address": 3}),
+        engine=engine,
+        clock=clock,
+    )
+    add_staff(strict)
+    c = client(strict)
+    for name in ("a.one", "b.two"):
+        assert attempt(c, username=name, password="x" * 12).status_code == 401
+    assert attempt(c, username="c.three", password="x" * 12).status_code == 429
+    assert attempt(c).status_code == 429  # a real account, from the locked address
+    locked = audit_rows(engine, "login_locked")
+    assert locked == [("c.three", "login_locked", "testclient")]
+
+
+def test_an_unlock_by_enable_and_a_success_resets_the_account_count(container, monkeypatch):
+    monkeypatch.setattr("reminders.entrypoints.cli_staff.container", lambda: container)
+    add_staff(container)
+    c = client(container)
+    for _ in range(5):
+        attempt(c, password="wrong password")
+    assert attempt(c).status_code == 429
+    assert CliRunner().invoke(main, ["staff", "enable", "nurse.kim"]).exit_code == 0
+    assert attempt(c).status_code == 303
+
+
+def test_an_admin_must_set_up_totp_and_then_give_a_code(container, engine):
+    add_staff(container, "dr.lee", Role.ADMIN)
+    c = client(container)
+    r = attempt(c, "dr.lee")
+    assert r.headers["location"] == "/staff/mfa/setup"
+    assert not in_(c)  # the password alone opens nothing
+    first = c.get("/staff/mfa/setup")
+    assert "<svg" in first.text and "<script" not in first.text and "cdn" not in first.text.lower()
+    again = c.get("/staff/mfa/setup")
+    key = re.search(r"<code>([A-Z2-7]{16,})</code>", again.text).group(1)
+    old_key = re.search(r"<code>([A-Z2-7]{16,})</code>", first.text).group(1)
+    assert key != old_key  # each showing makes a new secret: a QR seen earlier is useless
+    bad = c.post(
+        "/staff/mfa/setup", data={"code": totp_code(c, old_key), "csrf_token": csrf(again.text)}
+    )
+    assert bad.status_code == 422 and not in_(c)
+    done = c.post(
+        "/staff/mfa/setup", data={"code": totp_code(c, key), "csrf_token": csrf(again.text)}
+    )
+    assert done.status_code == 200 and done.text.count("<li><code>") == 10
+    assert in_(c)
+    assert c.get("/staff/mfa/setup").status_code == 409  # shown once: no second QR
+    with engine.connect() as conn:
+        hashes = conn.execute(select(recovery_codes.c.code_hash)).scalars().all()
+    shown = re.findall(r"<li><code>([a-z2-9-]+)</code></li>", done.text)
+    assert len(hashes) == 10 and not set(shown) & set(hashes)  # kept hashed
+
+    other = client(container)
+    assert attempt(other, "dr.lee").headers["location"] == "/staff/login/code"
+    assert give_code(other, "000000").status_code == 401 and not in_(other)
+    container.clock.advance(seconds=30)
+    assert give_code(other, pyotp.TOTP(key).at(container.clock())).status_code == 303
+    assert in_(other)
+    actions = [
+        a
+        for _, a, _ in audit_rows(
+            engine, "login", "login_password_ok", "login_failed", "mfa_enrolled"
+        )
+    ]
+    assert actions == [
+        "login_password_ok",
+        "mfa_enrolled",
+        "login_password_ok",
+        "login_failed",
+        "login",
+    ]
+
+
+def test_a_totp_code_and_a_recovery_code_each_work_once(container, engine):
+    add_staff(container, "dr.lee", Role.ADMIN)
+    c = client(container)
+    codes = login(c, "dr.lee")
+    assert len(codes) == 10
+    with engine.connect() as conn:
+        secret = conn.scalar(select(staff_users.c.totp_secret))
+    container.clock.advance(seconds=30)
+    now_code = pyotp.TOTP(secret).at(container.clock())
+    one, two = client(container), client(container)
+    attempt(one, "dr.lee")
+    attempt(two, "dr.lee")
+    assert give_code(one, now_code).status_code == 303
+    assert give_code(two, now_code).status_code == 401  # replayed within its 30 seconds
+    assert give_code(two, codes[0].upper()).status_code == 303 and in_(two)
+    three = client(container)
+    attempt(three, "dr.lee")
+    r = give_code(three, codes[0])
+    assert r.status_code == 401 and "used already" in r.text
+
+
+def test_staff_need_a_second_factor_only_when_the_clinic_asks(container, engine, settings, clock):
+    add_staff(container)
+    assert attempt(client(container)).headers["location"] == "/staff/patients"
+    strict = bootstrap(
+        settings.model_copy(update={"mfa_for_staff": True}), engine=engine, clock=clock
+    )
+    assert attempt(client(strict)).headers["location"] == "/staff/mfa/setup"
+
+
+def test_mfa_reset_makes_the_admin_set_it_up_again(container, monkeypatch):
+    monkeypatch.setattr("reminders.entrypoints.cli_staff.container", lambda: container)
+    add_staff(container, "dr.lee", Role.ADMIN)
+    c = client(container)
+    login(c, "dr.lee")
+    r = CliRunner().invoke(main, ["staff", "mfa-reset", "dr.lee"])
+    assert r.exit_code == 0 and "removed" in r.output
+    assert not in_(c)
+    assert attempt(c, "dr.lee").headers["location"] == "/staff/mfa/setup"
+
+
+def test_a_half_finished_sign_in_expires(container):
+    add_staff(container, "dr.lee", Role.ADMIN)
+    c = client(container)
+    login(c, "dr.lee")
+    other = client(container)
+    attempt(other, "dr.lee")
+    container.clock.advance(minutes=11)
+    r = other.get("/staff/login/code", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/staff/login")
+
+
+@pytest.mark.parametrize("code", ["", "12345", "abcdef", "1234567"])
+def test_malformed_codes_are_just_wrong(container, code):
+    add_staff(container, "dr.lee", Role.ADMIN)
+    c = client(container)
+    login(c, "dr.lee")
+    other = client(container)
+    attempt(other, "dr.lee")
+    assert give_code(other, code).status_code == 401
+
+
+def test_wrong_codes_count_toward_the_lock(container):
+    add_staff(container, "dr.lee", Role.ADMIN)
+    login(client(container), "dr.lee")
+    c = client(container)
+    attempt(c, "dr.lee")
+    for _ in range(4):
+        assert give_code(c, "000000").status_code == 401
+    r = give_code(c, "000000")
+    assert r.status_code == 429 and "Too many failed sign-ins" in r.text
+    assert attempt(c, "dr.lee").status_code == 429  # the password alone is refused too now
+
+
+def test_the_enrolment_secret_and_codes_are_not_cached(container):
+    add_staff(container, "dr.lee", Role.ADMIN)
+    c = client(container)
+    attempt(c, "dr.lee")
+    assert c.get("/staff/mfa/setup").headers["cache-control"] == "no-store"

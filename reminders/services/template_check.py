@@ -20,6 +20,7 @@ from reminders.domain.careplan import CarePlan, PlanStep
 from reminders.domain.model import Channel, Patient, ProcedureRecord
 from reminders.domain.sms import measure, non_gsm7_characters
 from reminders.services.content import Clinic, message_context
+from reminders.services.keyword_check import opt_out_problem, unhonoured_words
 
 T = TypeVar("T")
 
@@ -175,12 +176,14 @@ class _Checker:
                 f"SMS is {size.segments} segments ({size.encoding}, {size.units} characters with the clinic's name and opt-out line, {case.label}); the {lang} budget is {budget}{why}",
                 key="budget",
             )
-        if "STOP" not in full:
+        if stop := opt_out_problem(full):
+            self.add(f"layouts/{lang}/sms.j2", None, stop, key="stop")
+        if words := unhonoured_words(full):
             self.add(
-                f"layouts/{lang}/sms.j2",
+                name,
                 None,
-                "the first SMS must say how to opt out: Reply STOP",
-                key="stop",
+                f"tells the patient to reply {', '.join(words)}, which no keyword honours",
+                key="words",
             )
         if step.checkin and case.emergency and case.emergency not in body:
             self.add(

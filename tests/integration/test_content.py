@@ -231,7 +231,7 @@ FACTS = [
         "bandage and bathing",
         ["wound_care"],
         r"bandage off.*shower.*hot tub",
-        r"venda.*ducharse.*jacuzzi",
+        r"vendaje.*regadera.*jacuzzi",
         1,
         3,
     ),

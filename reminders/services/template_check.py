@@ -20,6 +20,7 @@ from reminders.domain.careplan import CarePlan, PlanStep
 from reminders.domain.model import Channel, Patient, ProcedureRecord
 from reminders.domain.sms import measure, non_gsm7_characters
 from reminders.services.content import Clinic, message_context
+from reminders.services.journey_check import whole_journey_problems
 from reminders.services.keyword_check import opt_out_problem, unhonoured_words
 
 T = TypeVar("T")
@@ -76,6 +77,10 @@ def check_templates(
     for name in renderer.text_env.list_templates():
         if name.startswith("messages/") and name not in expected:
             checker.add(name, None, "unused: no care-plan step and channel uses this template")
+    if not checker.problems:  # whole journeys render only once every template does
+        for found in whole_journey_problems(plans=plans, renderer=renderer, clinic=clinic):
+            where, _, what = found.partition(": ")
+            checker.add(where, None, what)
     return list(checker.problems.values())
 
 

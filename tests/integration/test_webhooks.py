@@ -409,6 +409,11 @@ STOPS = [
     "REVOKE",
     "optout",
     "Opt out",
+    # Spanish (CONTENT.md): the Spanish opt-out line names PARAR.
+    "CANCELAR",
+    "Parar",
+    "baja",
+    "ALTO.",
 ]
 STARTS = [
     "START",
@@ -423,6 +428,10 @@ STARTS = [
     "start",
     "YES",
     "Start.",
+    "COMENZAR",
+    "alta",
+    "Comenzar.",
+    "START",
 ]
 
 

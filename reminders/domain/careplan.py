@@ -28,7 +28,7 @@ CATEGORIES = frozenset(
         "checkin",
     }
 )
-CHECKINS = frozenset({"pain", "warning", "bone_med"})
+CHECKINS = frozenset({"pain", "warning", "pain_warning", "bone_med"})
 BOTH = frozenset({Channel.SMS, Channel.EMAIL})
 # A condition sees the procedure and the channels the patient consented to (and can be
 # reached on): "sms_only" steps carry by text what an email would otherwise carry.

@@ -14,10 +14,13 @@ from reminders.domain.errors import ReminderError
 REMINDER_AFTER = timedelta(hours=24)
 TASK_AFTER = timedelta(hours=24)
 ANSWER_WINDOW = timedelta(hours=72)  # a reply this long after the question still counts
+RED_FLAG_PAIN = 8  # CONTENT.md: pain >= 8 is a red flag
 
 PAIN = "pain"
 WARNING = "warning"
 BONE_MED = "bone_med"  # day 90: "Have you started a bone medicine?" NO opens a staff task
+# Days 1, 3 and 7 ask both questions in one text (one text a day is the cap): "4 NO".
+PAIN_WARNING = "pain_warning"
 YES_NO_KINDS = frozenset({WARNING, BONE_MED})
 
 
@@ -57,13 +60,14 @@ class Action(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Answer:
-    kind: str  # pain | warning | bone_med
-    text: str  # "0".."10", "yes" or "no"
+    kind: str  # pain | warning | bone_med | pain_warning
+    text: str  # "0".."10", "yes" or "no"; pain_warning: "4 no", or "yes" / "9" alone
     pain: int | None = None
+    warning: bool | None = None  # pain_warning: the YES/NO part, when given
 
     @property
     def yes(self) -> bool:
-        return self.text == "yes"
+        return self.text == "yes" or self.warning is True
 
 
 @dataclass(frozen=True)
@@ -163,9 +167,22 @@ def parse_answer(kind: str, body: str) -> Answer | None:
     if kind == PAIN:
         pain = parse_pain(body)
         return None if pain is None else Answer(PAIN, str(pain), pain)
+    if kind == PAIN_WARNING:
+        return _pain_and_warning(body)
     said = parse_yes_no(body)
     answered = kind if kind in YES_NO_KINDS else WARNING
     return None if said is None else Answer(answered, "yes" if said else "no")
+
+
+def _pain_and_warning(body: str) -> Answer | None:
+    """Read "4 NO", "no, 3", "Sí 9"; half an answer ("7", "no") is kept for what it says."""
+    pain = parse_pain(body)
+    # "no pain" answers the pain question only, not the warning-signs one.
+    said = parse_yes_no(_NO_PAIN.sub(" ", _plain(body)))
+    if pain is None and said is None:
+        return None
+    parts = [str(pain) if pain is not None else "", "" if said is None else "yes" if said else "no"]
+    return Answer(PAIN_WARNING, " ".join(p for p in parts if p), pain, said)
 
 
 def interpret(
@@ -187,6 +204,9 @@ def interpret(
     if kind is Keyword.OPT_IN:
         if word == "YES" and not opted_out and open_checkin in YES_NO_KINDS:
             return Intent(Action.ANSWER, answer=Answer(open_checkin, "yes"), keyword=word)
+        if word == "YES" and not opted_out and open_checkin == PAIN_WARNING:
+            both = Answer(PAIN_WARNING, "yes", None, True)
+            return Intent(Action.ANSWER, answer=both, keyword=word)
         if word == "YES" and not opted_out and open_checkin is not None:
             return Intent(Action.UNCLEAR, reason=f"YES is not a {open_checkin} answer")
         return Intent(Action.OPT_IN, keyword=word)
@@ -206,11 +226,12 @@ def red_flag(answer: Answer, *, previous_pain: int | None) -> str | None:
     """Return why an answer needs staff now (CONTENT.md "Check-ins"), or None."""
     if answer.kind == BONE_MED:
         return None  # not urgent: a NO opens a staff task instead (bone_med_task)
-    if answer.kind == WARNING:
-        return "answered YES to new numbness, weakness, fever or redness" if answer.yes else None
+    if answer.yes:
+        return "answered YES to new numbness, weakness, fever or redness"
     pain = answer.pain
-    assert pain is not None
-    if pain >= 8:
+    if pain is None:
+        return None
+    if pain >= RED_FLAG_PAIN:
         return f"pain {pain}/10 (8 or more)"
     if previous_pain is not None and pain - previous_pain >= 3:
         return f"pain up from {previous_pain} to {pain}/10 since the last answer"

@@ -138,6 +138,7 @@ def _task(uow: UnitOfWork, checkin: CheckIn, why: str, now: datetime) -> str:
 QUESTIONS = {
     "pain": "pain (0-10)",
     "warning": "warning signs (YES/NO)",
+    "pain_warning": "pain (0-10) and warning signs (YES/NO)",
     "bone_med": "bone medicine started (YES/NO)",
 }
 

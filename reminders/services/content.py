@@ -37,6 +37,16 @@ def clinic_from_settings(settings: Settings) -> Clinic:
     )
 
 
+def clinic_names(clinic: Clinic) -> dict[str, Any]:
+    """The clinic as every template sees it: who writes, and who answers the phone when."""
+    return {
+        "name": clinic.name,
+        "phone": clinic.phone,
+        "after_hours_phone": clinic.after_hours_phone or clinic.phone,
+        "spanish_spoken": clinic.spanish_spoken,
+    }
+
+
 def message_context(
     *, plan: CarePlan, patient: Patient, procedure: ProcedureRecord, clinic: Clinic
 ) -> dict[str, Any]:
@@ -44,12 +54,7 @@ def message_context(
     local_day = procedure.performed_at.astimezone(zone_named(patient.timezone)).date()
     return {
         "patient": {"first_name": patient.first_name},
-        "clinic": {
-            "name": clinic.name,
-            "phone": clinic.phone,
-            "after_hours_phone": clinic.after_hours_phone or clinic.phone,
-            "spanish_spoken": clinic.spanish_spoken,
-        },
+        "clinic": clinic_names(clinic),
         "procedure": {
             "title": plan.title.get(patient.language, plan.procedure),
             "levels": procedure.levels,

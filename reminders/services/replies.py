@@ -218,7 +218,9 @@ def _answer(intent: Intent, ctx: _Context, checkin: CheckIn) -> _Outcome:
     assert answer is not None
     if not uow.checkins.set_checkin(checkin.id, frm=OPEN, now=now, status="answered"):
         return _Outcome("unmatched", "the question was answered a moment ago", None, True)
-    previous = uow.checkins.previous_pain(checkin.enrollment_id) if answer.kind == "pain" else None
+    previous = (
+        uow.checkins.previous_pain(checkin.enrollment_id) if answer.pain is not None else None
+    )
     flag = red_flag(answer, previous_pain=previous)
     uow.checkins.add_answer(
         checkin_id=checkin.id,

@@ -195,3 +195,38 @@ def test_a_bone_medicine_no_opens_a_task_and_a_yes_does_not():
     assert yes.action is Action.ANSWER and yes.answer == Answer("bone_med", "yes")
     assert bone_med_task(yes.answer) is None
     assert bone_med_task(Answer("warning", "no")) is None
+
+
+@pytest.mark.parametrize(
+    ("body", "text", "pain", "warning", "flag"),
+    [
+        ("4 NO", "4 no", 4, False, False),
+        ("No, 3", "3 no", 3, False, False),
+        ("Sí 2", "2 yes", 2, True, True),
+        ("7", "7", 7, None, False),
+        ("no", "no", None, False, False),
+        ("9 no", "9 no", 9, False, True),
+        ("no pain", "0", 0, None, False),  # "no pain" does not answer the warning question
+    ],
+)
+def test_the_two_question_check_in_reads_both_answers_or_half(body, text, pain, warning, flag):
+    intent = interpret(body, open_checkin="pain_warning", opted_out=False)
+    assert intent.action is Action.ANSWER
+    assert intent.answer == Answer("pain_warning", text, pain, warning)
+    assert (red_flag(intent.answer, previous_pain=None) is not None) is flag
+
+
+def test_yes_alone_answers_the_two_question_check_in_as_a_red_flag():
+    intent = interpret("YES", open_checkin="pain_warning", opted_out=False)
+    assert intent.answer == Answer("pain_warning", "yes", None, True)
+    assert red_flag(intent.answer, previous_pain=None)
+
+
+def test_the_two_question_check_in_sees_a_rise_in_pain():
+    answer = interpret("6 no", open_checkin="pain_warning", opted_out=False).answer
+    assert answer and red_flag(answer, previous_pain=2) and not red_flag(answer, previous_pain=4)
+
+
+def test_gibberish_is_unclear_for_the_two_question_check_in():
+    intent = interpret("not great", open_checkin="pain_warning", opted_out=False)
+    assert intent.action is Action.UNCLEAR

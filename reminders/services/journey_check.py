@@ -14,7 +14,7 @@ from reminders.domain.model import Channel, MessageStatus
 from reminders.domain.schedule import SchedulePolicy
 from reminders.domain.timing import zone_named
 from reminders.services.content import Clinic, message_context
-from reminders.services.keyword_check import unhonoured_words
+from reminders.services.keyword_check import reply_problems, unhonoured_words
 from reminders.services.planning import PlanPreview, preview_plan
 
 ZONE = "America/Los_Angeles"
@@ -121,4 +121,5 @@ def whole_journey_problems(
     from reminders.services.fact_coverage import check_fact_coverage  # it builds on journeys
 
     found = check_journeys(plans=plans, renderer=renderer, clinic=clinic)
+    found += reply_problems(renderer=renderer, clinic=clinic)
     return found + check_fact_coverage(plans=plans, renderer=renderer, clinic=clinic)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
+from reminders.adapters.rendering import MessageRenderer
 from reminders.domain.replies import KEYWORDS, Keyword
+from reminders.services.content import Clinic, clinic_names
 
 # A word in capitals after "reply"/"responda" is one the patient is told to send.
 _TOLD = re.compile(
@@ -34,3 +36,24 @@ def opt_out_problem(first_sms: str) -> str | None:
     return (
         "the first SMS must say how to opt out with a word we honour (Reply STOP, responda PARAR)"
     )
+
+
+def reply_problems(*, renderer: MessageRenderer, clinic: Clinic) -> list[str]:
+    """Check the texts we send back (templates/replies/<language>/*.j2) for unhonoured words."""
+    problems = []
+    for name in renderer.text_env.list_templates():
+        # Texts to patients only: staff alerts (replies/staff/) name no reply words.
+        if not name.startswith("replies/") or name.startswith("replies/staff/"):
+            continue
+        if name.endswith((".email.j2", ".subject.j2")):
+            continue
+        try:
+            text = renderer.text_env.get_template(name).render(clinic=clinic_names(clinic), kind="")
+        except Exception as exc:  # a check reports, it does not stop at the first broken file
+            problems.append(f"{name}: cannot render: {exc}")
+            continue
+        if words := unhonoured_words(text):
+            problems.append(
+                f"{name}: tells the patient to reply {', '.join(words)}, which no keyword honours"
+            )
+    return problems

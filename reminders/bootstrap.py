@@ -25,7 +25,7 @@ from reminders.domain.schedule import SchedulePolicy
 from reminders.domain.sms_cap import SmsCap
 from reminders.domain.timing import QuietHours
 from reminders.services.bundles import Planning
-from reminders.services.content import Clinic
+from reminders.services.content import Clinic, clinic_from_settings
 from reminders.services.outgoing import Delivery
 from reminders.settings import Settings, get_settings
 
@@ -162,7 +162,7 @@ def bootstrap(
         upgrade(engine)
     plans = CarePlanLibrary(settings.care_plans_dir)
     renderer = MessageRenderer(settings.templates_dir)
-    clinic = Clinic(settings.clinic_name, settings.clinic_phone, settings.discreet_sms)
+    clinic = clinic_from_settings(settings)
     return Container(
         settings=settings,
         engine=engine,

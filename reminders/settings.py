@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     clinic_name: str = Field("Dr. Taqi Spine Care", alias="REMINDERS_CLINIC_NAME")
     clinic_phone: str = Field("805-242-4884", alias="REMINDERS_CLINIC_PHONE")
     clinic_timezone: str = Field("America/Los_Angeles", alias="REMINDERS_CLINIC_TIMEZONE")
+    # Who answers nights and weekends (an answering service or the hospital operator):
+    # every "call us" names it (CONTENT.md, "Who answers"). Empty: the clinic's own line.
+    clinic_after_hours_phone: str = Field("", alias="REMINDERS_CLINIC_AFTER_HOURS_PHONE")
+    # Whether staff on the phone speak Spanish; if not, Spanish texts offer a free interpreter.
+    clinic_spanish_spoken: bool = Field(True, alias="REMINDERS_CLINIC_SPANISH_SPOKEN")
     default_region: str = Field("US", alias="REMINDERS_DEFAULT_REGION")
     discreet_sms: bool = Field(False, alias="REMINDERS_DISCREET_SMS")
 

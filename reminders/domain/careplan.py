@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -28,13 +28,18 @@ CATEGORIES = frozenset(
         "checkin",
     }
 )
-CHECKINS = frozenset({"pain", "warning"})
-CONDITIONS = {
-    "overnight": lambda p: p.overnight,
-    "same_day": lambda p: not p.overnight,
-    "multilevel": lambda p: p.levels > 1,
-    "single_level": lambda p: p.levels <= 1,
+CHECKINS = frozenset({"pain", "warning", "pain_warning", "bone_med"})
+BOTH = frozenset({Channel.SMS, Channel.EMAIL})
+# A condition sees the procedure and the channels the patient consented to (and can be
+# reached on): "sms_only" steps carry by text what an email would otherwise carry.
+CONDITIONS: dict[str, Callable[[ProcedureRecord, Collection[Channel]], bool]] = {
+    "overnight": lambda p, ch: p.overnight,
+    "same_day": lambda p, ch: not p.overnight,
+    "multilevel": lambda p, ch: p.levels > 1,
+    "single_level": lambda p, ch: p.levels <= 1,
+    "sms_only": lambda p, ch: Channel.SMS in ch and Channel.EMAIL not in ch,
 }
+_FACT = re.compile(r"^[a-z0-9_]+$")
 _KEY = re.compile(r"^[a-z0-9_]+$")
 DEFAULT_STALE_AFTER = timedelta(hours=24)
 
@@ -47,11 +52,13 @@ class PlanStep:
     at_text: str
     stale_after: timedelta = DEFAULT_STALE_AFTER
     channels: tuple[Channel, ...] = (Channel.SMS, Channel.EMAIL)
-    only_if: str | None = None
+    only_if: tuple[str, ...] = ()  # every condition must hold
     checkin: str | None = None
+    facts: tuple[str, ...] = ()  # the plan's essential facts this step's texts carry
 
-    def applies_to(self, procedure: ProcedureRecord) -> bool:
-        return self.only_if is None or bool(CONDITIONS[self.only_if](procedure))
+    def applies_to(self, procedure: ProcedureRecord, channels: Collection[Channel] = BOTH) -> bool:
+        """Whether this patient gets the step, given the procedure and consented channels."""
+        return all(CONDITIONS[c](procedure, channels) for c in self.only_if)
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,9 @@ class CarePlan:
     sms_segments: Mapping[str, int] = field(default_factory=dict)
     # Codes an EHR may send for this procedure: coding system -> codes (FHIR intake).
     codes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Essential facts every patient must get by whichever channel they consented to:
+    # name -> language -> a regular expression the rendered text that carries it matches.
+    facts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def duration(self) -> timedelta:
@@ -109,6 +119,7 @@ def parse_care_plan(data: Mapping[str, Any], *, source: str) -> CarePlan:
     if not isinstance(duration_days, int) or duration_days <= 0:
         raise fail('"duration_days" must be a positive whole number')
 
+    facts = _parse_facts(data.get("facts") or {}, languages, fail)
     steps: list[PlanStep] = []
     for i, raw in enumerate(data.get("steps") or (), start=1):
         steps.append(_parse_step(raw, variables, lambda m, i=i: fail(f"step {i}: {m}")))
@@ -117,6 +128,9 @@ def parse_care_plan(data: Mapping[str, Any], *, source: str) -> CarePlan:
     keys = [s.key for s in steps]
     if dupes := sorted({k for k in keys if keys.count(k) > 1}):
         raise fail(f"step keys must be unique: {', '.join(dupes)}")
+    for s in steps:
+        if unknown := sorted(set(s.facts) - set(facts)):
+            raise fail(f"{s.key}: facts not declared in [facts]: {', '.join(unknown)}")
     return CarePlan(
         procedure=procedure,
         languages=languages,
@@ -126,7 +140,28 @@ def parse_care_plan(data: Mapping[str, Any], *, source: str) -> CarePlan:
         variables=variables,
         sms_segments=sms_segments,
         codes=codes,
+        facts=facts,
     )
+
+
+def _parse_facts(
+    raw: Any, languages: tuple[str, ...], fail: Callable[[str], InvalidCarePlan]
+) -> dict[str, dict[str, str]]:
+    if not isinstance(raw, dict):
+        raise fail('"facts" maps a fact name to a pattern per language')
+    facts: dict[str, dict[str, str]] = {}
+    for name, patterns in raw.items():
+        if not _FACT.match(name) or not isinstance(patterns, dict):
+            raise fail(f"fact {name!r}: use [facts.{name}] with a pattern per language")
+        if missing := [lang for lang in languages if not isinstance(patterns.get(lang), str)]:
+            raise fail(f"fact {name}: no pattern for {', '.join(missing)}")
+        for lang, pattern in patterns.items():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise fail(f"fact {name} ({lang}): bad pattern: {exc}") from None
+        facts[name] = {str(k): str(v) for k, v in patterns.items()}
+    return facts
 
 
 def _parse_step(raw: Mapping[str, Any], variables: Mapping[str, str], fail: Any) -> PlanStep:
@@ -152,12 +187,16 @@ def _parse_step(raw: Mapping[str, Any], variables: Mapping[str, str], fail: Any)
         raise fail(f'{key}: channels must be "sms" and/or "email"') from None
     if not channels:
         raise fail(f"{key}: a step needs at least one channel")
-    only_if = raw.get("only_if")
-    if only_if is not None and only_if not in CONDITIONS:
-        raise fail(f"{key}: only_if must be one of {', '.join(CONDITIONS)}")
+    raw_only_if = raw.get("only_if") or ()
+    only_if = (raw_only_if,) if isinstance(raw_only_if, str) else tuple(raw_only_if)
+    if not all(c in CONDITIONS for c in only_if):
+        raise fail(f"{key}: only_if must be one or a list of {', '.join(CONDITIONS)}")
     checkin = raw.get("checkin")
     if checkin is not None and checkin not in CHECKINS:
-        raise fail(f'{key}: checkin must be "pain" or "warning"')
+        raise fail(f"{key}: checkin must be one of {', '.join(sorted(CHECKINS))}")
+    facts = raw.get("facts") or ()
+    if not isinstance(facts, list | tuple) or not all(isinstance(f, str) for f in facts):
+        raise fail(f"{key}: facts must be a list of fact names")
     return PlanStep(
         key=key,
         category=category,
@@ -167,4 +206,5 @@ def _parse_step(raw: Mapping[str, Any], variables: Mapping[str, str], fail: Any)
         channels=channels,
         only_if=only_if,
         checkin=checkin,
+        facts=tuple(facts),
     )

@@ -14,9 +14,14 @@ from reminders.domain.errors import ReminderError
 REMINDER_AFTER = timedelta(hours=24)
 TASK_AFTER = timedelta(hours=24)
 ANSWER_WINDOW = timedelta(hours=72)  # a reply this long after the question still counts
+RED_FLAG_PAIN = 8  # CONTENT.md: pain >= 8 is a red flag
 
 PAIN = "pain"
 WARNING = "warning"
+BONE_MED = "bone_med"  # day 90: "Have you started a bone medicine?" NO opens a staff task
+# Days 1, 3 and 7 ask both questions in one text (one text a day is the cap): "4 NO".
+PAIN_WARNING = "pain_warning"
+YES_NO_KINDS = frozenset({WARNING, BONE_MED})
 
 
 class Keyword(enum.StrEnum):
@@ -25,13 +30,19 @@ class Keyword(enum.StrEnum):
     HELP = "help"
 
 
-# The keywords Twilio honours on long codes (DESIGN.md rule 5), and AYUDA for Spanish help.
+# The keywords Twilio honours on long codes (DESIGN.md rule 5), and the Spanish words
+# CONTENT.md names: a patient told "responda PARAR" must be opted out by PARAR, and one
+# who writes CANCELAR or BAJA means the same. Twilio's Advanced Opt-Out must list the
+# Spanish words too, or Twilio keeps texting a phone we have opted out (docs/replies.md).
+SPANISH_OPT_OUT = ("PARAR", "CANCELAR", "BAJA", "ALTO")
+SPANISH_OPT_IN = ("COMENZAR", "ALTA")
 KEYWORDS: dict[str, Keyword] = {
     **dict.fromkeys(
         ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"),
         Keyword.OPT_OUT,
     ),
-    **dict.fromkeys(("START", "YES", "UNSTOP"), Keyword.OPT_IN),
+    **dict.fromkeys(SPANISH_OPT_OUT, Keyword.OPT_OUT),
+    **dict.fromkeys(("START", "YES", "UNSTOP", *SPANISH_OPT_IN), Keyword.OPT_IN),
     **dict.fromkeys(("HELP", "INFO", "AYUDA"), Keyword.HELP),
 }
 # Twilio's OptOutType parameter (Advanced Opt-Out), which covers keywords added there.
@@ -49,13 +60,14 @@ class Action(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Answer:
-    kind: str  # pain | warning
-    text: str  # "0".."10", "yes" or "no"
+    kind: str  # pain | warning | bone_med | pain_warning
+    text: str  # "0".."10", "yes" or "no"; pain_warning: "4 no", or "yes" / "9" alone
     pain: int | None = None
+    warning: bool | None = None  # pain_warning: the YES/NO part, when given
 
     @property
     def yes(self) -> bool:
-        return self.text == "yes"
+        return self.text == "yes" or self.warning is True
 
 
 @dataclass(frozen=True)
@@ -155,8 +167,22 @@ def parse_answer(kind: str, body: str) -> Answer | None:
     if kind == PAIN:
         pain = parse_pain(body)
         return None if pain is None else Answer(PAIN, str(pain), pain)
+    if kind == PAIN_WARNING:
+        return _pain_and_warning(body)
     said = parse_yes_no(body)
-    return None if said is None else Answer(WARNING, "yes" if said else "no")
+    answered = kind if kind in YES_NO_KINDS else WARNING
+    return None if said is None else Answer(answered, "yes" if said else "no")
+
+
+def _pain_and_warning(body: str) -> Answer | None:
+    """Read "4 NO", "no, 3", "Sí 9"; half an answer ("7", "no") is kept for what it says."""
+    pain = parse_pain(body)
+    # "no pain" answers the pain question only, not the warning-signs one.
+    said = parse_yes_no(_NO_PAIN.sub(" ", _plain(body)))
+    if pain is None and said is None:
+        return None
+    parts = [str(pain) if pain is not None else "", "" if said is None else "yes" if said else "no"]
+    return Answer(PAIN_WARNING, " ".join(p for p in parts if p), pain, said)
 
 
 def interpret(
@@ -176,8 +202,11 @@ def interpret(
     if kind is Keyword.OPT_OUT or twilio is Keyword.OPT_OUT:
         return Intent(Action.OPT_OUT, keyword=word)
     if kind is Keyword.OPT_IN:
-        if word == "YES" and not opted_out and open_checkin == WARNING:
-            return Intent(Action.ANSWER, answer=Answer(WARNING, "yes"), keyword=word)
+        if word == "YES" and not opted_out and open_checkin in YES_NO_KINDS:
+            return Intent(Action.ANSWER, answer=Answer(open_checkin, "yes"), keyword=word)
+        if word == "YES" and not opted_out and open_checkin == PAIN_WARNING:
+            both = Answer(PAIN_WARNING, "yes", None, True)
+            return Intent(Action.ANSWER, answer=both, keyword=word)
         if word == "YES" and not opted_out and open_checkin is not None:
             return Intent(Action.UNCLEAR, reason=f"YES is not a {open_checkin} answer")
         return Intent(Action.OPT_IN, keyword=word)
@@ -195,15 +224,28 @@ def interpret(
 
 def red_flag(answer: Answer, *, previous_pain: int | None) -> str | None:
     """Return why an answer needs staff now (CONTENT.md "Check-ins"), or None."""
-    if answer.kind == WARNING:
-        return "answered YES to new numbness, weakness, fever or redness" if answer.yes else None
+    if answer.kind == BONE_MED:
+        return None  # not urgent: a NO opens a staff task instead (bone_med_task)
+    if answer.yes:
+        return "answered YES to new numbness, weakness, fever or redness"
     pain = answer.pain
-    assert pain is not None
-    if pain >= 8:
+    if pain is None:
+        return None
+    if pain >= RED_FLAG_PAIN:
         return f"pain {pain}/10 (8 or more)"
     if previous_pain is not None and pain - previous_pain >= 3:
         return f"pain up from {previous_pain} to {pain}/10 since the last answer"
     return None
+
+
+def bone_med_task(answer: Answer) -> str | None:
+    """Return the staff task a bone-medicine answer calls for, or None (CONTENT.md, day 90)."""
+    if answer.kind != BONE_MED or answer.yes:
+        return None
+    return (
+        "answered NO to 'Have you started a bone medicine?' at 3 months: "
+        "call the patient about osteoporosis treatment and a bone density test"
+    )
 
 
 # ---- what staff work with -------------------------------------------------------------------
@@ -251,7 +293,7 @@ class Notification:
 @dataclass(frozen=True)
 class Escalation:
     id: int
-    kind: str  # red_flag | no_answer
+    kind: str  # red_flag | no_answer | task
     reason: str
     status: EscalationStatus
     created_at: datetime

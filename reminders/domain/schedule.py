@@ -81,7 +81,7 @@ def expand_care_plan(
     out: list[PlannedMessage] = []
     sms: list[tuple[PlanStep, datetime, datetime]] = []
     for step in plan.steps:
-        if not step.applies_to(procedure):
+        if not step.applies_to(procedure, channels):
             continue
         planned = step.time.resolve(procedure.performed_at, zone)
         deadline = planned + step.stale_after

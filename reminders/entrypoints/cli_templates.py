@@ -10,7 +10,7 @@ import click
 from reminders.adapters.care_plans import CarePlanLibrary
 from reminders.adapters.rendering import MessageRenderer
 from reminders.domain.errors import ReminderError
-from reminders.services.content import Clinic
+from reminders.services.content import clinic_from_settings
 from reminders.services.template_check import check_templates, step_templates
 from reminders.settings import get_settings
 
@@ -34,7 +34,7 @@ def check() -> None:
         click.echo(f"error: no care plans in {settings.care_plans_dir}", err=True)
         sys.exit(2)
     renderer = MessageRenderer(settings.templates_dir)
-    clinic = Clinic(settings.clinic_name, settings.clinic_phone, settings.discreet_sms)
+    clinic = clinic_from_settings(settings)
     problems = check_templates(plans=plans, renderer=renderer, clinic=clinic)
     folder = os.path.relpath(settings.templates_dir)
     for problem in problems:

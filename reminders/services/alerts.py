@@ -17,7 +17,7 @@ from reminders.domain.decisions import Kind
 from reminders.domain.oncall import Step, ack_code
 from reminders.domain.retry import ErrorClass
 from reminders.domain.timing import zone_named
-from reminders.services.content import Clinic
+from reminders.services.content import Clinic, clinic_names
 from reminders.services.oncall import OnCall
 from reminders.services.outgoing import (
     Delivery,
@@ -57,9 +57,9 @@ def has_template(renderer: MessageRenderer, name: str) -> bool:
     return name in renderer.text_env.list_templates()
 
 
-def clinic_context(clinic: Clinic) -> dict[str, str]:
-    """The clinic as reply templates see it."""
-    return {"name": clinic.name, "phone": clinic.phone}
+def clinic_context(clinic: Clinic) -> dict[str, Any]:
+    """The clinic as reply templates see it (the same names as message templates)."""
+    return clinic_names(clinic)
 
 
 # ---- red flags ---------------------------------------------------------------------------

@@ -141,6 +141,14 @@ def _task(uow: UnitOfWork, checkin: CheckIn, why: str, now: datetime) -> str:
     return "task" if open_task(uow, checkin, why, now) else "nothing"
 
 
+QUESTIONS = {
+    "pain": "pain (0-10)",
+    "warning": "warning signs (YES/NO)",
+    "pain_warning": "pain (0-10) and warning signs (YES/NO)",
+    "bone_med": "bone medicine started (YES/NO)",
+}
+
+
 def open_task(uow: UnitOfWork, checkin: CheckIn, why: str, now: datetime) -> bool:
     """Open the no-answer staff task of a check-in once (inside the caller's transaction)."""
     if not uow.checkins.claim_checkin_step(checkin.id, "task_at", now=now):
@@ -149,7 +157,7 @@ def open_task(uow: UnitOfWork, checkin: CheckIn, why: str, now: datetime) -> boo
     contact = uow.contacts.enrollment_contact(checkin.enrollment_id)
     zone = zone_named(contact.timezone if contact else "UTC")
     asked = checkin.asked_at.astimezone(zone).strftime("%a %b %-d %-I:%M %p")
-    question = "pain (0-10)" if checkin.kind == "pain" else "warning signs (YES/NO)"
+    question = QUESTIONS.get(checkin.kind, checkin.kind)
     silence = silence_of(uow, checkin)
     if silence is not None:
         task = uow.escalations.escalation_for_checkin(silence.second_checkin_id, SILENCE)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from babel.dates import format_date
 
@@ -11,12 +11,40 @@ from reminders.domain.careplan import CarePlan
 from reminders.domain.model import Patient, ProcedureRecord
 from reminders.domain.timing import zone_named
 
+if TYPE_CHECKING:
+    from reminders.settings import Settings
+
 
 @dataclass(frozen=True)
 class Clinic:
     name: str
     phone: str
     discreet_sms: bool = False
+    # Who answers nights and weekends; empty means the clinic's own line does.
+    after_hours_phone: str = ""
+    # Whether the phone is answered in Spanish; if not, Spanish texts offer an interpreter.
+    spanish_spoken: bool = True
+
+
+def clinic_from_settings(settings: Settings) -> Clinic:
+    """Return the clinic templates speak for, from the deployment's settings."""
+    return Clinic(
+        settings.clinic_name,
+        settings.clinic_phone,
+        settings.discreet_sms,
+        after_hours_phone=settings.clinic_after_hours_phone,
+        spanish_spoken=settings.clinic_spanish_spoken,
+    )
+
+
+def clinic_names(clinic: Clinic) -> dict[str, Any]:
+    """The clinic as every template sees it: who writes, and who answers the phone when."""
+    return {
+        "name": clinic.name,
+        "phone": clinic.phone,
+        "after_hours_phone": clinic.after_hours_phone or clinic.phone,
+        "spanish_spoken": clinic.spanish_spoken,
+    }
 
 
 def message_context(
@@ -26,7 +54,7 @@ def message_context(
     local_day = procedure.performed_at.astimezone(zone_named(patient.timezone)).date()
     return {
         "patient": {"first_name": patient.first_name},
-        "clinic": {"name": clinic.name, "phone": clinic.phone},
+        "clinic": clinic_names(clinic),
         "procedure": {
             "title": plan.title.get(patient.language, plan.procedure),
             "levels": procedure.levels,

@@ -19,6 +19,7 @@ from reminders.domain.replies import (
     InboundNotFound,
     InboundText,
     Intent,
+    bone_med_task,
     interpret,
     red_flag,
 )
@@ -237,7 +238,9 @@ def _answer(intent: Intent, ctx: _Context, checkin: CheckIn) -> _Outcome:
     assert answer is not None
     if not uow.checkins.set_checkin(checkin.id, frm=OPEN, now=now, status="answered"):
         return _Outcome("unmatched", "the question was answered a moment ago", None, True)
-    previous = uow.checkins.previous_pain(checkin.enrollment_id) if answer.kind == "pain" else None
+    previous = (
+        uow.checkins.previous_pain(checkin.enrollment_id) if answer.pain is not None else None
+    )
     flag = red_flag(answer, previous_pain=previous)
     uow.checkins.add_answer(
         checkin_id=checkin.id,
@@ -255,6 +258,18 @@ def _answer(intent: Intent, ctx: _Context, checkin: CheckIn) -> _Outcome:
         if task is not None:
             uow.escalations.add_note(task, f"The patient answered later: {answer.text}.", now=now)
     shown = f"{answer.text}/10" if answer.kind == "pain" else answer.text.upper()
+    if follow_up := bone_med_task(answer):
+        escalation_id = uow.escalations.add_escalation(
+            enrollment_id=checkin.enrollment_id,
+            checkin_id=checkin.id,
+            inbound_id=ctx.inbound_id,
+            kind="task",
+            reason=follow_up,
+            created_at=now,
+            updated_at=now,
+        )
+        detail = f"{answer.kind} check-in answered: {shown}; staff task #{escalation_id}"
+        return _Outcome("answer", detail, ctx.text("thanks"), message_id=checkin.message_id)
     if flag is None:
         detail = f"{answer.kind} check-in answered: {shown}"
         return _Outcome("answer", detail, ctx.text("thanks"), message_id=checkin.message_id)

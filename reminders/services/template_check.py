@@ -18,6 +18,8 @@ from reminders.domain.careplan import CarePlan, PlanStep
 from reminders.domain.model import Channel, Patient, ProcedureRecord
 from reminders.domain.sms import measure, non_gsm7_characters
 from reminders.services.content import Clinic, message_context
+from reminders.services.journey_check import whole_journey_problems
+from reminders.services.keyword_check import opt_out_problem, unhonoured_words
 from reminders.services.reading_level import reading_level_problem
 
 T = TypeVar("T")
@@ -64,6 +66,10 @@ def check_templates(
     for name in renderer.text_env.list_templates():
         if name.startswith("messages/") and name not in expected:
             checker.add(name, None, "unused: no care-plan step and channel uses this template")
+    if not checker.problems:  # whole journeys render only once every template does
+        for found in whole_journey_problems(plans=plans, renderer=renderer, clinic=clinic):
+            where, _, what = found.partition(": ")
+            checker.add(where, None, what)
     return list(checker.problems.values())
 
 
@@ -164,12 +170,14 @@ class _Checker:
                 f"SMS is {size.segments} segments ({size.encoding}, {size.units} characters with the clinic's name and opt-out line, {case.label}); the {lang} budget is {budget}{why}",
                 key="budget",
             )
-        if "STOP" not in full:
+        if stop := opt_out_problem(full):
+            self.add(f"layouts/{lang}/sms.j2", None, stop, key="stop")
+        if words := unhonoured_words(full):
             self.add(
-                f"layouts/{lang}/sms.j2",
+                name,
                 None,
-                "the first SMS must say how to opt out: Reply STOP",
-                key="stop",
+                f"tells the patient to reply {', '.join(words)}, which no keyword honours",
+                key="words",
             )
         if step.checkin and case.emergency and case.emergency not in body:
             self.add(

@@ -231,7 +231,7 @@ FACTS = [
         "bandage and bathing",
         ["wound_care"],
         r"bandage off.*shower.*hot tub",
-        r"venda.*ducharse.*jacuzzi",
+        r"vendaje.*regadera.*jacuzzi",
         1,
         3,
     ),
@@ -435,3 +435,32 @@ def test_vertebroplasty_is_a_plan_like_any_other(language):
         if ch == "sms"
     )
     assert len(PLANS.get("vertebroplasty").steps) < len(PLANS.get("kyphoplasty").steps)
+
+
+@pytest.mark.parametrize("overnight", [False, True])
+@pytest.mark.parametrize("procedure", PLANS.names())
+def test_a_text_only_patient_gets_every_essential_fact_by_text(procedure, overnight):
+    sent = messages(preview(procedure, "en", (Channel.SMS,), overnight=overnight))
+    texts = " ".join(t for *_, t in sent)
+    for said in (
+        r"911 for chest pain, trouble breathing or swallowing, a swollen tongue or throat",
+        r"very sleepy",
+        r"fever of 100\.4F",
+        r"No driving for 2 days or on opioids",
+        r"Lift under 10 lb",
+        r"shower.*No tub, pool or hot tub",
+    ):
+        assert re.search(said, texts), said
+
+
+def test_every_spanish_text_of_the_same_day_journey_is_gsm7_in_2_segments():
+    for channels in ((Channel.SMS,), (Channel.SMS, Channel.EMAIL)):
+        pv = preview("kyphoplasty", "es", channels)
+        texts = [r for r in pv.rows if r.size and r.message.status is MessageStatus.SCHEDULED]
+        over = [
+            (r.message.step_key, r.size)
+            for r in texts
+            if r.size.encoding != "GSM-7" or r.size.segments > 2 * len(r.message.parts)
+        ]
+        assert over == []
+        assert all(r.size.segments <= 2 for r in texts if len(r.message.parts) == 1)

@@ -34,7 +34,7 @@ def test_two_unanswered_check_ins_get_a_gentle_text_then_one_task(live, engine, 
     day = timedelta(days=1)
     deliver(live, DAY1_CHECKIN)
     assert follow_up(live, DAY1_CHECKIN + day) == {"reminder_sms": 1, "reminder_sent": 1}
-    assert "We have not heard from you." in twilio.sent_to(ANA.phone)[-1]["body"]
+    assert "No answer yet." in twilio.sent_to(ANA.phone)[-1]["body"]
     deliver(live, DAY3_CHECKIN)
     assert follow_up(live, DAY1_CHECKIN + 2 * day) == {"task": 1}  # day 1's own task
     assert follow_up(live, DAY3_CHECKIN + day) == {"reminder_sms": 1, "reminder_sent": 1}
@@ -56,4 +56,6 @@ def test_two_unanswered_check_ins_get_a_gentle_text_then_one_task(live, engine, 
     assert len(twilio.sent_to(ANA.phone)) == texts
     assert follow_up(live, DAY7_CHECKIN + 2 * day) == {"task": 1}
     assert len(tasks(engine)) == 2  # one task for the whole silence
-    assert "Still no answer: the pain (0-10) check-in asked" in tasks(engine)[1].notes
+    assert "Still no answer: the pain (0-10) and warning signs (YES/NO) check-in asked" in (
+        tasks(engine)[1].notes
+    )

@@ -8,6 +8,7 @@ from reminders.domain.replies import (
     Action,
     Answer,
     Keyword,
+    bone_med_task,
     interpret,
     keyword,
     parse_pain,
@@ -166,3 +167,66 @@ def test_answers_and_unclear_replies():
 )
 def test_red_flags(answer, previous, flag):
     assert (red_flag(answer, previous_pain=previous) is not None) is flag
+
+
+# ---- Spanish keywords and the day-90 bone-medicine question (issue 12) ------------------------
+
+
+@pytest.mark.parametrize("word", ["PARAR", "cancelar", "Baja.", "ALTO"])
+def test_spanish_opt_out_words_are_honoured_like_stop(word):
+    assert interpret(word, open_checkin="warning", opted_out=False).action is Action.OPT_OUT
+
+
+@pytest.mark.parametrize("word", ["COMENZAR", "alta"])
+def test_spanish_opt_in_words_are_honoured_like_start(word):
+    assert interpret(word, open_checkin=None, opted_out=True).action is Action.OPT_IN
+
+
+def test_ayuda_asks_for_help():
+    assert interpret("ayuda", open_checkin=None, opted_out=False).action is Action.HELP
+
+
+def test_a_bone_medicine_no_opens_a_task_and_a_yes_does_not():
+    no = interpret("No todavía", open_checkin="bone_med", opted_out=False)
+    assert no.answer == Answer("bone_med", "no")
+    assert red_flag(no.answer, previous_pain=None) is None
+    assert "bone medicine" in (bone_med_task(no.answer) or "")
+    yes = interpret("YES", open_checkin="bone_med", opted_out=False)
+    assert yes.action is Action.ANSWER and yes.answer == Answer("bone_med", "yes")
+    assert bone_med_task(yes.answer) is None
+    assert bone_med_task(Answer("warning", "no")) is None
+
+
+@pytest.mark.parametrize(
+    ("body", "text", "pain", "warning", "flag"),
+    [
+        ("4 NO", "4 no", 4, False, False),
+        ("No, 3", "3 no", 3, False, False),
+        ("Sí 2", "2 yes", 2, True, True),
+        ("7", "7", 7, None, False),
+        ("no", "no", None, False, False),
+        ("9 no", "9 no", 9, False, True),
+        ("no pain", "0", 0, None, False),  # "no pain" does not answer the warning question
+    ],
+)
+def test_the_two_question_check_in_reads_both_answers_or_half(body, text, pain, warning, flag):
+    intent = interpret(body, open_checkin="pain_warning", opted_out=False)
+    assert intent.action is Action.ANSWER
+    assert intent.answer == Answer("pain_warning", text, pain, warning)
+    assert (red_flag(intent.answer, previous_pain=None) is not None) is flag
+
+
+def test_yes_alone_answers_the_two_question_check_in_as_a_red_flag():
+    intent = interpret("YES", open_checkin="pain_warning", opted_out=False)
+    assert intent.answer == Answer("pain_warning", "yes", None, True)
+    assert red_flag(intent.answer, previous_pain=None)
+
+
+def test_the_two_question_check_in_sees_a_rise_in_pain():
+    answer = interpret("6 no", open_checkin="pain_warning", opted_out=False).answer
+    assert answer and red_flag(answer, previous_pain=2) and not red_flag(answer, previous_pain=4)
+
+
+def test_gibberish_is_unclear_for_the_two_question_check_in():
+    intent = interpret("not great", open_checkin="pain_warning", opted_out=False)
+    assert intent.action is Action.UNCLEAR

@@ -147,6 +147,20 @@ def test_conditions_select_steps():
     assert {m.step_key for m in expand(plan, levels=2)} == {"s1", "s2"}
 
 
+def test_sms_only_steps_reach_a_patient_without_email_and_merge_into_the_days_text():
+    plan = plan_of(
+        {"at": "day 1 at 13:00", "channels": ["sms"]},
+        {"at": "day 1 at 13:00", "channels": ["sms"], "only_if": ["sms_only", "same_day"]},
+        {"at": "day 1 at 10:00", "channels": ["email"]},
+    )
+    texts = sms_of(expand(plan, consents=consent(Channel.SMS)))
+    assert [m.parts for m in texts] == [("s0", "s1")]  # one text a day: merged
+    assert [m.parts for m in sms_of(expand(plan))] == [("s0",)]  # email consent too: not sent
+    assert sms_of(expand(plan, consents=consent(Channel.SMS), overnight=True))[0].parts == ("s0",)
+    no_email = patient(email=None)  # consent to email but nowhere to send it: text-only
+    assert [m.parts for m in sms_of(expand(plan, who=no_email))] == [("s0", "s1")]
+
+
 def test_channels_follow_consent_and_contact():
     plan = plan_of({"at": "day 1 at 09:00"})
     assert {m.channel for m in expand(plan, consents=consent(Channel.EMAIL))} == {Channel.EMAIL}
@@ -175,6 +189,10 @@ def test_steps_already_sent_are_not_planned_again():
         {"steps": [{"key": "a", "category": "rest", "at": "+1h", "channels": ["fax"]}]},
         {"steps": [{"key": "a", "category": "rest", "at": "+1h", "checkin": "mood"}]},
         {"steps": [{"key": "a", "category": "rest", "at": "+1h"}] * 2},
+        {"steps": [{"key": "a", "category": "rest", "at": "+1h", "only_if": ["sms_only", "x"]}]},
+        {"steps": [{"key": "a", "category": "rest", "at": "+1h", "facts": ["undeclared"]}]},
+        {"facts": {"fever": {"en": "fever ("}}},  # a pattern that does not compile
+        {"facts": {"fever": {"es": "fiebre"}}},  # no pattern for a language of the plan
     ],
 )
 def test_malformed_plans_name_the_problem(bad):

@@ -1,0 +1,125 @@
+"""Render whole journeys (the texts as merged by the SMS cap) and check budgets, lists and words."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from reminders.adapters.care_plans import CarePlanLibrary
+from reminders.adapters.rendering import MessageRenderer
+from reminders.domain.careplan import CarePlan
+from reminders.domain.model import Channel, MessageStatus
+from reminders.domain.schedule import SchedulePolicy
+from reminders.domain.timing import zone_named
+from reminders.services.content import Clinic, message_context
+from reminders.services.keyword_check import reply_problems, unhonoured_words
+from reminders.services.planning import PlanPreview, preview_plan
+
+ZONE = "America/Los_Angeles"
+# A day procedure, the edge of quiet hours (its +2 h text lands at 21:30) and a late one.
+HOURS = (time(10, 0), time(19, 30), time(23, 30))
+CHANNEL_MIXES: dict[str, tuple[Channel, ...]] = {
+    "sms": (Channel.SMS,),
+    "email": (Channel.EMAIL,),
+    "both": (Channel.SMS, Channel.EMAIL),
+}
+SAMPLE_DAY = datetime(2026, 9, 30)
+# "procedure.- Do not soak": a list item glued to the text before it.
+_GLUED_ITEM = re.compile(r"\S- \S")
+
+
+@dataclass(frozen=True)
+class Journey:
+    plan: CarePlan
+    language: str
+    overnight: bool
+    hour: time
+    mix: str
+    preview: PlanPreview
+
+    @property
+    def label(self) -> str:
+        stay = "overnight" if self.overnight else "same day"
+        return f"{self.language}, {stay}, procedure at {self.hour:%H:%M}, {self.mix}"
+
+
+def journeys(
+    *, plans: CarePlanLibrary, renderer: MessageRenderer, clinic: Clinic
+) -> Iterator[Journey]:
+    """Every plan x language x stay x procedure time x channel mix, planned as a patient's."""
+    zone = zone_named(ZONE)
+    for name in plans.names():
+        plan = plans.get(name)
+        for language in plan.languages:
+            for overnight in (False, True):
+                for hour in HOURS:
+                    at = datetime.combine(SAMPLE_DAY, hour, tzinfo=zone)
+                    for mix, channels in CHANNEL_MIXES.items():
+                        preview = preview_plan(
+                            name,
+                            performed_at=at,
+                            timezone=ZONE,
+                            plans=plans,
+                            renderer=renderer,
+                            policy=SchedulePolicy(),
+                            clinic=clinic,
+                            language=language,
+                            channels=channels,
+                            overnight=overnight,
+                        )
+                        yield Journey(plan, language, overnight, hour, mix, preview)
+
+
+def check_journeys(
+    *, plans: CarePlanLibrary, renderer: MessageRenderer, clinic: Clinic
+) -> list[str]:
+    """Return what is wrong in the texts and emails whole journeys send, each said once."""
+    problems: dict[str, str] = {}
+    for j in journeys(plans=plans, renderer=renderer, clinic=clinic):
+        pv = j.preview
+        context = message_context(
+            plan=pv.plan, patient=pv.patient, procedure=pv.procedure, clinic=clinic
+        )
+        for row in pv.rows:
+            m = row.message
+            if m.status is not MessageStatus.SCHEDULED:
+                continue
+            where = f"messages/{pv.plan.procedure}/{j.language}/{m.step_key}"
+            if m.channel is Channel.SMS and row.size is not None:
+                # The daily cap merges a day's steps into one text; each step keeps its own
+                # budget, so a merged text may use the sum (docs/care-plans.md).
+                budget = pv.plan.segment_budget(j.language) * len(m.parts)
+                if row.size.segments > budget:
+                    problems.setdefault(
+                        f"{where}:budget",
+                        f"{where}: the text sent on day {row.day} is {row.size.segments} segments"
+                        f" ({row.size.encoding}, {row.size.units} characters; {j.label});"
+                        f" the budget is {budget}",
+                    )
+                if words := unhonoured_words(row.text):
+                    problems.setdefault(
+                        f"{where}:words",
+                        f"{where}: tells the patient to reply {', '.join(words)}, which no keyword honours",
+                    )
+            elif m.channel is Channel.EMAIL:
+                email = renderer.email(pv.plan.procedure, j.language, m.parts, context)
+                for line in email.text.splitlines():
+                    if _GLUED_ITEM.search(line):
+                        problems.setdefault(
+                            f"{where}:list",
+                            f"{where}: a list item runs into the text before it: {line.strip()[:80]!r}",
+                        )
+    return list(problems.values())
+
+
+def whole_journey_problems(
+    *, plans: CarePlanLibrary, renderer: MessageRenderer, clinic: Clinic
+) -> list[str]:
+    """Budgets, lists and reply words of whole journeys, then essential-fact coverage."""
+    from reminders.services.fact_coverage import check_fact_coverage  # it builds on journeys
+
+    found = check_journeys(plans=plans, renderer=renderer, clinic=clinic)
+    found += reply_problems(renderer=renderer, clinic=clinic)
+    return found + check_fact_coverage(plans=plans, renderer=renderer, clinic=clinic)

@@ -25,7 +25,7 @@ from reminders.domain.sms_cap import SmsCap
 from reminders.domain.timing import QuietHours
 from reminders.services.bundles import Planning
 from reminders.services.content import Clinic
-from reminders.services.outgoing import Delivery
+from reminders.services.outgoing import Delivery, window_for
 from reminders.settings import Settings, get_settings
 
 
@@ -100,10 +100,14 @@ def build_delivery(
     limiter: RateLimiter
     if settings.redis_url:
         limiter = RedisTokenBucket(
-            redis.Redis.from_url(settings.redis_url), per_second=settings.sms_rate_per_second
+            redis.Redis.from_url(settings.redis_url),
+            per_second=settings.sms_rate_per_second,
+            burst=window_for(settings.sms_rate_per_second),  # a chunk's tokens at once
         )
     else:
-        limiter = LocalTokenBucket(per_second=settings.sms_rate_per_second)
+        limiter = LocalTokenBucket(
+            per_second=settings.sms_rate_per_second, burst=window_for(settings.sms_rate_per_second)
+        )
     return Delivery(
         sms=sms,
         email=email,
@@ -113,6 +117,7 @@ def build_delivery(
         clinic=clinic,
         policy=policy_from(settings),
         send_lease=timedelta(seconds=settings.send_lease_seconds),
+        queue_lease=timedelta(seconds=settings.queue_lease_seconds),
         sms_rate=settings.sms_rate_per_second,
     )
 

@@ -87,6 +87,7 @@ def build_delivery(
             messaging_service_sid=settings.twilio_messaging_service_sid,
             status_callback=settings.status_callback_url,
             api_base_url=settings.twilio_api_base_url,
+            timeout=settings.twilio_timeout,
         )
     if settings.smtp_host:
         email = SmtpEmail(

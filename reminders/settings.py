@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     # Short, because a live worker renews both leases every third of them (heartbeats).
     queue_lease_seconds: float = Field(30, gt=0, alias="REMINDERS_QUEUE_LEASE_SECONDS")
     send_lease_seconds: float = Field(30, gt=0, alias="REMINDERS_SEND_LEASE_SECONDS")
+    # Seconds to wait for Twilio's answer; no answer means "ask Twilio before a retry".
+    twilio_timeout: float = Field(15.0, gt=0, alias="TWILIO_TIMEOUT_SECONDS")
     # Replies (docs/replies.md): who is alerted at once about a red flag (SMS and/or email),
     # how often check-ins and failed alerts are followed up, and when a text still "sent"
     # is looked up at Twilio in case its status callback was lost.

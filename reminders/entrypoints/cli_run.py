@@ -19,7 +19,7 @@ from reminders.settings import ROOT, get_settings
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--concurrency", default=2, show_default=True, type=int, help="Worker processes.")
 def run(host: str, port: int, concurrency: int) -> None:
-    """Run the web app, a worker and beat together until Ctrl-C.
+    """Run the web app, a worker per queue and beat together until Ctrl-C.
 
     With no settings this is the embedded default: SQLite and a file-based broker under
     ./var, messages written to ./var/outbox and shown here. No servers, no credentials.
@@ -46,18 +46,10 @@ def run(host: str, port: int, concurrency: int) -> None:
             "--port",
             str(port),
         ],
-        "worker": [
-            py,
-            "-m",
-            "celery",
-            "-A",
-            "worker",
-            "worker",
-            "--loglevel",
-            "INFO",
-            "--concurrency",
-            str(concurrency),
-        ],
+        # One worker per queue: beat's work (dispatch, reconcile, timers) never waits
+        # behind slow sends (celery_app.py).
+        "control": _worker(py, "control", 1),
+        "sends": _worker(py, "sends", concurrency),
         "beat": [py, "-m", "celery", "-A", "worker", "beat", "--loglevel", "WARNING"],
     }
     outbox = settings.var_dir.resolve() / "outbox"
@@ -69,6 +61,25 @@ def run(host: str, port: int, concurrency: int) -> None:
         click.echo(f"  outbox      {outbox} (texts and emails are written here, not sent)")
     click.echo("  Ctrl-C stops everything.")
     sys.exit(supervise(commands, env=env))
+
+
+def _worker(py: str, queue: str, concurrency: int) -> list[str]:
+    return [
+        py,
+        "-m",
+        "celery",
+        "-A",
+        "worker",
+        "worker",
+        "--loglevel",
+        "INFO",
+        "-Q",
+        queue,
+        "-n",
+        f"{queue}@%h",
+        "--concurrency",
+        str(concurrency),
+    ]
 
 
 def _die_with_parent() -> None:

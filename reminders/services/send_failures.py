@@ -69,8 +69,11 @@ def record_failure(
                 quiet_hours=delivery.quiet_hours,
                 zone=zone_named(due.patient.timezone),
             )
-            if retry_at is not None and exc.retry_after:
-                retry_at = max(retry_at, moment + timedelta(seconds=exc.retry_after))
+            if retry_at is not None and exc.http_status == 429:
+                # Throttled, not refused: the sender as a whole waits (slow_down), and this
+                # message goes again right after, not on its own exponential backoff.
+                pause = exc.retry_after if exc.retry_after is not None else delivery.slow_down
+                retry_at = min(retry_at, moment + timedelta(seconds=max(pause, 1.0)))
         if retry_at is not None:
             won = uow.messages.retry(
                 message_id,

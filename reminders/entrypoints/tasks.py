@@ -69,6 +69,7 @@ def dispatch() -> int:
         max_in_flight=in_flight_bound(c),
         lease=timedelta(seconds=c.settings.queue_lease_seconds),
         time_budget=c.settings.dispatch_interval * 0.8,
+        follow=True,
     )
 
 

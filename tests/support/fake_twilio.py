@@ -62,6 +62,7 @@ class FakeTwilio:
 
         class Server(ThreadingHTTPServer):
             daemon_threads = True
+            request_queue_size = 256  # workers keep many requests in flight at once
 
             def handle_error(self, request: object, client_address: object) -> None:
                 pass  # a killed worker drops its connection mid-request: expected here

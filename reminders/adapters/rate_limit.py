@@ -34,7 +34,8 @@ if tokens >= 1 then
   granted = math.min(want, math.floor(tokens))
   tokens = tokens - granted
 else
-  wait = math.ceil((1 - tokens) * 1000000 / rate) + (at - now)
+  -- wait for the whole chunk (at most the burst): one call per chunk, not per token
+  wait = math.ceil((math.min(want, capacity) - tokens) * 1000000 / rate) + (at - now)
 end
 -- %.0f: tostring would round a microsecond clock to 14 digits
 redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'at', string.format('%.0f', at))
@@ -127,7 +128,7 @@ class LocalTokenBucket:
                     self._state[sender] = (tokens - granted, at)
                     return granted
                 self._state[sender] = (tokens, at)
-                wait = (1 - tokens) / self.per_second + (at - now)
+                wait = (min(n, self.capacity) - tokens) / self.per_second + (at - now)
             if time.monotonic() + wait > give_up:
                 return 0
             time.sleep(wait)

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/delivery.py                  # 20,000 messages, then memory at 100,000
     .venv/bin/python bench/delivery.py --messages 5000 --memory-messages 0
+    .venv/bin/python bench/delivery.py --latency-ms 100 --messages 5000 --memory-messages 0
 
 One run, one broker (a private redis-server), one PostgreSQL database, the same worker
 command and concurrency for both figures. End to end = a due row claimed by beat's
@@ -133,6 +134,7 @@ def main() -> None:
     ap.add_argument("--messages", type=int, default=20_000)
     ap.add_argument("--memory-messages", type=int, default=100_000)
     ap.add_argument("--concurrency", type=int, default=2)
+    ap.add_argument("--latency-ms", type=float, default=0, help="the fake Twilio's answer time")
     args = ap.parse_args()
 
     tmp = Path(f"/tmp/reminders-bench-{uuid.uuid4().hex[:8]}")
@@ -146,7 +148,7 @@ def main() -> None:
     upgrade(engine)
     port = free_port()
     redis_proc = start_redis(port, tmp / "redis.log")
-    twilio = FakeTwilio().start()
+    twilio = FakeTwilio(delay=args.latency_ms / 1000).start()
     env = {
         "REMINDERS_DATABASE_URL": url,
         "REMINDERS_BROKER_URL": f"redis://127.0.0.1:{port}/0",
@@ -159,12 +161,15 @@ def main() -> None:
         "REMINDERS_DISPATCH_INTERVAL": "0.5",
     }
     try:
-        print(f"concurrency {args.concurrency} worker processes, {os.cpu_count()} cores")
+        print(
+            f"concurrency {args.concurrency} worker processes, {os.cpu_count()} cores, "
+            f"provider latency {args.latency_ms:g} ms"
+        )
         noop = noop_rate(env, tmp, args.messages, args.concurrency)
         print(f"raw Celery no-op tasks      {noop:8.0f} /s   ({args.messages} tasks)")
         e2e, _ = end_to_end(env, tmp, args.messages, args.concurrency, engine)
         print(f"end-to-end messages         {e2e:8.0f} /s   ({args.messages} messages)")
-        print(f"ratio                       {e2e / noop:8.2f}     (target >= 0.5)")
+        print(f"ratio                       {e2e / noop:8.2f}     (target >= 1.0)")
         if args.memory_messages:
             rate, samples = end_to_end(env, tmp, args.memory_messages, args.concurrency, engine)
             peak = max(kb for _, kb in samples)

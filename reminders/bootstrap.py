@@ -26,7 +26,7 @@ from reminders.domain.sms_cap import SmsCap
 from reminders.domain.timing import QuietHours
 from reminders.services.bundles import Planning
 from reminders.services.content import Clinic, clinic_from_settings
-from reminders.services.outgoing import Delivery
+from reminders.services.outgoing import Delivery, window_for
 from reminders.settings import Settings, get_settings
 
 
@@ -101,6 +101,7 @@ def build_delivery(
             messaging_service_sid=settings.twilio_messaging_service_sid,
             status_callback=settings.status_callback_url,
             api_base_url=settings.twilio_api_base_url,
+            timeout=settings.twilio_timeout,
         )
     if settings.smtp_host:
         email = SmtpEmail(
@@ -116,10 +117,14 @@ def build_delivery(
     limiter: RateLimiter
     if settings.redis_url:
         limiter = RedisTokenBucket(
-            redis.Redis.from_url(settings.redis_url), per_second=settings.sms_rate_per_second
+            redis.Redis.from_url(settings.redis_url),
+            per_second=settings.sms_rate_per_second,
+            burst=window_for(settings.sms_rate_per_second),  # a chunk's tokens at once
         )
     else:
-        limiter = LocalTokenBucket(per_second=settings.sms_rate_per_second)
+        limiter = LocalTokenBucket(
+            per_second=settings.sms_rate_per_second, burst=window_for(settings.sms_rate_per_second)
+        )
     return Delivery(
         sms=sms,
         email=email,
@@ -129,6 +134,7 @@ def build_delivery(
         clinic=clinic,
         policy=policy_from(settings),
         send_lease=timedelta(seconds=settings.send_lease_seconds),
+        queue_lease=timedelta(seconds=settings.queue_lease_seconds),
         sms_rate=settings.sms_rate_per_second,
         voice=voice,
     )

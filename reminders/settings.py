@@ -48,8 +48,8 @@ class Settings(BaseSettings):
 
     # Delivery: how often beat looks for due messages, and the sender's rate (a US long
     # code takes 1 message a second, toll-free 3); every worker shares the limit.
-    dispatch_interval: float = Field(5.0, gt=0, alias="REMINDERS_DISPATCH_INTERVAL")
-    reconcile_interval: float = Field(60.0, gt=0, alias="REMINDERS_RECONCILE_INTERVAL")
+    dispatch_interval: float = Field(1.0, gt=0, alias="REMINDERS_DISPATCH_INTERVAL")
+    reconcile_interval: float = Field(10.0, gt=0, alias="REMINDERS_RECONCILE_INTERVAL")
     dispatch_batch_size: int = Field(500, ge=1, alias="REMINDERS_DISPATCH_BATCH_SIZE")
     send_batch_size: int = Field(50, ge=1, alias="REMINDERS_SEND_BATCH_SIZE")  # ids per task
     max_in_flight: int = Field(5000, ge=1, alias="REMINDERS_MAX_IN_FLIGHT")
@@ -57,8 +57,11 @@ class Settings(BaseSettings):
     redis_url: str = Field("", alias="REMINDERS_REDIS_URL")  # rate limit; default: the broker
     # A queued message not picked up within this is claimed again (the broker lost it);
     # one left "sending" this long is reconciled with the provider (the worker died).
-    queue_lease_seconds: float = Field(300, gt=0, alias="REMINDERS_QUEUE_LEASE_SECONDS")
-    send_lease_seconds: float = Field(120, gt=0, alias="REMINDERS_SEND_LEASE_SECONDS")
+    # Short, because a live worker renews both leases every third of them (heartbeats).
+    queue_lease_seconds: float = Field(30, gt=0, alias="REMINDERS_QUEUE_LEASE_SECONDS")
+    send_lease_seconds: float = Field(30, gt=0, alias="REMINDERS_SEND_LEASE_SECONDS")
+    # Seconds to wait for Twilio's answer; no answer means "ask Twilio before a retry".
+    twilio_timeout: float = Field(15.0, gt=0, alias="TWILIO_TIMEOUT_SECONDS")
     # Replies (docs/replies.md): who is alerted at once about a red flag (SMS and/or email),
     # how often check-ins and failed alerts are followed up, and when a text still "sent"
     # is looked up at Twilio in case its status callback was lost.

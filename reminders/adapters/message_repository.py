@@ -1,8 +1,8 @@
 """The one writer of scheduled_messages: every status change is checked by the state machine.
 
-Every change is a conditional UPDATE on the expected current status(es), so two workers,
-two beats, a late duplicate task or a replayed webhook can never both win. Reads live in
-message_reads.py.
+Every change is a conditional UPDATE on the expected current status(es) (and attempt),
+so two workers, two beats, a late task or a replayed webhook never both win; hot moves
+are one cached statement per chunk (message_batches.py). Reads: message_reads.py.
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, bindparam, insert, select, update
+from sqlalchemy import ColumnElement, Connection, insert, update
 
-from reminders.adapters.orm import enrollments, patients, scheduled_messages
+from reminders.adapters import message_batches as sql
+from reminders.adapters.message_batches import Fence
+from reminders.adapters.orm import enrollments, scheduled_messages
 from reminders.domain.delivery import UNSENT, MessageStatus, Reason, check_transitions, lower_ranks
 from reminders.domain.model import Channel, PlannedMessage, ScheduledMessage
 
@@ -26,19 +28,16 @@ class MessageRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    # -- new rows ------------------------------------------------------------------------
-
     def add_many(
         self, enrollment_id: int, revision: int, planned: Iterable[PlannedMessage], *, now: datetime
     ) -> None:
-        rows = [_row(enrollment_id, revision, m, now) for m in planned]
+        rows = [sql.insert_row(enrollment_id, revision, m, now) for m in planned]
         if rows:
             self.conn.execute(insert(M), rows)
 
     def add_resend(self, original: ScheduledMessage, *, send_at: datetime, now: datetime) -> int:
-        """One new row that sends a failed message again (the unique resend_of refuses a
-        second one for the same message, whoever presses the button at the same time).
-        It keeps the original's opt-out line: the first text never arrived either."""
+        """One new row that sends a failed message again, once (resend_of is unique); it
+        keeps the original's opt-out line: the first text never arrived either."""
         assert original.id is not None and original.enrollment_id is not None
         again = replace(
             original,
@@ -50,7 +49,7 @@ class MessageRepository:
             kind="resend",
             resend_of=original.id,
         )
-        row = _row(original.enrollment_id, original.revision, again, now)
+        row = sql.insert_row(original.enrollment_id, original.revision, again, now)
         key = self.conn.execute(insert(M).values(**row)).inserted_primary_key
         assert key is not None
         return int(key[0])
@@ -81,69 +80,100 @@ class MessageRepository:
         frm: Iterable[MessageStatus],
         to: MessageStatus,
         now: datetime,
+        *,
+        fence: Fence | None = None,
         **values: Any,
     ) -> bool:
-        return bool(self._move(M.c.id == message_id, frm, to, now, **values))
+        where = M.c.id == message_id
+        if fence is not None:
+            where = where & fence.where(now)
+        return bool(self._move(where, frm, to, now, **values))
+
+    def _batch(self, kind: str, frm: Iterable[S], to: S, rows: Any = (), **params: Any) -> Any:
+        """Run one cached set-based statement (message_batches.py) after checking its move;
+        `rows` are (id, attempt, text) per row."""
+        check_transitions(tuple(frm), to)
+        dialect = self.conn.dialect.name
+        params.update(sql.rows_param(dialect, list(rows)) if rows else {})
+        return self.conn.execute(sql.statement(dialect, kind), params)
 
     def claim(self, ids: list[int], *, now: datetime, lease_until: datetime) -> None:
         """Mark claimed rows queued with a lease (due, or queued with a lapsed lease)."""
         if ids:
-            self._move(M.c.id.in_(ids), UNSENT, S.QUEUED, now, lease_until=lease_until)
+            self._batch("claim", UNSENT, S.QUEUED, ids=ids, now=now, lease=lease_until)
+
+    def mark_sending_many(
+        self, bodies: list[tuple[int, str]], *, now: datetime, lease_until: datetime
+    ) -> dict[int, int]:
+        """Queued -> sending, one statement; {id: attempt number} of the rows this call won."""
+        rows = [(mid, 0, body) for mid, body in bodies]
+        if not rows:
+            return {}
+        won = self._batch("sending", (S.QUEUED,), S.SENDING, rows, now=now, lease=lease_until)
+        return {int(r[0]): int(r[1]) for r in won}
 
     def mark_sending(
         self, message_id: int, *, now: datetime, lease_until: datetime, body: str
-    ) -> bool:
-        return self._one(
-            message_id,
-            (S.QUEUED,),
-            S.SENDING,
-            now,
-            lease_until=lease_until,
-            last_attempt_at=now,
-            body=body,
-            attempts=M.c.attempts + 1,
-        )
+    ) -> int | None:
+        """One row queued -> sending; its attempt number, or None if another took it."""
+        won = self.mark_sending_many([(message_id, body)], now=now, lease_until=lease_until)
+        return won.get(message_id)
+
+    def mark_sent_many(self, sent: list[tuple[int, int, str]], *, now: datetime) -> set[int]:
+        """Record (id, attempt, provider id) of rows still on that attempt, one statement."""
+        if not sent:
+            return set()
+        return {int(r[0]) for r in self._batch("sent", (S.SENDING,), S.SENT, sent, now=now)}
+
+    def heartbeat(
+        self, attempts: list[tuple[int, int]], *, now: datetime, lease_until: datetime
+    ) -> set[int]:
+        """Extend the leases of rows this worker still sends (same attempt, lease alive)."""
+        if not attempts:
+            return set()
+        rows = [(m, a, "") for m, a in attempts]
+        won = self._batch("heartbeat", (S.SENDING,), S.SENDING, rows, now=now, lease=lease_until)
+        return {int(r[0]) for r in won}
+
+    def hold_queued(self, ids: list[int], *, now: datetime, lease_until: datetime) -> None:
+        """Set the queue lease of rows a task holds (longer while it works, `now` to let go)."""
+        if ids:
+            self._batch("hold", (S.QUEUED,), S.QUEUED, ids=ids, now=now, lease=lease_until)
 
     def mark_sent(
-        self, message_id: int, *, now: datetime, provider_id: str, detail: str | None = None
+        self,
+        message_id: int,
+        *,
+        now: datetime,
+        provider_id: str,
+        detail: str | None = None,
+        fence: Fence | None = None,
     ) -> bool:
         return self._one(
             message_id,
             (S.SENDING,),
             S.SENT,
             now,
+            fence=fence,
             provider_id=provider_id,
             sent_at=now,
             **_why(detail, None),
         )
 
-    def mark_sent_many(self, sent: list[tuple[int, str]], *, now: datetime) -> None:
-        """Record several provider ids at once (one statement, executed for each row)."""
-        check_transitions((S.SENDING,), S.SENT)
-        statement = (
-            update(M)
-            .where(M.c.id == bindparam("mid"), M.c.status == S.SENDING.value)
-            .values(
-                status=S.SENT.value,
-                provider_id=bindparam("pid"),
-                sent_at=now,
-                lease_until=None,
-                updated_at=now,
-                status_reason=None,
-                reason_code=None,
-            )
-        )
-        self.conn.execute(statement, [{"mid": mid, "pid": pid} for mid, pid in sent])
-
-    def unmark_sending(self, message_id: int, *, now: datetime) -> bool:
-        """Undo mark_sending for a row that never reached the provider (no token in time)."""
+    def outcome_unknown(
+        self, message_id: int, *, now: datetime, attempt: int, lease_until: datetime, error: str
+    ) -> bool:
+        """The provider may have taken it: stay `sending` until reconciliation asks."""
         return self._one(
             message_id,
             (S.SENDING,),
-            S.QUEUED,
+            S.SENDING,
             now,
-            lease_until=now,
-            attempts=M.c.attempts - 1,
+            fence=Fence(attempt),
+            lease_until=lease_until,
+            error_message=error,
+            error_class="transient",
+            status_reason=sql.ASKING,
         )
 
     def retry(
@@ -155,6 +185,7 @@ class MessageRepository:
         code: str | None,
         error: str,
         error_class: str,
+        fence: Fence | None = None,
     ) -> bool:
         """A transient failure (or a crash the provider has no record of): try again later."""
         return self._one(
@@ -162,6 +193,7 @@ class MessageRepository:
             (S.SENDING,),
             S.SCHEDULED,
             now,
+            fence=fence,
             send_at=send_at,
             error_code=code,
             error_message=error,
@@ -179,12 +211,14 @@ class MessageRepository:
         error_class: str,
         reason: Reason,
         detail: str,
+        fence: Fence | None = None,
     ) -> bool:
         return self._one(
             message_id,
             (S.SENDING, S.QUEUED),
             S.FAILED,
             now,
+            fence=fence,
             error_code=code,
             error_message=error,
             error_class=error_class,
@@ -205,21 +239,14 @@ class MessageRepository:
             message_id, (S.QUEUED,), S.SCHEDULED, now, send_at=send_at, **_why(detail, reason)
         )
 
-    def release(self, message_id: int, *, now: datetime) -> bool:
-        """Let the next dispatch claim it again at once (no rate-limit token in time)."""
-        return self._one(message_id, (S.QUEUED,), S.QUEUED, now, lease_until=now)
-
     def record_status(
         self, message_id: int, new: MessageStatus, *, now: datetime, **values: Any
     ) -> bool:
         """Apply a provider's delivery report; a status only ever moves forward."""
         return self._one(message_id, lower_ranks(new), new, now, **values)
 
-    def touch(self, message_id: int, *, now: datetime) -> None:
-        """Note that we asked the provider about it (polling waits another period)."""
+    def touch(self, message_id: int, *, now: datetime) -> None:  # we asked the provider
         self.conn.execute(update(M).where(M.c.id == message_id).values(updated_at=now))
-
-    # -- many at once ----------------------------------------------------------------------
 
     def cancel_unsent(
         self,
@@ -235,14 +262,14 @@ class MessageRepository:
 
     def cancel_sms_to(self, phone: str, *, detail: str, now: datetime) -> int:
         """The phone opted out: cancel every unsent text to it, at once."""
-        where = M.c.id.in_(_texts_to(phone)) & (M.c.channel == Channel.SMS.value)
+        where = M.c.id.in_(sql.texts_to(phone)) & (M.c.channel == Channel.SMS.value)
         return self._move(where, UNSENT, S.CANCELLED, now, **_why(detail, Reason.OPTED_OUT))
 
     def restore_sms_to(self, phone: str, *, now: datetime) -> int:
         """The phone opted back in: re-open texts the opt-out cancelled whose time is still
         ahead, of the current plan of active enrollments (never past ones)."""
         current = (
-            _texts_to(phone)
+            sql.texts_to(phone)
             .where(
                 enrollments.c.status == "active",
                 M.c.revision == enrollments.c.revision,
@@ -263,35 +290,3 @@ class MessageRepository:
 def _why(detail: str | None, reason: Reason | None) -> dict[str, Any]:
     """What a move records about why: the words staff read and the code; the lease ends."""
     return {"status_reason": detail, "reason_code": reason and reason.value, "lease_until": None}
-
-
-def _row(enrollment_id: int, revision: int, m: PlannedMessage, now: datetime) -> dict[str, Any]:
-    return {
-        "enrollment_id": enrollment_id,
-        "revision": revision,
-        "step_key": m.step_key,
-        "parts": " ".join(m.parts),
-        "channel": m.channel.value,
-        "category": m.category,
-        "checkin": m.checkin,
-        "first_sms": m.first_sms,
-        "send_at": m.send_at,
-        "deadline": m.deadline,
-        "status": m.status.value,
-        "status_reason": m.status_reason,
-        "reason_code": m.reason_code.value if m.reason_code else None,
-        "kind": m.kind,
-        "resend_of": m.resend_of,
-        "attempts": 0,
-        "created_at": now,
-        "updated_at": now,
-    }
-
-
-def _texts_to(phone: str) -> Any:
-    return (
-        select(M.c.id)
-        .join(enrollments, enrollments.c.id == M.c.enrollment_id)
-        .join(patients, patients.c.id == enrollments.c.patient_id)
-        .where(patients.c.phone == phone)
-    )

@@ -25,12 +25,24 @@ class ProviderError(Exception):
         code: str | None = None,
         http_status: int | None = None,
         error_class: ErrorClass | None = None,
+        unknown: bool = False,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
         self.http_status = http_status
         self.error_class = error_class or classify(code=code, http_status=http_status)
+        # The request may have reached the provider (a read timeout, a connection reset
+        # after sending): only asking the provider can tell whether it took the message.
+        self.unknown = unknown
+        # Seconds the provider asked every sender to wait (Retry-After on a 429 or 503).
+        self.retry_after = retry_after
+
+    @property
+    def slows_the_sender(self) -> bool:
+        """A 429 or a 5xx: the provider is overloaded, so every message should wait."""
+        return self.http_status is not None and (self.http_status == 429 or self.http_status >= 500)
 
 
 class SmsProvider(Protocol):

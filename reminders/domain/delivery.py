@@ -53,11 +53,13 @@ class Reason(enum.StrEnum):
 # returns a row that never reached the provider (no rate-limit token in time);
 # `sending -> scheduled` is a retry before the deadline; `queued -> failed` is a message
 # that cannot be written (template error); `cancelled -> scheduled` only undoes an
-# opt-out (see RESTORABLE).
+# opt-out (see RESTORABLE); `queued -> queued` and `sending -> sending` renew a lease.
 TRANSITIONS: dict[MessageStatus, frozenset[MessageStatus]] = {
     S.SCHEDULED: frozenset({S.QUEUED, S.CANCELLED, S.SKIPPED}),
     S.QUEUED: frozenset({S.QUEUED, S.SENDING, S.SCHEDULED, S.CANCELLED, S.SKIPPED, S.FAILED}),
-    S.SENDING: frozenset({S.QUEUED, S.SENT, S.DELIVERED, S.UNDELIVERED, S.FAILED, S.SCHEDULED}),
+    S.SENDING: frozenset(
+        {S.SENDING, S.QUEUED, S.SENT, S.DELIVERED, S.UNDELIVERED, S.FAILED, S.SCHEDULED}
+    ),
     S.SENT: frozenset({S.DELIVERED, S.UNDELIVERED, S.FAILED}),
     S.DELIVERED: frozenset(),
     S.UNDELIVERED: frozenset(),

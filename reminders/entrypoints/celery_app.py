@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from celery import Celery
+from kombu import Queue
 
 from reminders.entrypoints.logs import install_phi_filter
 from reminders.settings import Settings, get_settings
+
+# Beat's work (dispatch, reconcile, status polling, timers) and on-call alerts run on
+# their own queue and worker, never behind a backlog of slow sends; every task not
+# routed to "sends" lands there. `reminders run` and docker-compose start one worker
+# per queue; a worker started without -Q takes both.
+CONTROL = "control"
+SENDS = "sends"
+SEND_TASKS = ("reminders.send_messages", "reminders.import_csv")
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -30,7 +39,11 @@ def make_celery(settings: Settings) -> Celery:
     app.conf.update(
         task_acks_late=True,  # a task is removed only once done: a killed worker's comes back
         task_reject_on_worker_lost=True,
-        worker_prefetch_multiplier=4,
+        # One task at a time per process: a killed worker strands no prefetched batches.
+        worker_prefetch_multiplier=1,
+        task_queues=(Queue(CONTROL), Queue(SENDS)),
+        task_default_queue=CONTROL,
+        task_routes={name: {"queue": SENDS} for name in SEND_TASKS},
         task_ignore_result=True,
         task_serializer="json",
         accept_content=["json"],

@@ -20,7 +20,7 @@ from reminders.settings import ROOT, get_settings
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--concurrency", default=2, show_default=True, type=int, help="Worker processes.")
 def run(host: str, port: int, concurrency: int) -> None:
-    """Run the web app, a worker and beat together until Ctrl-C.
+    """Run the web app, a worker per queue and beat together until Ctrl-C.
 
     With no settings this is the embedded default: SQLite and a file-based broker under
     ./var, messages written to ./var/outbox and shown here. No servers, no credentials.
@@ -54,18 +54,10 @@ def run(host: str, port: int, concurrency: int) -> None:
             "--port",
             str(port),
         ],
-        "worker": [
-            py,
-            "-m",
-            "celery",
-            "-A",
-            "worker",
-            "worker",
-            "--loglevel",
-            "INFO",
-            "--concurrency",
-            str(concurrency),
-        ],
+        # One worker per queue: beat's work (dispatch, reconcile, timers) never waits
+        # behind slow sends (celery_app.py).
+        "control": _worker(py, "control", 1),
+        "sends": _worker(py, "sends", concurrency),
         "beat": [py, "-m", "celery", "-A", "worker", "beat", "--loglevel", "WARNING"],
     }
     outbox = settings.var_dir.resolve() / "outbox"
@@ -87,6 +79,25 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False  # a host name: it may resolve to any interface
+
+
+def _worker(py: str, queue: str, concurrency: int) -> list[str]:
+    return [
+        py,
+        "-m",
+        "celery",
+        "-A",
+        "worker",
+        "worker",
+        "--loglevel",
+        "INFO",
+        "-Q",
+        queue,
+        "-n",
+        f"{queue}@%h",
+        "--concurrency",
+        str(concurrency),
+    ]
 
 
 def _die_with_parent() -> None:

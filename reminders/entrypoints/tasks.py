@@ -8,6 +8,9 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from celery.signals import worker_process_init
+from kombu.exceptions import KombuError
+from redis.exceptions import RedisError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from reminders.adapters.twilio_status import status_lookup
 from reminders.bootstrap import Container, bootstrap
@@ -68,10 +71,24 @@ def dispatch() -> int:
         max_in_flight=in_flight_bound(c),
         lease=timedelta(seconds=c.settings.queue_lease_seconds),
         time_budget=c.settings.dispatch_interval * 0.8,
+        follow=True,
     )
 
 
-@app.task(name="reminders.send_messages", acks_late=True)
+# A database or broker outage: the task comes back with backoff instead of being dropped
+# (its rows would otherwise wait for their queue lease to lapse).
+OUTAGES = (OperationalError, InterfaceError, RedisError, KombuError)
+
+
+@app.task(
+    name="reminders.send_messages",
+    acks_late=True,
+    autoretry_for=OUTAGES,
+    retry_backoff=1,
+    retry_backoff_max=20,
+    retry_jitter=True,
+    max_retries=30,
+)
 def send(message_ids: list[int]) -> dict[str, int]:
     c = container()
     outcomes = send_messages(

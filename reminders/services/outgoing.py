@@ -20,7 +20,7 @@ from reminders.adapters.providers import (
     SmsProvider,
     VoiceProvider,
 )
-from reminders.adapters.rate_limit import RateLimiter
+from reminders.adapters.rate_limit import ChunkLimiter, RateLimiter
 from reminders.adapters.rendering import MessageRenderer, RenderedEmail
 from reminders.domain.contact import mask_email, mask_phone
 from reminders.domain.decisions import Decision, Kind, SendContext, send_decision
@@ -44,10 +44,15 @@ class Delivery:
     clinic: Clinic
     policy: SchedulePolicy = field(default_factory=SchedulePolicy)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    send_lease: timedelta = timedelta(minutes=2)
+    send_lease: timedelta = timedelta(seconds=30)  # renewed every third of it while in flight
+    queue_lease: timedelta = timedelta(seconds=30)  # renewed likewise while a task holds rows
     rate_wait: float = 20.0  # seconds a worker waits for a rate-limit token
     sms_rate: float = 1.0  # the sender's messages a second (sizes the chunks below)
     voice: VoiceProvider | None = None  # calls for unacknowledged red flags
+    # A send whose outcome is unknown (no answer in time) stays `sending` this long, then
+    # reconciliation asks the provider whether it took it: a late answer has time to land.
+    settle_after: timedelta = timedelta(seconds=10)
+    slow_down: float = 1.0  # seconds the sender pauses on a 429 or 5xx with no Retry-After
 
     @property
     def quiet_hours(self) -> QuietHours:
@@ -55,12 +60,18 @@ class Delivery:
 
     @property
     def chunk_size(self) -> int:
-        """Messages marked `sending` together: about two seconds of the sender's rate, 1-10.
+        """Messages in flight together (one token call, one `sending` statement each)."""
+        return window_for(self.sms_rate)
 
-        One transaction per chunk instead of per message; a slow sender keeps chunks
-        small so no row waits long in `sending` for its rate-limit token.
-        """
-        return max(1, min(10, int(self.sms_rate * 2)))
+
+def window_for(rate: float) -> int:
+    """Provider calls a worker process keeps in flight: a second of the sender's rate,
+    1-32, so 100 ms of provider latency does not cap throughput and a slow sender (1 a
+    second) never holds rows in `sending` waiting for their token. Also the bucket's burst."""
+    return max(1, min(WINDOW_MAX, int(rate)))
+
+
+WINDOW_MAX = 32
 
 
 @dataclass(frozen=True)
@@ -126,11 +137,33 @@ def decide(
 
 def take_token(delivery: Delivery) -> bool:
     """A rate-limit token for the sender; an unreachable limiter (Redis down) means none."""
+    return take_tokens(delivery, 1) == 1
+
+
+def take_tokens(delivery: Delivery, n: int) -> int:
+    """Up to n tokens for the sender in one call (0: none in time, or Redis is down)."""
+    limiter = delivery.limiter
     try:
-        return delivery.limiter.acquire(delivery.sms.sender, timeout=delivery.rate_wait)
+        if isinstance(limiter, ChunkLimiter):
+            return limiter.acquire_many(delivery.sms.sender, n, timeout=delivery.rate_wait)
+        return int(limiter.acquire(delivery.sms.sender, timeout=delivery.rate_wait))
     except Exception as exc:  # redis errors, timeouts: send nothing rather than flood
-        log.warning("rate limiter unavailable (%s); holding texts back", exc)
-        return False
+        log.warning("rate limiter unavailable (%s); holding texts back", exc.__class__.__name__)
+        return 0
+
+
+def slow_down(delivery: Delivery, exc: ProviderError) -> None:
+    """The provider is overloaded (429, 5xx): every worker of this sender waits, for as
+    long as it asked (Retry-After) or a moment, instead of each message on its own."""
+    limiter = delivery.limiter
+    if not exc.slows_the_sender or not isinstance(limiter, ChunkLimiter):
+        return
+    seconds = exc.retry_after if exc.retry_after is not None else delivery.slow_down
+    try:
+        limiter.pause(delivery.sms.sender, seconds)
+    except Exception as exc2:  # Redis down: the tokens are refused anyway
+        log.warning("could not pause the sender (%s)", exc2.__class__.__name__)
+    log.warning("provider asked to slow down (%s): sender paused %.1f s", exc.http_status, seconds)
 
 
 def hand_over(message: Outgoing, *, delivery: Delivery) -> Sent:

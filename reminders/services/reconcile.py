@@ -1,4 +1,4 @@
-"""Settle messages a dead worker left `sending`: ask the provider before anything is resent."""
+"""Settle messages left `sending` (a dead worker, a call with no answer): ask the provider first."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from reminders.adapters.message_batches import ASKING, Fence
 from reminders.adapters.providers import ProviderError
 from reminders.adapters.unit_of_work import UnitOfWork
 from reminders.domain.delivery import Reason
@@ -29,6 +30,11 @@ def reconcile_expired(
             if due is None or due.message.status is not MessageStatus.SENDING:
                 continue
             m = due.message
+            # Fenced on the attempt it read, and only while the lease stays lapsed: a worker
+            # still sending it (its heartbeat renewed the lease) or a second reconciler
+            # that settled it first wins, and this one records and counts nothing.
+            fence = Fence(m.attempts, lapsed=True)
+            asked = m.status_reason == ASKING
             provider = delivery.sms if m.channel is Channel.SMS else delivery.email
             to = due.patient.phone if m.channel is Channel.SMS else due.patient.email
             assert to is not None and m.last_attempt_at is not None
@@ -45,34 +51,40 @@ def reconcile_expired(
             taken = uow.message_reads.claimed_provider_ids([f.provider_id for f in matches])
             found = next((f for f in matches if f.provider_id not in taken), None)
             moment = now()
+            what = m.error_message if asked and m.error_message else "the worker stopped mid-send"
             if found is not None:
-                uow.messages.mark_sent(
+                won = uow.messages.mark_sent(
                     mid,
                     now=moment,
                     provider_id=found.provider_id,
-                    detail="confirmed with the provider after a worker stopped",
+                    detail="confirmed with the provider after "
+                    + ("no answer" if asked else "a worker stopped"),
+                    fence=fence,
                 )
-                counts["confirmed"] += 1
+                kind = "confirmed"
             elif moment <= m.deadline:
-                uow.messages.retry(
+                won = uow.messages.retry(
                     mid,
                     now=moment,
                     send_at=moment,
                     code=None,
                     error_class="transient",
-                    error="the worker stopped mid-send and the provider has no record of it",
+                    error=f"{what}; the provider has no record of it",
+                    fence=fence,
                 )
-                counts["resend"] += 1
+                kind = "resend"
             else:
-                uow.messages.fail(
+                won = uow.messages.fail(
                     mid,
                     now=moment,
                     code=None,
                     error_class="transient",
-                    error="the worker stopped mid-send",
+                    error=what,
                     reason=Reason.STALE,
                     detail="stale before it could be resent",
+                    fence=fence,
                 )
-                counts["failed"] += 1
+                kind = "failed"
+            counts[kind] += int(won)
             uow.commit()
     return counts

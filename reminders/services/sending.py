@@ -2,42 +2,31 @@
 
 from __future__ import annotations
 
-import enum
 import logging
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from jinja2 import TemplateError
 
 from reminders.adapters.due_messages import DueMessage
-from reminders.adapters.providers import ProviderError
+from reminders.adapters.providers import Sent
 from reminders.adapters.unit_of_work import UnitOfWork
 from reminders.domain.decisions import Defer, Go, Kind, Skip
 from reminders.domain.delivery import Reason
 from reminders.domain.model import Channel, MessageStatus, ProcedureRecord
 from reminders.domain.retry import ErrorClass
-from reminders.domain.timing import zone_named
 from reminders.services.content import message_context
-from reminders.services.opt_outs import opt_out
+from reminders.services.in_flight import hand_over_all
 from reminders.services.outgoing import (
     Delivery,
     Outgoing,
     decide,
-    hand_over,
-    masked,
-    take_token,
+    take_tokens,
 )
+from reminders.services.send_failures import Outcome, record_failure
 
 log = logging.getLogger("reminders.sending")
-
-
-class Outcome(enum.StrEnum):
-    SENT = "sent"
-    RETRY = "retry"
-    FAILED = "failed"
-    SKIPPED = "skipped"  # cancelled, opted out, no consent, stale, no room under the cap
-    DEFERRED = "deferred"  # quiet hours, the SMS cap, or no rate-limit token in time
-    NOTHING = "nothing"  # already handled elsewhere: a duplicate task
 
 
 def reference(message_id: int) -> str:
@@ -57,11 +46,13 @@ def send_messages(
 ) -> dict[int, Outcome]:
     """Deliver a batch of queued messages, each at most once per attempt.
 
-    One read for the batch and one transaction for every decision; then, per chunk, one
-    transaction that marks it `sending` (and records the previous chunk `sent`), and per
-    message a rate-limit token and the provider call. A message is `sending` across its
-    provider call inside its lease: if the worker dies there, reconciliation asks the
-    provider before any resend.
+    One read and one transaction decide the batch. Then chunk by chunk (a window of the
+    sender's rate): one call takes the chunk's rate-limit tokens, one statement marks
+    it `sending` (each row's attempt number is its fence) right before its provider
+    calls, which run side by side in a bounded pool while their leases are renewed, and
+    one statement records what went out. A worker that dies leaves rows `sending` with a
+    lease that lapses; a call with no answer leaves its row `sending` for a moment:
+    either way reconciliation asks the provider before anything is resent.
     """
     outcomes: dict[int, Outcome] = {mid: Outcome.NOTHING for mid in message_ids}
     with uow:
@@ -70,39 +61,72 @@ def send_messages(
             uow.due.load_many(list(message_ids), now=moment), uow, delivery, moment, outcomes
         )
         uow.commit()
-
-    pending: list[tuple[int, str]] = []  # sent; recorded with the next transaction
-    size = delivery.chunk_size
-    for start in range(0, len(ready), size):
-        chunk = ready[start : start + size]
+    pending: list[tuple[int, int, str]] = []  # (id, attempt, provider id): record with the next
+    held = time.monotonic()  # when the queue leases of our rows were last renewed
+    while ready:
+        chunk = ready[: delivery.chunk_size]
+        texts = sum(1 for _, out in chunk if out.is_sms)
+        granted = take_tokens(delivery, texts) if texts else 0
+        if texts and not granted:
+            _hold_back(uow, ready, pending, outcomes, now)
+            return outcomes
+        chunk = _within(chunk, granted) if texts else chunk
+        ready = ready[len(chunk) :]
         with uow:
-            if pending:
-                uow.messages.mark_sent_many(pending, now=now())
-                pending = []
+            _record_sent(uow, pending, outcomes, now())
+            pending = []
             moment = now()
-            lease = moment + delivery.send_lease
-            taken = [  # not taken: cancelled or handled elsewhere since the batch was read
-                (mid, out)
-                for mid, out in chunk
-                if uow.messages.mark_sending(mid, now=moment, lease_until=lease, body=out.summary)
-            ]
+            if time.monotonic() - held > delivery.queue_lease.total_seconds() / 3:
+                # Still working through the batch: keep the rest ours, or dispatch would
+                # hand them to another worker as if the broker had lost them.
+                rest = [mid for mid, _ in ready]
+                uow.messages.hold_queued(
+                    rest, now=moment, lease_until=moment + delivery.queue_lease
+                )
+                held = time.monotonic()
+            won = uow.messages.mark_sending_many(
+                [(mid, out.summary) for mid, out in chunk],
+                now=moment,
+                lease_until=moment + delivery.send_lease,
+            )
             uow.commit()
-        for n, (mid, out) in enumerate(taken):
-            if out.is_sms and not take_token(delivery):
-                _hold_back(uow, taken[n:], ready[start + size :], pending, outcomes, now)
-                return outcomes
-            try:
-                sent = hand_over(out, delivery=delivery)
-            except ProviderError as exc:
-                outcomes[mid] = _record_failure(mid, out, exc, uow=uow, delivery=delivery, now=now)
-                continue
-            pending.append((mid, sent.provider_id))
-            outcomes[mid] = Outcome.SENT
+        calls = [(mid, won[mid], out) for mid, out in chunk if mid in won]
+        for (mid, attempt, out), result in hand_over_all(calls, uow, delivery, now):
+            if isinstance(result, Sent):
+                pending.append((mid, attempt, result.provider_id))
+            else:
+                outcomes[mid] = record_failure(
+                    mid, attempt, out, result, uow=uow, delivery=delivery, now=now
+                )
     if pending:
         with uow:
-            uow.messages.mark_sent_many(pending, now=now())
+            _record_sent(uow, pending, outcomes, now())
             uow.commit()
     return outcomes
+
+
+def _within(chunk: list[tuple[int, Outgoing]], tokens: int) -> list[tuple[int, Outgoing]]:
+    """The longest head of the chunk with no more texts than tokens granted."""
+    for n, (_, out) in enumerate(chunk):
+        if out.is_sms:
+            tokens -= 1
+            if tokens < 0:
+                return chunk[:n]
+    return chunk
+
+
+def _record_sent(
+    uow: UnitOfWork,
+    sent: list[tuple[int, int, str]],
+    outcomes: dict[int, Outcome],
+    moment: datetime,
+) -> None:
+    """Record provider ids; a row another attempt settled meanwhile stays as that one left it."""
+    if not sent:
+        return
+    recorded = uow.messages.mark_sent_many(sent, now=moment)
+    for mid, _, _ in sent:
+        outcomes[mid] = Outcome.SENT if mid in recorded else Outcome.NOTHING
 
 
 def _decide_all(
@@ -200,80 +224,16 @@ def _outgoing(due: DueMessage, delivery: Delivery) -> Outgoing:
 
 def _hold_back(
     uow: UnitOfWork,
-    marked: list[tuple[int, Outgoing]],
     unmarked: list[tuple[int, Outgoing]],
-    pending: list[tuple[int, str]],
+    pending: list[tuple[int, int, str]],
     outcomes: dict[int, Outcome],
     now: Callable[[], datetime],
 ) -> None:
     """No rate-limit token in time: what was not sent goes back for the next dispatch."""
     with uow:
-        if pending:
-            uow.messages.mark_sent_many(pending, now=now())
+        _record_sent(uow, pending, outcomes, now())
         moment = now()
-        for mid, _ in marked:  # marked sending, never handed to the provider
-            uow.messages.unmark_sending(mid, now=moment)
-            outcomes[mid] = Outcome.DEFERRED
+        uow.messages.hold_queued([mid for mid, _ in unmarked], now=moment, lease_until=moment)
         for mid, _ in unmarked:
-            uow.messages.release(mid, now=moment)
             outcomes[mid] = Outcome.DEFERRED
         uow.commit()
-
-
-def _record_failure(
-    message_id: int,
-    out: Outgoing,
-    exc: ProviderError,
-    *,
-    uow: UnitOfWork,
-    delivery: Delivery,
-    now: Callable[[], datetime],
-) -> Outcome:
-    code, error, cls = exc.code, exc.message, exc.error_class.value
-    with uow:
-        moment = now()
-        due = uow.due.load(message_id, now=moment)
-        assert due is not None
-        m = due.message
-        retry_at = None
-        if exc.error_class is ErrorClass.TRANSIENT:
-            retry_at = delivery.retry.next_attempt(
-                attempt=m.attempts,
-                now=moment,
-                deadline=m.deadline,
-                quiet_hours=delivery.quiet_hours,
-                zone=zone_named(due.patient.timezone),
-            )
-        if retry_at is not None:
-            uow.messages.retry(
-                message_id, now=moment, send_at=retry_at, code=code, error=error, error_class=cls
-            )
-            outcome = Outcome.RETRY
-        else:
-            if exc.error_class is ErrorClass.OPTED_OUT:
-                reason, detail = (
-                    Reason.OPTED_OUT,
-                    "the patient opted out (the carrier refused the text)",
-                )
-            elif exc.error_class is ErrorClass.TRANSIENT:
-                reason, detail = (
-                    Reason.STALE,
-                    f"gave up after {m.attempts} attempt(s): its deadline passed",
-                )
-            else:
-                reason, detail = Reason.PROVIDER_REFUSED, "the provider refused it"
-            uow.messages.fail(
-                message_id,
-                now=moment,
-                code=code,
-                error=error,
-                error_class=cls,
-                reason=reason,
-                detail=detail,
-            )
-            if exc.error_class is ErrorClass.OPTED_OUT and due.patient.phone:
-                opt_out(uow, due.patient.phone, source="carrier_21610", detail=error, now=moment)
-            outcome = Outcome.FAILED
-        uow.commit()
-    log.warning("message %s to %s: %s (%s, %s)", message_id, masked(out), outcome, code, error)
-    return outcome

@@ -140,10 +140,13 @@ def test_sigkill_of_a_worker_mid_batch_loses_nothing(stack: Stack):
             "-n",
             "w2@%h",
         )
+        back = time.monotonic()
         stack.wait_until(lambda: stack.counts() == {"sent": total}, 120, "every text sent")
+        settled = time.monotonic() - back
     finally:
         kill_group(worker)
         kill_group(beat)
+    assert settled <= 60, f"settled {settled:.0f} s after the new worker started"
     duplicates = _check_everything_sent_once(stack, allowed_duplicates=max(in_flight, 0))
     with stack.engine.connect() as conn:  # type: ignore[attr-defined]
         confirmed = conn.scalar(
@@ -154,7 +157,8 @@ def test_sigkill_of_a_worker_mid_batch_loses_nothing(stack: Stack):
     assert confirmed + duplicates <= in_flight
     print(
         f"\n{total} texts; {in_flight} in flight at the kill; {confirmed} confirmed with "
-        f"Twilio by reconciliation; {duplicates} duplicates; state at kill {at_kill}"
+        f"Twilio by reconciliation; {duplicates} duplicates; settled {settled:.1f} s after the "
+        f"restart; state at kill {at_kill}"
     )
 
 
@@ -172,9 +176,14 @@ def test_redis_killed_and_restarted_empty_loses_nothing(stack: Stack):
         stack.redis.wait()  # type: ignore[attr-defined]
         time.sleep(1.0)
         stack.redis = start_redis(stack.redis_port, stack.tmp / "redis2.log")  # type: ignore[attr-defined]
+        back = time.monotonic()
         stack.wait_until(lambda: stack.counts() == {"sent": total}, 150, "every text sent")
+        settled = time.monotonic() - back
     finally:
         kill_group(worker)
         kill_group(beat)
+    assert settled <= 60, f"settled {settled:.0f} s after Redis came back"
     duplicates = _check_everything_sent_once(stack, allowed_duplicates=CONCURRENCY)
-    print(f"\n{total} texts through a Redis restart; {duplicates} duplicates")
+    print(
+        f"\n{total} texts through a Redis restart; {duplicates} duplicates; settled {settled:.1f} s"
+    )

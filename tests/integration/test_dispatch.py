@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+import rows
+from sqlalchemy import Engine, select
 
 from reminders.adapters.orm import scheduled_messages
+from reminders.adapters.unit_of_work import UnitOfWork
 from reminders.services.dispatch import dispatch_due
 from support.live import ANA, DAYTIME, dispatch, enroll
 
@@ -50,3 +53,36 @@ def test_a_lost_broker_task_is_claimed_again_after_its_lease(live, engine):
     assert dispatch(live) == []
     live.clock.advance(minutes=5)
     assert sorted(dispatch(live)) == sorted(ids)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def test_a_following_dispatch_claims_a_row_coming_due_within_its_budget(engine: Engine) -> None:
+    soon = utcnow() + timedelta(seconds=0.5)
+    with engine.begin() as conn:
+        eid = rows.enrollment(conn, rows.patient(conn))
+        mid = rows.checkin_text(conn, eid, status="scheduled", sent_at=soon)
+        rows.checkin_text(conn, eid, status="scheduled", sent_at=soon + timedelta(hours=1))
+    claimed: list[int] = []
+    start = time.monotonic()
+    n = dispatch_due(
+        uow=UnitOfWork(engine), enqueue=claimed.extend, now=utcnow, time_budget=2.0, follow=True
+    )
+    elapsed = time.monotonic() - start
+    assert (n, claimed) == (1, [mid])
+    assert 0.4 <= elapsed < 1.5  # waited for it, then stopped: the next is an hour away
+
+
+def test_without_follow_or_with_nothing_due_soon_dispatch_returns_at_once(engine: Engine) -> None:
+    later = utcnow() + timedelta(minutes=5)
+    with engine.begin() as conn:
+        eid = rows.enrollment(conn, rows.patient(conn))
+        rows.checkin_text(conn, eid, status="scheduled", sent_at=later)
+    for follow in (False, True):
+        start = time.monotonic()
+        n = dispatch_due(
+            uow=UnitOfWork(engine), enqueue=list, now=utcnow, time_budget=2.0, follow=follow
+        )
+        assert n == 0 and time.monotonic() - start < 0.5

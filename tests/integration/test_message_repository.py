@@ -93,3 +93,42 @@ def test_a_message_is_sent_again_once(engine: Engine) -> None:
         assert found is not None and found.id == again and found.kind == "resend"
         with pytest.raises(IntegrityError):
             uow.messages.add_resend(original, send_at=LATER, now=NOW)
+
+
+def test_only_the_current_attempt_records_its_outcome(engine: Engine) -> None:
+    from reminders.adapters.message_batches import Fence
+
+    with UnitOfWork(engine) as uow:
+        a, b = scheduled(uow), scheduled(uow, send_at=LATER + timedelta(hours=1))
+        uow.messages.claim([a, b], now=NOW, lease_until=LATER)
+        won = uow.messages.mark_sending_many([(a, "hi"), (b, "yo")], now=NOW, lease_until=LATER)
+        assert won == {a: 2, b: 2}  # the rows had one attempt before
+        assert uow.messages.mark_sending_many([(a, "hi")], now=NOW, lease_until=LATER) == {}
+        # A stale attempt (a worker that lost the row) records nothing.
+        assert uow.messages.mark_sent_many([(a, 1, "SMold"), (b, 2, "SMb")], now=NOW) == {b}
+        assert not uow.messages.retry(
+            a, now=NOW, send_at=LATER, code=None, error="x", error_class="t", fence=Fence(3)
+        )
+        # Reconciliation may not touch a row whose lease still runs.
+        assert not uow.messages.mark_sent(a, now=NOW, provider_id="SMa", fence=Fence(2, True))
+        assert uow.messages.heartbeat([(a, 2), (b, 2)], now=NOW, lease_until=LATER) == {a}
+        late = LATER + timedelta(seconds=1)
+        assert uow.messages.heartbeat([(a, 2)], now=late, lease_until=late) == set()  # lapsed
+        assert uow.messages.mark_sent(a, now=late, provider_id="SMa", fence=Fence(2, True))
+        assert status(uow, a) == ("sent", None) and status(uow, b) == ("sent", None)
+
+
+def test_a_call_with_no_answer_waits_in_sending_for_reconciliation(engine: Engine) -> None:
+    with UnitOfWork(engine) as uow:
+        mid = scheduled(uow)
+        uow.messages.claim([mid], now=NOW, lease_until=LATER)
+        attempt = uow.messages.mark_sending(mid, now=NOW, lease_until=LATER, body="hi")
+        assert attempt == 2
+        assert not uow.messages.outcome_unknown(
+            mid, now=NOW, attempt=1, lease_until=NOW, error="timeout"
+        )
+        assert uow.messages.outcome_unknown(
+            mid, now=NOW, attempt=2, lease_until=NOW, error="timeout"
+        )
+        assert status(uow, mid) == ("sending", None)
+        assert uow.message_reads.expired_sending(now=NOW + timedelta(seconds=1), limit=5) == [mid]

@@ -12,6 +12,7 @@ from reminders.adapters.orm import scheduled_messages, sms_opt_outs
 from reminders.adapters.twilio_sms import TwilioSms
 from reminders.domain.model import Channel, MessageStatus
 from reminders.services import enrollment as enroll_svc
+from reminders.services.reconcile import reconcile_expired
 from reminders.services.sending import Outcome, send_messages
 from support.live import ANA, DAYTIME, dispatch, enroll, row, send, sms_id
 
@@ -76,7 +77,7 @@ def test_provider_errors_by_class(live, engine, twilio, fault, outcome, status, 
         assert row(engine, mid).attempts == 2
 
 
-def test_a_hung_twilio_is_a_timeout_and_a_retry(live, engine, twilio):
+def test_a_hung_twilio_is_asked_about_before_a_retry(live, engine, twilio):
     enroll(live)
     mid = sms_id(dispatch(live), engine)
     live.delivery.sms = TwilioSms(
@@ -87,8 +88,21 @@ def test_a_hung_twilio_is_a_timeout_and_a_retry(live, engine, twilio):
         timeout=0.5,
     )
     twilio.fail(hang=2.0)
-    assert send(live, mid) is Outcome.RETRY
-    assert "not reachable" in row(engine, mid).error_message
+    # No answer: Twilio may have taken it, so it is not retried before Twilio is asked.
+    assert send(live, mid) is Outcome.UNKNOWN
+    r = row(engine, mid)
+    assert r.status == "sending" and "not reachable" in r.error_message
+    assert reconcile_expired(uow=live.uow(), delivery=live.delivery, now=live.clock) == {
+        "confirmed": 0,
+        "resend": 0,
+        "failed": 0,
+        "unknown": 0,
+    }  # a late answer still has time to land
+    live.clock.advance(seconds=live.delivery.settle_after.total_seconds() + 1)
+    assert reconcile_expired(uow=live.uow(), delivery=live.delivery, now=live.clock)["resend"] == 1
+    r = row(engine, mid)
+    assert r.status == "scheduled" and "not reachable" in r.error_message
+    assert twilio.messages == []  # the hung request never created a message
 
 
 def test_retries_stop_at_the_deadline(live, engine, twilio):

@@ -26,6 +26,8 @@ class Fault:
     to: str | None = None  # only for this recipient; None = the next request
     times: int = 1
     message: str = ""  # Twilio's words, {to} replaced: "The 'To' number {to} is not valid."
+    accept: bool = False  # with hang: take the message, then answer it (too) late
+    retry_after: float | None = None  # a Retry-After header on the error
 
 
 @dataclass
@@ -37,6 +39,11 @@ class FakeTwilio:
     faults: deque = field(default_factory=deque)
     requests: int = 0
     delay: float = 0.0  # added latency on every create, like a real network
+    # A storm: until this time.monotonic(), every create gets this fault (429, 5xx).
+    storm_until: float = 0.0
+    storm: Fault | None = None
+    # (time.monotonic() of arrival, status answered) of every create, for rate assertions.
+    log: list[tuple[float, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -57,6 +64,7 @@ class FakeTwilio:
 
         class Server(ThreadingHTTPServer):
             daemon_threads = True
+            request_queue_size = 256  # workers keep many requests in flight at once
 
             def handle_error(self, request: object, client_address: object) -> None:
                 pass  # a killed worker drops its connection mid-request: expected here
@@ -75,6 +83,16 @@ class FakeTwilio:
 
     def fail(self, **kwargs: object) -> None:
         self.faults.append(Fault(**kwargs))  # type: ignore[arg-type]
+
+    def start_storm(self, seconds: float, **kwargs: object) -> None:
+        """Every create fails this way for `seconds` (status, code, retry_after)."""
+        self.storm = Fault(**kwargs)  # type: ignore[arg-type]
+        self.storm_until = time.monotonic() + seconds
+
+    def duplicates(self) -> int:
+        """Texts taken more than once for the same recipient and body."""
+        seen = [(m["to"], m["body"]) for m in self.messages]
+        return len(seen) - len(set(seen))
 
     def sent_to(self, to: str) -> list[dict]:
         return [m for m in self.messages if m["to"] == to]
@@ -97,30 +115,38 @@ class FakeTwilio:
     def _create(self, h: BaseHTTPRequestHandler) -> None:
         length = int(h.headers.get("Content-Length", 0))
         form = {k: v[0] for k, v in parse_qs(h.rfile.read(length).decode()).items()}
+        arrived = time.monotonic()
         with self._lock:
             self.requests += 1
         if not h.headers.get("Authorization", "").startswith("Basic "):
             return self._send(h, 401, {"code": 20003, "message": "Authenticate", "status": 401})
         to = form.get("To", "")
         fault = self._take_fault(to)
+        if fault is None and self.storm is not None and arrived < self.storm_until:
+            fault = self.storm
+        with self._lock:
+            self.log.append((arrived, fault.status if fault and not fault.accept else 201))
         if self.delay:
             time.sleep(self.delay)
         if fault is not None:
             if fault.hang:
                 time.sleep(fault.hang)
-                return self._send(h, 503, {"code": 20503, "message": "hung", "status": 503})
-            return self._send(
-                h,
-                fault.status,
-                {
-                    "code": fault.code,
-                    "message": fault.message.format(to=to)
-                    if fault.message
-                    else f"fault {fault.code or fault.status}",
-                    "more_info": "https://www.twilio.com/docs/errors",
-                    "status": fault.status,
-                },
-            )
+                if not fault.accept:
+                    return self._send(h, 503, {"code": 20503, "message": "hung", "status": 503})
+            else:
+                return self._send(
+                    h,
+                    fault.status,
+                    {
+                        "code": fault.code,
+                        "message": fault.message.format(to=to)
+                        if fault.message
+                        else f"fault {fault.code or fault.status}",
+                        "more_info": "https://www.twilio.com/docs/errors",
+                        "status": fault.status,
+                    },
+                    retry_after=fault.retry_after,
+                )
         if urlparse(h.path).path == f"/2010-04-01/Accounts/{self.account_sid}/Calls.json":
             return self._call(h, form)
         if (
@@ -202,10 +228,14 @@ class FakeTwilio:
         )
 
     @staticmethod
-    def _send(h: BaseHTTPRequestHandler, status: int, payload: dict) -> None:
+    def _send(
+        h: BaseHTTPRequestHandler, status: int, payload: dict, retry_after: float | None = None
+    ) -> None:
         data = json.dumps(payload).encode()
         try:
             h.send_response(status)
+            if retry_after is not None:
+                h.send_header("Retry-After", f"{retry_after:g}")
             h.send_header("Content-Type", "application/json")
             h.send_header("Content-Length", str(len(data)))
             h.end_headers()

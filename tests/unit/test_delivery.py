@@ -31,6 +31,7 @@ ALLOWED = {
     (S.QUEUED, S.CANCELLED),
     (S.QUEUED, S.SKIPPED),
     (S.QUEUED, S.FAILED),  # the template cannot be written
+    (S.SENDING, S.SENDING),  # a worker still sending renews its lease; or no answer yet
     (S.SENDING, S.QUEUED),  # no rate-limit token: never reached the provider
     (S.SENDING, S.SENT),
     (S.SENDING, S.DELIVERED),  # a status callback overtook our own record

@@ -10,10 +10,14 @@ from sqlalchemy import ColumnElement, Connection, func, insert, or_, select, upd
 
 from reminders.adapters.orm import (
     checkin_answers,
+    checkins,
     consents,
     enrollments,
+    escalations,
+    inbound_messages,
     patients,
     scheduled_messages,
+    sms_opt_outs,
 )
 from reminders.domain.model import UNSENT, Channel, Consent, MessageStatus
 
@@ -32,6 +36,33 @@ class EnrollmentSummary:
     status: str
     next_send_at: datetime | None
     problems: int  # failed or undelivered messages
+
+
+@dataclass(frozen=True)
+class CheckinReply:
+    """The patient's answer to one check-in question, as they wrote it."""
+
+    message_id: int
+    answer: str  # "0".."10", "yes" or "no"
+    answered_at: datetime
+    red_flag: bool
+    reason: str | None  # why it is a red flag
+    text: str  # the reply as the patient typed it
+
+
+@dataclass(frozen=True)
+class OpenRedFlag:
+    id: int
+    reason: str
+    created_at: datetime
+    status: str  # open | acknowledged
+
+
+@dataclass(frozen=True)
+class SmsOptOut:
+    source: str  # keyword | carrier_21610 | staff
+    detail: str | None
+    opted_out_at: datetime
 
 
 class CareRepository:
@@ -121,6 +152,62 @@ class CareRepository:
             .limit(1)
         ).first()
         return (row.answer, row.answered_at) if row else None
+
+    def checkin_replies(self, enrollment_id: int) -> dict[int, CheckinReply]:
+        """Each answered check-in of the enrollment, by the message that asked it."""
+        rows = self.conn.execute(
+            select(
+                checkins.c.message_id,
+                checkin_answers.c.answer,
+                checkin_answers.c.answered_at,
+                checkin_answers.c.red_flag,
+                checkin_answers.c.reason,
+                inbound_messages.c.body.label("text"),
+            )
+            .join(checkin_answers, checkin_answers.c.checkin_id == checkins.c.id)
+            .join(inbound_messages, inbound_messages.c.id == checkin_answers.c.inbound_id)
+            .where(checkins.c.enrollment_id == enrollment_id)
+        )
+        return {r.message_id: CheckinReply(**r._mapping) for r in rows}
+
+    def open_red_flags(self, enrollment_id: int) -> list[OpenRedFlag]:
+        """Red flags staff have not resolved yet, newest first."""
+        rows = self.conn.execute(
+            select(
+                escalations.c.id,
+                escalations.c.reason,
+                escalations.c.created_at,
+                escalations.c.status,
+            )
+            .where(
+                escalations.c.enrollment_id == enrollment_id,
+                escalations.c.kind == "red_flag",
+                escalations.c.status != "resolved",
+            )
+            .order_by(escalations.c.created_at.desc())
+        )
+        return [OpenRedFlag(**r._mapping) for r in rows]
+
+    def sms_opt_out(self, phone: str | None) -> SmsOptOut | None:
+        """The phone's standing opt-out from texts (STOP or the carrier), if any."""
+        if not phone:
+            return None
+        row = self.conn.execute(
+            select(sms_opt_outs.c.source, sms_opt_outs.c.detail, sms_opt_outs.c.opted_out_at).where(
+                sms_opt_outs.c.phone == phone, sms_opt_outs.c.active.is_(True)
+            )
+        ).first()
+        return SmsOptOut(**row._mapping) if row else None
+
+    def open_items(self) -> int:
+        """What waits for staff: unresolved escalations and texts nobody has handled."""
+        escalated = self.conn.scalar(select(func.count()).where(escalations.c.status != "resolved"))
+        texts = self.conn.scalar(
+            select(func.count()).where(
+                inbound_messages.c.needs_staff.is_(True), inbound_messages.c.reviewed_at.is_(None)
+            )
+        )
+        return int(escalated or 0) + int(texts or 0)
 
     def ping(self) -> bool:
         return self.conn.scalar(select(1)) == 1

@@ -49,6 +49,7 @@ class PlanStep:
     channels: tuple[Channel, ...] = (Channel.SMS, Channel.EMAIL)
     only_if: str | None = None
     checkin: str | None = None
+    title: str = ""  # what staff read for this step; a readable form of the key if unset
 
     def applies_to(self, procedure: ProcedureRecord) -> bool:
         return self.only_if is None or bool(CONDITIONS[self.only_if](procedure))
@@ -78,6 +79,12 @@ class CarePlan:
 
     def segment_budget(self, language: str) -> int:
         return self.sms_segments.get(language, 1)
+
+
+def readable_key(key: str) -> str:
+    """A step key as words, for a plan that gives no title: "checkin_pain_day1" -> "Checkin pain day 1"."""
+    words = re.sub(r"(?<=[a-z])(?=\d)", " ", key.replace("_", " ")).split()
+    return " ".join(words).capitalize()
 
 
 def parse_care_plan(data: Mapping[str, Any], *, source: str) -> CarePlan:
@@ -158,8 +165,12 @@ def _parse_step(raw: Mapping[str, Any], variables: Mapping[str, str], fail: Any)
     checkin = raw.get("checkin")
     if checkin is not None and checkin not in CHECKINS:
         raise fail(f'{key}: checkin must be "pain" or "warning"')
+    title = raw.get("title")
+    if title is not None and (not isinstance(title, str) or not title.strip()):
+        raise fail(f'{key}: "title" must be a short text for staff')
     return PlanStep(
         key=key,
+        title=title.strip() if title else readable_key(key),
         category=category,
         time=when,
         at_text=at_resolved,

@@ -86,5 +86,5 @@ def test_the_patient_page_shows_replies_and_the_nav_leads_to_the_inbox(live, web
     page = web.get(f"/staff/patients/{enrollment_id}").text
     assert 'href="/staff/inbox"' in page
     replies_section = page[page.index('id="replies"') : page.index("<h2>History</h2>")]
-    assert "<td>9</td>" in replies_section
+    assert "“9”" in replies_section
     assert "red flag" in replies_section and "escalation #" in replies_section

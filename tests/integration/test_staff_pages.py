@@ -6,11 +6,14 @@ import re
 from datetime import timedelta
 
 import pytest
+import test_webhooks as shared
 from sqlalchemy import select
 from webtools import add_staff, client, errors_on, login, post_form
 
 from reminders.adapters.orm import scheduled_messages
 from reminders.domain.accounts import Role
+
+twilio, smtp, live, web = shared.twilio, shared.smtp, shared.live, shared.web  # fixtures
 
 FORM = {
     "first_name": "Ana",
@@ -105,7 +108,7 @@ def test_cancel_reschedule_and_preferences(staff, container):
     r = post_form(staff, page, f"{page}/reschedule", {"performed_at": "2026-03-07T22:45"})
     assert "Procedure time corrected" in r.text and "revision 2" in r.text
     r = post_form(staff, page, f"{page}/preferences", {"consent_sms": "on", "language": "es"})
-    assert "Español" in r.text and "EMAIL: withdrawn" in r.text
+    assert "Español" in r.text and "Email: withdrawn" in r.text
     bad = post_form(staff, page, f"{page}/reschedule", {"performed_at": "2026-03-20T10:00"})
     assert bad.status_code == 422 and "future" in errors_on(bad.text)["performed_at"]
     none = post_form(staff, page, f"{page}/preferences", {"language": "es"})
@@ -115,7 +118,7 @@ def test_cancel_reschedule_and_preferences(staff, container):
     assert 'id="enrollment-status">active' in careless.text  # a mis-tap stops nothing
     r = post_form(staff, page, f"{page}/cancel", {"reason": "patient asked"})
     assert 'id="enrollment-status">cancelled' in r.text
-    assert "cancelled: patient asked" in r.text  # the history at the bottom
+    assert "cancelled: patient asked" in r.text.lower()  # the history at the bottom
     assert 'data-status="scheduled"' not in r.text
 
 
@@ -247,3 +250,51 @@ def test_letters_in_a_phone_and_a_time_skipped_by_the_clock_change(staff, engine
     assert 'value="805-CALL-NOW"' in r.text  # what was typed stays, to be corrected
     with engine.connect() as conn:
         assert conn.execute(select(scheduled_messages)).first() is None
+
+
+# ---- the patient page as a care journey ----------------------------------------------------
+
+
+def test_the_journey_shows_what_was_sent_answered_failed_and_stopped(live, web, engine, twilio):
+    eid = shared.enroll(live)
+    shared.deliver(live, shared.DAY0_TEXT)
+    first, first_row = shared.sent_text(engine, twilio)
+    shared.status_in(web, live, first["sid"], "undelivered", "30003")
+    shared.deliver(live, shared.DAY1_CHECKIN)
+    checkin, checkin_row = shared.sent_text(engine, twilio)
+    shared.text_in(web, live, "9")  # pain 9 of 10: a red flag
+    add_staff(live)
+    login(web)
+    page = web.get(f"/staff/patients/{eid}").text
+
+    assert 'id="banner-red-flag"' in page  # the open red flag, at the top
+    entry = page[page.index(f'id="m-{checkin_row.id}"') :]
+    entry = entry[: entry.index("</li>")]
+    assert "Check-in: pain score, day 1" in entry  # the plan's words, not the step key
+    assert "The patient answered:</strong> “9”" in entry and "Red flag" in entry
+    assert checkin["body"] in entry  # the text exactly as the patient received it
+    assert "<details" in entry
+    failed = page[page.index(f'id="m-{first_row.id}"') :]
+    failed = failed[: failed.index("</li>")]
+    assert "unreachable" in failed and failed.count("30003") == 1  # said once
+    assert "checkin_pain_day1" not in page and "first_text_same_day" not in page
+    assert 'id="now"' in page and 'class="strip"' in page
+    assert re.search(r"\d:\d\d [AP]M PDT", page)  # the patient's time, zone named
+    assert 'title="Clinic time:' in page
+
+    shared.text_in(web, live, "STOP")
+    page = web.get(f"/staff/patients/{eid}").text
+    assert 'id="banner-opted-out"' in page and "Emails still go out." in page
+    status = page[page.index('id="enrollment-status">') :][:80]
+    assert ">active<" not in status and "texts stopped" in status
+    assert "Texts: <strong>opted out</strong>" in page
+
+
+def test_history_shows_times_not_stored_values(staff):
+    eid = enroll(staff)
+    page = f"/staff/patients/{eid}"
+    post_form(staff, page, f"{page}/reschedule", {"performed_at": "2026-03-07T22:00"})
+    history = staff.get(page).text.split("<h2>History</h2>")[1]
+    history = re.sub(r"<[^>]+>", "", history)  # what staff read, not the markup
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", history)
+    assert "PST" in history

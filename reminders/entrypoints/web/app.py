@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -13,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Red
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
 
 from reminders.bootstrap import Container, bootstrap
 from reminders.domain.accounts import NotAllowed
@@ -75,6 +77,8 @@ def create_app(container: Container | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(webhooks.router)  # signed by Twilio, no login
     app.include_router(inbox.router)
+    # The staff pages' stylesheet and script: files of the package, no CDN, no build step.
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     _add_docs(app)
     _add_error_handlers(app)
     return app

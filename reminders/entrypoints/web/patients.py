@@ -20,7 +20,7 @@ from reminders.entrypoints.web.pages import flash, render
 from reminders.services import audit, care, enrollment, replies
 from reminders.services import resend as sending_again
 from reminders.services.enrollment import get_enrollment
-from reminders.services.timeline import RESENDABLE_TONES, patient_timeline
+from reminders.services.timeline import RESENDABLE_TONES, patient_journey
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
@@ -68,12 +68,22 @@ def _patient_page(
     zone = zone_named(e.patient.timezone)
     plan = c.plans.get(e.procedure.procedure)
     channels = {ch.channel.value for ch in e.consents if ch.given}
+    journey = patient_journey(
+        e,
+        uow=c.uow(),
+        plan=plan,
+        renderer=c.renderer,
+        clinic=c.clinic,
+        now=c.clock(),
+        show_superseded=history,
+    )
     return render(
         request,
         "patient.html",
         {
             "e": e,
-            "days": patient_timeline(e, show_superseded=history),
+            "j": journey,
+            "days": journey.days,
             "history": history,
             "zone": zone.key,
             "plan": plan,

@@ -104,13 +104,28 @@ class AuditRepository:
         )
 
     def recent(
-        self, *, limit: int = 200, enrollment_id: int | None = None, actor: str | None = None
+        self,
+        *,
+        limit: int = 200,
+        enrollment_id: int | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        offset: int = 0,
     ) -> list[AuditEntry]:
         query = select(audit_log).order_by(audit_log.c.at.desc(), audit_log.c.id.desc())
         if enrollment_id is not None:
             query = query.where(audit_log.c.enrollment_id == enrollment_id)
         if actor:
             query = query.where(audit_log.c.actor == actor)
+        if action:
+            query = query.where(audit_log.c.action == action)
+        if since is not None:
+            query = query.where(audit_log.c.at >= since)
+        if until is not None:
+            query = query.where(audit_log.c.at < until)
+        query = query.offset(offset)
         return [
             AuditEntry(
                 id=r.id,
@@ -122,6 +137,12 @@ class AuditRepository:
             )
             for r in self.conn.execute(query.limit(limit))
         ]
+
+    def actions(self) -> list[str]:
+        """Every action the log holds, for the audit page's filter."""
+        return list(
+            self.conn.scalars(select(audit_log.c.action).distinct().order_by(audit_log.c.action))
+        )
 
 
 class ImportRepository:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from reminders.adapters.orm import (
     checkin_answers,
@@ -19,7 +18,16 @@ from reminders.adapters.orm import (
     scheduled_messages,
     sms_opt_outs,
 )
-from reminders.domain.model import UNSENT, Channel, Consent, MessageStatus
+from reminders.adapters.patient_search import (
+    PatientQuery,
+    filtered,
+    next_send,
+    open_red_flag,
+    opted_out,
+    ordered,
+    problems,
+)
+from reminders.domain.model import UNSENT, Channel, Consent
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,20 @@ class EnrollmentSummary:
     status: str
     next_send_at: datetime | None
     problems: int  # failed or undelivered messages
+    red_flag: bool = False  # an open red flag
+    opted_out: bool = False  # the patient stopped texts
+
+
+@dataclass(frozen=True)
+class PatientPage:
+    rows: list[EnrollmentSummary]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
 
 
 @dataclass(frozen=True)
@@ -69,48 +91,39 @@ class CareRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def search(self, text: str = "", *, limit: int = 100) -> list[EnrollmentSummary]:
-        """Newest enrollments first, matching a name, phone digits, EHR id or enrollment id."""
-        unsent = [s.value for s in UNSENT]
-        problem = [MessageStatus.FAILED.value, MessageStatus.UNDELIVERED.value]
-        next_send = (
-            select(func.min(scheduled_messages.c.send_at))
-            .where(
-                scheduled_messages.c.enrollment_id == enrollments.c.id,
-                scheduled_messages.c.status.in_(unsent),
+    def search(self, q: PatientQuery, *, now: datetime) -> PatientPage:
+        """One page of enrollments matching the query, and how many match in all."""
+        next_send_at = next_send()
+        query = select(
+            enrollments.c.id,
+            patients.c.first_name,
+            patients.c.last_name,
+            patients.c.phone,
+            patients.c.email,
+            patients.c.timezone,
+            enrollments.c.procedure,
+            enrollments.c.performed_at,
+            enrollments.c.external_id,
+            enrollments.c.status,
+            next_send_at.label("next_send_at"),
+            problems().label("problems"),
+            open_red_flag().label("red_flag"),
+            opted_out().label("opted_out"),
+        ).join(patients, patients.c.id == enrollments.c.patient_id)
+        query = filtered(query, q, now=now)
+        total = self.conn.scalar(
+            filtered(
+                select(func.count()).select_from(
+                    enrollments.join(patients, patients.c.id == enrollments.c.patient_id)
+                ),
+                q,
+                now=now,
             )
-            .scalar_subquery()
         )
-        problems = (
-            select(func.count())
-            .where(
-                scheduled_messages.c.enrollment_id == enrollments.c.id,
-                scheduled_messages.c.status.in_(problem),
-            )
-            .scalar_subquery()
-        )
-        query = (
-            select(
-                enrollments.c.id,
-                patients.c.first_name,
-                patients.c.last_name,
-                patients.c.phone,
-                patients.c.email,
-                patients.c.timezone,
-                enrollments.c.procedure,
-                enrollments.c.performed_at,
-                enrollments.c.external_id,
-                enrollments.c.status,
-                next_send.label("next_send_at"),
-                problems.label("problems"),
-            )
-            .join(patients, patients.c.id == enrollments.c.patient_id)
-            .order_by(enrollments.c.id.desc())
-            .limit(limit)
-        )
-        for word in text.lower().split()[:5]:
-            query = query.where(_matches(word))
-        return [EnrollmentSummary(**r._mapping) for r in self.conn.execute(query)]
+        page = ordered(query, q.sort, next_send_at).limit(q.per_page)
+        page = page.offset((q.page - 1) * q.per_page)
+        rows = [EnrollmentSummary(**r._mapping) for r in self.conn.execute(page)]
+        return PatientPage(rows=rows, total=int(total or 0), page=q.page, per_page=q.per_page)
 
     def withdraw_consent(self, enrollment_id: int, channel: Channel) -> None:
         self.conn.execute(
@@ -228,19 +241,3 @@ class CareRepository:
                 scheduled_messages.c.send_at <= now,
             )
         )
-
-
-def _matches(word: str) -> ColumnElement[bool]:
-    like = f"%{word}%"
-    clauses: list[ColumnElement[bool]] = [
-        func.lower(patients.c.first_name).like(like),
-        func.lower(patients.c.last_name).like(like),
-        func.lower(func.coalesce(patients.c.email, "")).like(like),
-        func.lower(func.coalesce(enrollments.c.external_id, "")).like(like),
-    ]
-    digits = re.sub(r"\D", "", word)
-    if len(digits) >= 3 and len(digits) >= len(word) - 4:  # looks like a phone number
-        clauses.append(func.coalesce(patients.c.phone, "").like(f"%{digits}%"))
-    if word.isdigit() or (word.startswith("#") and word[1:].isdigit()):
-        clauses.append(enrollments.c.id == int(word.lstrip("#")))
-    return or_(*clauses)

@@ -74,6 +74,9 @@ patients = Table(
     Column("language", String(LANGUAGE_MAX), nullable=False),
     Column("timezone", String(TIMEZONE_MAX), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # Folded names, phone digits and email (domain/search.py): accent- and case-blind search
+    # that works the same on SQLite and PostgreSQL, written with the patient.
+    Column("search_text", Text, nullable=False, server_default=""),
 )
 
 enrollments = Table(

@@ -201,12 +201,61 @@ def test_the_audit_log_says_who_did_what(staff):
     page = f"/staff/patients/{eid}"
     post_form(staff, page, f"{page}/cancel", {"reason": "readmitted"})
     log = staff.get("/staff/audit").text
-    rows = re.findall(r"<tr><td>[^<]+</td><td>([^<]+)</td><td>([^<]+)</td>", log)
-    assert ("nurse.kim", "cancelled: readmitted; 11 unsent message(s) cancelled") in rows or any(
-        who == "nurse.kim" and what.startswith("cancelled: readmitted") for who, what in rows
+    rows = re.findall(
+        r'<td data-label="Who">([^<]+)</td>\s*<td data-label="What">([^<]+)</td>', log
     )
-    assert any(what.startswith("enrolled: Ana Lopez") for _, what in rows)
-    assert any(what.startswith("login") for _, what in rows)
+    assert any(
+        who == "nurse.kim" and what.startswith("Cancelled: readmitted") for who, what in rows
+    )
+    assert any(what.startswith("Enrolled: Ana Lopez") for _, what in rows)
+    assert any(what.startswith("Login") for _, what in rows)
+    # The clinic's time, its zone named, UTC on hover.
+    assert re.search(r'title="UTC: 2026-03-0\d \d\d:\d\d:\d\d UTC">Mar \d+, 2026 .* PST<', log)
+    only = staff.get("/staff/audit", params={"action": "cancelled", "patient": f"#{eid}"}).text
+    assert "readmitted" in only and "Enrolled: Ana" not in only
+    none = staff.get("/staff/audit", params={"day_from": "2026-03-09"}).text
+    assert "Nothing recorded with these filters." in none
+
+
+def test_the_audit_log_pages(staff, container):
+    from reminders.services import audit
+
+    with container.uow() as uow:
+        for i in range(120):
+            audit.record(
+                uow, actor="bot", action="test_entry", detail=f"entry {i}", now=container.clock()
+            )
+        uow.commit()
+    first = staff.get("/staff/audit", params={"actor": "bot"}).text
+    assert first.count('data-label="Who">bot<') == 50 and "Page 1 of 2" in first
+    assert "actor=bot&amp;page=2" in first
+    third = staff.get("/staff/audit", params={"actor": "bot", "page": 3}).text
+    assert third.count('data-label="Who">bot<') == 20 and "Next page" not in third
+
+
+def test_search_ignores_accents_and_case_and_filters_and_pages(staff):
+    eid = enroll(staff, first_name="José", last_name="Ramírez", phone="(805) 555-0199")
+    for i in range(30):
+        enroll(staff, first_name="Pat", last_name=f"Number{i}", phone=f"(805) 555-{1000 + i}")
+    for q in ("Ramirez", "ramírez", "JOSE ramirez", "5550199", "805-555-0199", f"#{eid}"):
+        found = staff.get("/staff/patients", params={"q": q}).text
+        assert f'href="/staff/patients/{eid}"' in found, q
+        assert "1 in all" in found, q
+    first = staff.get("/staff/patients").text
+    assert first.count('class="link"') == 25 and "Page 1 of 2 · 31 in all" in first
+    second = staff.get("/staff/patients", params={"page": 2, "sort": "name"}).text
+    assert second.count('class="link"') == 6 and "sort=name&amp;page=1" in second
+    by_name = staff.get("/staff/patients", params={"sort": "name"}).text
+    assert by_name.index("José Ramírez") < by_name.index("Pat Number0")
+    cancelled = f"/staff/patients/{eid}"
+    post_form(staff, cancelled, f"{cancelled}/cancel", {"reason": "test"})
+    only = staff.get("/staff/patients", params={"status": "cancelled"}).text
+    assert only.count('class="link"') == 1 and "José Ramírez" in only
+    assert "No patient matches" in staff.get("/staff/patients", params={"red_flag": "true"}).text
+    assert "No patient matches" in staff.get("/staff/patients", params={"failed": "true"}).text
+    week = staff.get("/staff/patients", params={"recovery": "week1"}).text
+    assert "31 in all" in week
+    assert "No patient matches" in staff.get("/staff/patients", params={"recovery": "later"}).text
 
 
 def test_admin_adds_an_account(staff, container):

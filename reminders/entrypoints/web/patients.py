@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from reminders.adapters.patient_search import RECOVERY_DAYS, SORTS, PatientQuery
 from reminders.bootstrap import Container
 from reminders.domain.accounts import ResendNeedsConfirmation, StaffUser
 from reminders.domain.commands import GiveConsent
@@ -17,7 +18,7 @@ from reminders.domain.timing import zone_named
 from reminders.entrypoints.web.deps import ContainerDep, FormDep, Id, StaffDep
 from reminders.entrypoints.web.forms import consent_method, parse_local
 from reminders.entrypoints.web.pages import flash, render
-from reminders.services import audit, care, enrollment, replies
+from reminders.services import audit, care, enrollment, replies, worklist
 from reminders.services import resend as sending_again
 from reminders.services.enrollment import get_enrollment
 from reminders.services.timeline import RESENDABLE_TONES, patient_journey
@@ -32,10 +33,37 @@ def home() -> Response:
 
 
 @router.get("/patients", response_class=HTMLResponse)
-def patients(request: Request, c: ContainerDep, user: StaffDep, q: str = "") -> Response:
-    with c.uow() as uow:
-        found = uow.care.search(q[:100])
-    return render(request, "patients.html", {"rows": found, "q": q}, user=user)
+def patients(
+    request: Request,
+    c: ContainerDep,
+    user: StaffDep,
+    q: str = "",
+    status: str = "",
+    procedure: str = "",
+    recovery: str = "",
+    red_flag: bool = False,
+    opted_out: bool = False,
+    failed: bool = False,
+    sort: str = "newest",
+    page: int = 1,
+) -> Response:
+    query = PatientQuery(
+        text=q[:100],
+        status=status if status in ("active", "cancelled") else "",
+        procedure=procedure if procedure in c.plans.names() else "",
+        recovery=recovery if recovery in RECOVERY_DAYS else "",
+        red_flag=red_flag,
+        opted_out=opted_out,
+        failed=failed,
+        sort=sort if sort in SORTS else "newest",
+        page=max(1, min(page, 10_000)),
+    )
+    found = worklist.find_patients(uow=c.uow(), query=query, now=c.clock())
+    # The same filters on the pager's links, so paging keeps what the nurse chose.
+    kept = {k: v for k, v in request.query_params.items() if k != "page" and v}
+    context = {"found": found, "rows": found.rows, "query": query, "q": q, "kept": kept}
+    context["procedures"] = c.plans.names()
+    return render(request, "patients.html", context, user=user)
 
 
 @router.get("/patients/{enrollment_id}", response_class=HTMLResponse)

@@ -322,3 +322,7 @@ from reminders.entrypoints.cli_staff import import_csv, staff, token  # noqa: E4
 main.add_command(staff)
 main.add_command(token)
 main.add_command(import_csv)
+
+from reminders.entrypoints.cli_simulate import simulate  # noqa: E402
+
+main.add_command(simulate)

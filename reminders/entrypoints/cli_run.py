@@ -18,7 +18,10 @@ from reminders.settings import ROOT, get_settings
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--concurrency", default=2, show_default=True, type=int, help="Worker processes.")
-def run(host: str, port: int, concurrency: int) -> None:
+@click.option(
+    "--verbose", is_flag=True, help="Show the web, worker and beat logs (default: warnings only)."
+)
+def run(host: str, port: int, concurrency: int, verbose: bool) -> None:
     """Run the web app, a worker and beat together until Ctrl-C.
 
     With no settings this is the embedded default: SQLite and a file-based broker under
@@ -34,6 +37,9 @@ def run(host: str, port: int, concurrency: int) -> None:
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     py = sys.executable
+    # Quiet by default: one outbox line per message, and only warnings from the background.
+    level = "INFO" if verbose else "WARNING"
+    quiet = [] if verbose else ["--quiet"]
     commands = {
         "web": [
             py,
@@ -45,6 +51,9 @@ def run(host: str, port: int, concurrency: int) -> None:
             host,
             "--port",
             str(port),
+            "--log-level",
+            level.lower(),
+            *([] if verbose else ["--no-access-log"]),
         ],
         "worker": [
             py,
@@ -52,13 +61,14 @@ def run(host: str, port: int, concurrency: int) -> None:
             "celery",
             "-A",
             "worker",
+            *quiet,
             "worker",
             "--loglevel",
-            "INFO",
+            level,
             "--concurrency",
             str(concurrency),
         ],
-        "beat": [py, "-m", "celery", "-A", "worker", "beat", "--loglevel", "WARNING"],
+        "beat": [py, "-m", "celery", "-A", "worker", *quiet, "beat", "--loglevel", level],
     }
     outbox = settings.var_dir.resolve() / "outbox"
     where = "SQLite + local broker + outbox" if settings.embedded_broker else settings.broker_url

@@ -230,6 +230,8 @@ import_rows = Table(
     Column("patient", String(220), nullable=False),  # the name as written in the file
     Column("field", String(40)),
     Column("message", Text),
+    # The row as the file had it (JSON), kept so rejected rows can be downloaded and fixed.
+    Column("source_values", Text),
 )
 
 # Patients answer back (docs/replies.md): every inbound text, check-ins and their answers,

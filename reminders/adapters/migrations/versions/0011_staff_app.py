@@ -1,4 +1,4 @@
-"""patients.search_text: accent- and case-blind patient search
+"""patients.search_text (accent- and case-blind search); import_rows.source_values
 
 Revision ID: 0011_staff_app
 Revises: 0005
@@ -19,6 +19,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("import_rows", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("source_values", sa.Text(), nullable=True))
     with op.batch_alter_table("patients", schema=None) as batch_op:
         batch_op.add_column(sa.Column("search_text", sa.Text(), server_default="", nullable=False))
     # Existing patients get their key the way new ones do (Python, so both databases agree).
@@ -49,5 +51,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("import_rows", schema=None) as batch_op:
+        batch_op.drop_column("source_values")
     with op.batch_alter_table("patients", schema=None) as batch_op:
         batch_op.drop_column("search_text")

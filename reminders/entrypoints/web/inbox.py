@@ -123,8 +123,9 @@ def _act(
         return render(request, "error.html", {"message": exc.message}, status_code=404, user=user)
     except ReminderError as exc:
         request.session["inbox_errors"] = {f"{exc.field or anchor}-{item}": exc.message}
-    else:
-        flash(request, done)
+        # No #fragment: the page moves the focus (and the view) to the field in error.
+        return RedirectResponse("/staff/inbox", status_code=303)
+    flash(request, done)
     return RedirectResponse(f"/staff/inbox#{anchor}-{item}", status_code=303)
 
 

@@ -1,0 +1,301 @@
+"""Every staff page at phone, tablet and desk widths: no sideways scrolling, no serious axe
+violation, a screenshot under var/screenshots/, and what a nurse does on each."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from reminders.bootstrap import bootstrap
+from reminders.domain.commands import EnrollPatient, GiveConsent
+from reminders.domain.model import Channel
+from reminders.services import enrollment, intake
+from reminders.services.csv_rows import read_csv
+from reminders.services.dispatch import dispatch_due
+from reminders.services.sending import reference, send_message
+from reminders.settings import Settings
+from support.browser import sign_in
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+AXE = ROOT / "tests" / "e2e" / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "var" / "screenshots"
+WIDTHS = {"phone": (390, 844), "tablet": (820, 1180), "desk": (1280, 900)}
+ZONE = ZoneInfo("America/Los_Angeles")
+JOSE = "+18055550142"
+LUIS = "+18055550177"
+CSV = """first_name,last_name,phone,email,procedure,performed_at,sms_consent,email_consent
+Mia,Ortiz,805-555-0111,,kyphoplasty,{when},verbal,
+Bo,Li,555,,kyphoplasty,{when},verbal,
+"""
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass(frozen=True)
+class Seeded:
+    jose: int
+    luis: int
+    run: int
+    first_text: int  # José's first text, reported undelivered
+
+
+def _simulate(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [str(BIN / "reminders"), "simulate", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _enroll(c: Any, first: str, last: str, phone: str, performed: datetime) -> int:
+    cmd = EnrollPatient(
+        first_name=first,
+        last_name=last,
+        procedure="kyphoplasty",
+        performed_at=performed,
+        timezone=ZONE.key,
+        phone=phone,
+        email=f"{first.lower()}@example.org",
+        consents=(GiveConsent(Channel.SMS), GiveConsent(Channel.EMAIL)),
+        enrolled_by="nurse.kim",
+    )
+    found = enrollment.enroll(cmd, uow=c.uow(), planning=c.planning, now=c.clock(), via="test")
+    assert found.enrollment.id is not None
+    return found.enrollment.id
+
+
+@pytest.fixture(scope="module")
+def seeded(server: str, server_env: dict[str, str]) -> Seeded:
+    """Two patients two days into recovery, their texts sent through the outbox; José
+    answered the pain check-in with 9 (a red flag), his first text bounced, Luis said STOP."""
+    now = datetime.now(UTC)
+    performed = datetime.combine(now.astimezone(ZONE).date() - timedelta(days=2), time(7), ZONE)
+    clock = Clock(performed.astimezone(UTC) + timedelta(minutes=30))
+    c = bootstrap(Settings(**server_env), clock=clock)
+    jose = _enroll(c, "José", "Ramírez", JOSE, performed)
+    luis = _enroll(c, "Luis", "Pemberton-Featherstonehaugh", LUIS, performed)
+    with c.uow() as uow:  # every message whose time has come, sent when it was due
+        due = sorted({m.send_at for eid in (jose, luis) for m in uow.enrollments.get(eid).messages})
+    for at in (t for t in due if t <= now):
+        clock.now = at
+        claimed: list[int] = []
+        dispatch_due(uow=c.uow(), enqueue=claimed.extend, now=c.clock)
+        for mid in claimed:
+            send_message(mid, uow=c.uow(), delivery=c.delivery, now=c.clock)
+    clock.now = now
+    with c.uow() as uow:
+        texts = [m for m in uow.enrollments.get(jose).messages if m.channel is Channel.SMS]
+    first_text = next(m.id for m in texts if m.provider_id)
+    assert first_text is not None
+    when = (now.astimezone(ZONE) - timedelta(hours=3)).strftime("%Y-%m-%d %H:%M")
+    rows = read_csv(CSV.format(when=when).encode())
+    run = intake.start_import(
+        uow=c.uow(), filename="ward-b.csv", rows=rows, by="nurse.kim", now=now
+    )
+    intake.run_import(
+        run, uow=c.uow(), planning=c.planning, clock=c.clock, default_timezone=ZONE.key
+    )
+    c.engine.dispose()
+    # The patient's side, through the running service, signed as Twilio signs it.
+    _simulate(
+        server_env,
+        "status",
+        f"outbox-{reference(first_text)}",
+        "undelivered",
+        "--error-code",
+        "30003",
+    )
+    assert "answered" in _simulate(server_env, "reply", JOSE, "9")
+    _simulate(server_env, "reply", LUIS, "STOP")
+    _simulate(server_env, "reply", "+18055550999", "Is the clinic open on Saturday?")
+    return Seeded(jose=jose, luis=luis, run=run, first_text=first_text)
+
+
+def _axe_serious(b: Any) -> list[str]:
+    """axe-core's serious and critical violations on the page, one line each."""
+    if not b.execute_script("return typeof window.axe !== 'undefined'"):
+        b.execute_script(AXE.read_text(encoding="utf-8"))
+    b.set_script_timeout(30)
+    found = b.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations.map("
+        "v => [v.impact, v.id, v.help, v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')]"
+        ")));"
+    )
+    return [
+        f"{i} {rule}: {text} at {where}"
+        for i, rule, text, where in found
+        if i in ("serious", "critical")
+    ]
+
+
+def _sideways(b: Any) -> int:
+    """How many pixels the page is wider than the window (0 = no sideways scrolling)."""
+    return int(
+        b.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+    )
+
+
+def _screenshot(b: Any, name: str, width: int, height: int) -> None:
+    """The whole page, as tall as it is, at this width."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    tall = int(b.execute_script("return document.documentElement.scrollHeight"))
+    b.set_window_size(width, min(max(tall, height), 12000))
+    b.save_screenshot(str(SCREENSHOTS / f"{name}-{width}.png"))
+    b.set_window_size(width, height)
+
+
+def _pages(s: Seeded) -> dict[str, str]:
+    return {
+        "patients": "/staff/patients",
+        "patients-search": "/staff/patients?q=Ramirez",
+        "patient-journey": f"/staff/patients/{s.jose}",
+        "patient-opted-out": f"/staff/patients/{s.luis}",
+        "enroll": "/staff/enroll",
+        "imports": "/staff/imports",
+        "import-run": f"/staff/imports/{s.run}",
+        "inbox": "/staff/inbox",
+        "inbox-patient": f"/staff/inbox/patients/{s.jose}",
+        "audit": "/staff/audit",
+        "users": "/staff/users",
+    }
+
+
+@pytest.mark.parametrize("device", list(WIDTHS))
+def test_every_page_fits_passes_axe_and_is_captured(server, seeded, browser, device):
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: cd tests/e2e && npm install (`.ci/run` does it)")
+    b = browser
+    width, height = WIDTHS[device]
+    b.set_window_size(width, height)
+    b.delete_all_cookies()
+    b.get(f"{server}/staff/login")
+    problems = {}
+    pages = {"login": "/staff/login", **_pages(seeded)}
+    for name, path in pages.items():
+        if name == "patients":
+            sign_in(b, server)
+        b.get(server + path)
+        found = _axe_serious(b)
+        if wide := _sideways(b):
+            found.append(f"scrolls sideways by {wide}px")
+        if found:
+            problems[name] = found
+        _screenshot(b, name, width, height)
+    assert not problems, f"at {width}px: {problems}"
+
+
+@pytest.mark.parametrize("device", list(WIDTHS))
+def test_a_nurse_reads_the_journey_from_the_patient_page(server, seeded, browser, device):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    b = browser
+    b.set_window_size(*WIDTHS[device])
+    b.delete_all_cookies()
+    sign_in(b, server)
+    b.find_element(By.ID, "q").send_keys("ramirez")  # no accent, lower case
+    b.find_element(By.CSS_SELECTOR, "form[role=search] button[type=submit]").click()
+    WebDriverWait(b, 10).until(ec.url_contains("q=ramirez"))
+    assert "1 in all" in b.find_element(By.CSS_SELECTOR, ".pager").text
+    b.find_element(By.LINK_TEXT, "José Ramírez").click()
+    assert "Open red flag" in b.find_element(By.ID, "banner-red-flag").text
+    assert b.find_elements(By.CSS_SELECTOR, "#strip .mark.flag")  # marked on the days strip
+    assert b.find_element(By.CSS_SELECTOR, "#strip .strip-now").text == "Now"
+    answered = b.find_element(By.CSS_SELECTOR, ".entry .answer.flag")
+    assert "“9”" in answered.text and answered.is_displayed()
+    entry = answered.find_element(By.XPATH, "ancestor::li[contains(@class, 'entry')]")
+    assert "Check-in: pain score, day 1" in entry.text
+    text = entry.find_element(By.CSS_SELECTOR, "details .message-text")
+    assert not text.is_displayed()  # closed until the nurse asks
+    entry.find_element(By.CSS_SELECTOR, "details summary").click()
+    assert text.is_displayed() and "0" in text.text and "10" in text.text
+    bounced = b.find_element(By.ID, f"m-{seeded.first_text}")
+    assert bounced.get_attribute("data-status") == "undelivered"
+    assert bounced.text.count("30003") == 1 and "unreachable" in bounced.text
+    stamp = bounced.find_element(By.CSS_SELECTOR, ".time time")
+    assert stamp.text.endswith(("PST", "PDT")) and "Clinic time" in stamp.get_attribute("title")
+
+    b.get(f"{server}/staff/patients/{seeded.luis}")
+    assert "replied STOP" in b.find_element(By.ID, "banner-opted-out").text
+    assert b.find_element(By.ID, "enrollment-status").text != "active"
+
+
+@pytest.mark.parametrize("device", list(WIDTHS))
+def test_a_nurse_works_the_inbox_without_leaving_it(server, seeded, browser, device):
+    from selenium.webdriver.common.by import By
+
+    b = browser
+    b.set_window_size(*WIDTHS[device])
+    b.delete_all_cookies()
+    sign_in(b, server)
+    badge = b.find_element(By.ID, "inbox-count")
+    assert int(badge.text) >= 2
+    b.find_element(By.ID, "nav-inbox").click()
+    card = b.find_element(By.CSS_SELECTOR, "#red-flags .entry")
+    call = card.find_element(By.CSS_SELECTOR, "a.tel")
+    assert call.get_attribute("href") == f"tel:{JOSE}" and call.text == JOSE
+    name = card.find_element(By.CSS_SELECTOR, ".what a")
+    assert name.text == "José Ramírez"  # the name apart from the number
+    card.find_element(By.CSS_SELECTOR, "form[action$='/resolve'] button").click()  # no note
+    assert b.current_url.split("#")[0] == f"{server}/staff/inbox"
+    errors = b.find_elements(By.CSS_SELECTOR, ".error[role=alert]")
+    assert len(errors) == 1 and "write what was done" in errors[0].text
+    focused = b.switch_to.active_element
+    assert (focused.get_attribute("id") or "").startswith("note-"), focused.get_attribute(
+        "outerHTML"
+    )[:200]  # focus on the error
+    assert b.find_element(By.CSS_SELECTOR, "#texts a.tel").get_attribute("href") == (
+        "tel:+18055550999"
+    )
+    assert "/static/live.js" in b.page_source  # the refresh: a static script, no inline JS
+
+
+def test_the_first_wrong_field_gets_the_focus(server, browser):
+    from selenium.webdriver.common.by import By
+
+    b = browser
+    b.set_window_size(*WIDTHS["phone"])
+    b.delete_all_cookies()
+    sign_in(b, server)
+    b.get(f"{server}/staff/enroll")
+    b.find_element(By.ID, "enroll-submit").click()
+    first = b.find_element(By.CSS_SELECTOR, "[aria-invalid=true]")
+    assert b.switch_to.active_element == first
+    assert _axe_serious(b) == [] and _sideways(b) == 0
+    _screenshot(b, "enroll-errors", *WIDTHS["phone"])
+
+
+def test_the_accessibility_check_sees_what_it_should(browser):
+    """The check itself can fail: an unlabelled field and faint text are reported."""
+    b = browser
+    b.set_window_size(*WIDTHS["phone"])
+    b.get(
+        "data:text/html,<html lang=en><title>t</title><main><input type=text>"
+        "<p style='color:%23aaa;background:%23fff'>faint</p><div style='width:900px'>x</div></main>"
+    )
+    found = " ".join(_axe_serious(b))
+    assert "label" in found and "color-contrast" in found
+    assert _sideways(b) > 0

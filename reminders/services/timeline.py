@@ -125,7 +125,10 @@ class Journey:
 
 
 def problem_text(m: ScheduledMessage) -> str | None:
-    """Why a message did not go, said once: the reason, the provider's text, the code's meaning."""
+    """Why a message did not go, said once: what a known Twilio code means, else the text."""
+    meaning = PROVIDER_ERRORS.get(m.error_code or "")
+    if meaning:
+        return f"{meaning} (error {m.error_code})"
     parts: list[str] = []
     for piece in (m.status_reason, m.error_message):
         piece = (piece or "").strip()
@@ -133,12 +136,8 @@ def problem_text(m: ScheduledMessage) -> str | None:
             continue
         parts = [p for p in parts if p not in piece] + [piece]
     text = "; ".join(parts)
-    if m.error_code:
-        meaning = PROVIDER_ERRORS.get(m.error_code)
-        if m.error_code not in text:
-            text = f"{text} (error {m.error_code})" if text else f"error {m.error_code}"
-        if meaning:
-            text = f"{meaning}: {text}"
+    if m.error_code and m.error_code not in text:
+        text = f"{text} (error {m.error_code})" if text else f"error {m.error_code}"
     return text or None
 
 

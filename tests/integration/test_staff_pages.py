@@ -331,6 +331,18 @@ def test_the_journey_shows_what_was_sent_answered_failed_and_stopped(live, web, 
     assert re.search(r"\d:\d\d [AP]M PDT", page)  # the patient's time, zone named
     assert 'title="Clinic time:' in page
 
+    # The nurse acts on the red flag from the patient page and stays there.
+    (flag,) = re.findall(r"/staff/inbox/escalations/(\d+)/resolve", page)
+    form = {"back": f"/staff/patients/{eid}", "note": ""}
+    r = post_form(web, f"/staff/patients/{eid}", f"/staff/inbox/escalations/{flag}/resolve", form)
+    assert r.url.path == f"/staff/patients/{eid}" and r.text.count("write what was done") == 1
+    form["note"] = "Called; pain controlled with the medicine she has."
+    r = post_form(web, f"/staff/patients/{eid}", f"/staff/inbox/escalations/{flag}/resolve", form)
+    assert r.url.path == f"/staff/patients/{eid}" and 'id="banner-red-flag"' not in r.text
+    evil = {"back": "https://evil.example/", "note": "x"}
+    r = post_form(web, f"/staff/patients/{eid}", f"/staff/inbox/escalations/{flag}/resolve", evil)
+    assert r.url.path == "/staff/inbox"  # never sent anywhere but our own pages
+
     shared.text_in(web, live, "STOP")
     page = web.get(f"/staff/patients/{eid}").text
     assert 'id="banner-opted-out"' in page and "Emails still go out." in page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -84,6 +85,7 @@ def acknowledge(
             now=c.clock(),
         ),
         f"Escalation #{escalation_id} acknowledged.",
+        back=_back(form),
     )
 
 
@@ -104,6 +106,7 @@ def resolve(
             now=c.clock(),
         ),
         f"Escalation #{escalation_id} resolved.",
+        back=_back(form),
     )
 
 
@@ -115,18 +118,28 @@ def _act(
     action: Any,
     done: str,
     anchor: str = "escalation",
+    back: str | None = None,
 ) -> Response:
-    """Run an inbox action and go back to the list, at the item, with its error if any."""
+    """Run an inbox action and go back to the list (or the patient page it came from)."""
     try:
         action()
     except (EscalationNotFound, InboundNotFound) as exc:
         return render(request, "error.html", {"message": exc.message}, status_code=404, user=user)
     except ReminderError as exc:
+        if back:  # acted on from the patient page: the error shows there, once, on top
+            flash(request, exc.message, "bad")
+            return RedirectResponse(back, status_code=303)
         request.session["inbox_errors"] = {f"{exc.field or anchor}-{item}": exc.message}
         # No #fragment: the page moves the focus (and the view) to the field in error.
         return RedirectResponse("/staff/inbox", status_code=303)
     flash(request, done)
-    return RedirectResponse(f"/staff/inbox#{anchor}-{item}", status_code=303)
+    return RedirectResponse(back or f"/staff/inbox#{anchor}-{item}", status_code=303)
+
+
+def _back(form: Any) -> str | None:
+    """The patient page an action was taken from; nothing else (no open redirect)."""
+    back = str(form.get("back") or "")
+    return back if re.fullmatch(r"/staff/patients/\d{1,10}", back) else None
 
 
 @router.post("/texts/{inbound_id}/reviewed")
@@ -143,6 +156,7 @@ def reviewed(
         ),
         "Marked as handled.",
         anchor="text",
+        back=_back(form),
     )
 
 

@@ -273,6 +273,29 @@ def test_a_nurse_works_the_inbox_without_leaving_it(server, seeded, browser, dev
     assert "/static/live.js" in b.page_source  # the refresh: a static script, no inline JS
 
 
+def test_the_inbox_refreshes_itself_without_a_reload(server, server_env, seeded, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    b = browser
+    b.set_window_size(*WIDTHS["desk"])
+    b.delete_all_cookies()
+    sign_in(b, server)
+    b.get(f"{server}/staff/inbox")
+    before = int(b.find_element(By.ID, "inbox-count").text)
+    b.execute_script("window.stillTheSamePage = true")
+    _simulate(server_env, "reply", "+18055550888", "Can I take a bath yet?")
+    # live.js refreshes every 20 s and when the tab comes back into view; ask for the latter.
+    b.execute_script("document.dispatchEvent(new Event('visibilitychange'))")
+    WebDriverWait(b, 10).until(
+        lambda d: "Can I take a bath yet?" in d.find_element(By.ID, "texts").text
+    )
+    WebDriverWait(b, 10).until(
+        lambda d: int(d.find_element(By.ID, "inbox-count").text) == before + 1
+    )
+    assert b.execute_script("return window.stillTheSamePage") is True
+
+
 def test_the_first_wrong_field_gets_the_focus(server, browser):
     from selenium.webdriver.common.by import By
 

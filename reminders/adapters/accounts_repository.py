@@ -189,10 +189,25 @@ class ImportRepository:
                         "outcome": PENDING,
                         "patient": patient[:220],
                         "message": values,
+                        "source_values": values,
                     }
                     for number, patient, values in rows
                 ],
             )
+
+    def rejected(self, run_id: int) -> list[tuple[int, str | None, str | None, str | None]]:
+        """The rejected rows, in file order: (line, values as JSON, field, why)."""
+        result = self.conn.execute(
+            select(
+                import_rows.c.row_number,
+                import_rows.c.source_values,
+                import_rows.c.field,
+                import_rows.c.message,
+            )
+            .where(import_rows.c.run_id == run_id, import_rows.c.outcome == "rejected")
+            .order_by(import_rows.c.row_number)
+        )
+        return [(r.row_number, r.source_values, r.field, r.message) for r in result]
 
     def pending(self, run_id: int) -> list[tuple[int, str]]:
         """The rows not enrolled yet, in file order: (line, values as JSON)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
 from sqlalchemy import Connection, func, insert, select, text
 
@@ -62,13 +63,27 @@ class AuditRepository:
         self._pending.clear()
 
     def recent(
-        self, *, limit: int = 200, enrollment_id: int | None = None, actor: str | None = None
+        self,
+        *,
+        limit: int = 200,
+        enrollment_id: int | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        offset: int = 0,
     ) -> list[AuditEntry]:
         query = select(audit_log).order_by(audit_log.c.at.desc(), audit_log.c.id.desc())
         if enrollment_id is not None:
             query = query.where(audit_log.c.enrollment_id == enrollment_id)
         if actor:
             query = query.where(audit_log.c.actor == actor)
+        if action:
+            query = query.where(audit_log.c.action == action)
+        if since is not None:
+            query = query.where(audit_log.c.at >= since)
+        if until is not None:
+            query = query.where(audit_log.c.at < until)
         return [
             AuditEntry(
                 id=r.id,
@@ -79,8 +94,14 @@ class AuditRepository:
                 detail=r.detail,
                 client_addr=r.client_addr,
             )
-            for r in self.conn.execute(query.limit(limit))
+            for r in self.conn.execute(query.offset(offset).limit(limit))
         ]
+
+    def actions(self) -> list[str]:
+        """Every action the log holds, for the audit page's filter."""
+        return list(
+            self.conn.scalars(select(audit_log.c.action).distinct().order_by(audit_log.c.action))
+        )
 
     def chain(self, *, batch: int = 5000) -> Iterator[ChainedRow]:
         """Every row in id order, read in batches so a long log does not fill memory."""

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from reminders.adapters.orm import (
     checkin_answers,
+    checkins,
     consents,
     enrollments,
+    escalations,
+    inbound_messages,
     patients,
     scheduled_messages,
+    sms_opt_outs,
 )
-from reminders.domain.model import UNSENT, Channel, Consent, MessageStatus
+from reminders.adapters.patient_search import (
+    PatientQuery,
+    filtered,
+    next_send,
+    open_red_flag,
+    opted_out,
+    ordered,
+    problems,
+)
+from reminders.domain.model import UNSENT, Channel, Consent
 
 
 @dataclass(frozen=True)
@@ -32,54 +44,86 @@ class EnrollmentSummary:
     status: str
     next_send_at: datetime | None
     problems: int  # failed or undelivered messages
+    red_flag: bool = False  # an open red flag
+    opted_out: bool = False  # the patient stopped texts
+
+
+@dataclass(frozen=True)
+class PatientPage:
+    rows: list[EnrollmentSummary]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True)
+class CheckinReply:
+    """The patient's answer to one check-in question, as they wrote it."""
+
+    message_id: int
+    answer: str  # "0".."10", "yes" or "no"
+    answered_at: datetime
+    red_flag: bool
+    reason: str | None  # why it is a red flag
+    text: str  # the reply as the patient typed it
+
+
+@dataclass(frozen=True)
+class OpenRedFlag:
+    id: int
+    reason: str
+    created_at: datetime
+    status: str  # open | acknowledged
+
+
+@dataclass(frozen=True)
+class SmsOptOut:
+    source: str  # keyword | carrier_21610 | staff
+    detail: str | None
+    opted_out_at: datetime
 
 
 class CareRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def search(self, text: str = "", *, limit: int = 100) -> list[EnrollmentSummary]:
-        """Newest enrollments first, matching a name, phone digits, EHR id or enrollment id."""
-        unsent = [s.value for s in UNSENT]
-        problem = [MessageStatus.FAILED.value, MessageStatus.UNDELIVERED.value]
-        next_send = (
-            select(func.min(scheduled_messages.c.send_at))
-            .where(
-                scheduled_messages.c.enrollment_id == enrollments.c.id,
-                scheduled_messages.c.status.in_(unsent),
+    def search(self, q: PatientQuery, *, now: datetime) -> PatientPage:
+        """One page of enrollments matching the query, and how many match in all."""
+        next_send_at = next_send()
+        query = select(
+            enrollments.c.id,
+            patients.c.first_name,
+            patients.c.last_name,
+            patients.c.phone,
+            patients.c.email,
+            patients.c.timezone,
+            enrollments.c.procedure,
+            enrollments.c.performed_at,
+            enrollments.c.external_id,
+            enrollments.c.status,
+            next_send_at.label("next_send_at"),
+            problems().label("problems"),
+            open_red_flag().label("red_flag"),
+            opted_out().label("opted_out"),
+        ).join(patients, patients.c.id == enrollments.c.patient_id)
+        query = filtered(query, q, now=now)
+        total = self.conn.scalar(
+            filtered(
+                select(func.count()).select_from(
+                    enrollments.join(patients, patients.c.id == enrollments.c.patient_id)
+                ),
+                q,
+                now=now,
             )
-            .scalar_subquery()
         )
-        problems = (
-            select(func.count())
-            .where(
-                scheduled_messages.c.enrollment_id == enrollments.c.id,
-                scheduled_messages.c.status.in_(problem),
-            )
-            .scalar_subquery()
-        )
-        query = (
-            select(
-                enrollments.c.id,
-                patients.c.first_name,
-                patients.c.last_name,
-                patients.c.phone,
-                patients.c.email,
-                patients.c.timezone,
-                enrollments.c.procedure,
-                enrollments.c.performed_at,
-                enrollments.c.external_id,
-                enrollments.c.status,
-                next_send.label("next_send_at"),
-                problems.label("problems"),
-            )
-            .join(patients, patients.c.id == enrollments.c.patient_id)
-            .order_by(enrollments.c.id.desc())
-            .limit(limit)
-        )
-        for word in text.lower().split()[:5]:
-            query = query.where(_matches(word))
-        return [EnrollmentSummary(**r._mapping) for r in self.conn.execute(query)]
+        page = ordered(query, q.sort, next_send_at).limit(q.per_page)
+        page = page.offset((q.page - 1) * q.per_page)
+        rows = [EnrollmentSummary(**r._mapping) for r in self.conn.execute(page)]
+        return PatientPage(rows=rows, total=int(total or 0), page=q.page, per_page=q.per_page)
 
     def withdraw_consent(self, enrollment_id: int, channel: Channel) -> None:
         self.conn.execute(
@@ -122,6 +166,62 @@ class CareRepository:
         ).first()
         return (row.answer, row.answered_at) if row else None
 
+    def checkin_replies(self, enrollment_id: int) -> dict[int, CheckinReply]:
+        """Each answered check-in of the enrollment, by the message that asked it."""
+        rows = self.conn.execute(
+            select(
+                checkins.c.message_id,
+                checkin_answers.c.answer,
+                checkin_answers.c.answered_at,
+                checkin_answers.c.red_flag,
+                checkin_answers.c.reason,
+                inbound_messages.c.body.label("text"),
+            )
+            .join(checkin_answers, checkin_answers.c.checkin_id == checkins.c.id)
+            .join(inbound_messages, inbound_messages.c.id == checkin_answers.c.inbound_id)
+            .where(checkins.c.enrollment_id == enrollment_id)
+        )
+        return {r.message_id: CheckinReply(**r._mapping) for r in rows}
+
+    def open_red_flags(self, enrollment_id: int) -> list[OpenRedFlag]:
+        """Red flags staff have not resolved yet, newest first."""
+        rows = self.conn.execute(
+            select(
+                escalations.c.id,
+                escalations.c.reason,
+                escalations.c.created_at,
+                escalations.c.status,
+            )
+            .where(
+                escalations.c.enrollment_id == enrollment_id,
+                escalations.c.kind == "red_flag",
+                escalations.c.status != "resolved",
+            )
+            .order_by(escalations.c.created_at.desc())
+        )
+        return [OpenRedFlag(**r._mapping) for r in rows]
+
+    def sms_opt_out(self, phone: str | None) -> SmsOptOut | None:
+        """The phone's standing opt-out from texts (STOP or the carrier), if any."""
+        if not phone:
+            return None
+        row = self.conn.execute(
+            select(sms_opt_outs.c.source, sms_opt_outs.c.detail, sms_opt_outs.c.opted_out_at).where(
+                sms_opt_outs.c.phone == phone, sms_opt_outs.c.active.is_(True)
+            )
+        ).first()
+        return SmsOptOut(**row._mapping) if row else None
+
+    def open_items(self) -> int:
+        """What waits for staff: unresolved escalations and texts nobody has handled."""
+        escalated = self.conn.scalar(select(func.count()).where(escalations.c.status != "resolved"))
+        texts = self.conn.scalar(
+            select(func.count()).where(
+                inbound_messages.c.needs_staff.is_(True), inbound_messages.c.reviewed_at.is_(None)
+            )
+        )
+        return int(escalated or 0) + int(texts or 0)
+
     def ping(self) -> bool:
         return self.conn.scalar(select(1)) == 1
 
@@ -141,24 +241,3 @@ class CareRepository:
                 scheduled_messages.c.send_at <= now,
             )
         )
-
-
-MAX_ID = 2_147_483_647
-
-
-def _matches(word: str) -> ColumnElement[bool]:
-    like = f"%{word}%"
-    clauses: list[ColumnElement[bool]] = [
-        func.lower(patients.c.first_name).like(like),
-        func.lower(patients.c.last_name).like(like),
-        func.lower(func.coalesce(patients.c.email, "")).like(like),
-        func.lower(func.coalesce(enrollments.c.external_id, "")).like(like),
-    ]
-    digits = re.sub(r"\D", "", word)
-    if len(digits) >= 3 and len(digits) >= len(word) - 4:  # looks like a phone number
-        clauses.append(func.coalesce(patients.c.phone, "").like(f"%{digits}%"))
-    number = word.lstrip("#")
-    # Ids are 32-bit: ten phone digits compared with one made PostgreSQL refuse the query.
-    if number.isdigit() and int(number) <= MAX_ID and (word.isdigit() or word.startswith("#")):
-        clauses.append(enrollments.c.id == int(number))
-    return or_(*clauses)

@@ -74,6 +74,9 @@ patients = Table(
     Column("language", String(LANGUAGE_MAX), nullable=False),
     Column("timezone", String(TIMEZONE_MAX), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # Folded names, phone digits and email (domain/search.py): accent- and case-blind search
+    # that works the same on SQLite and PostgreSQL, written with the patient.
+    Column("search_text", Text, nullable=False, server_default=""),
 )
 
 enrollments = Table(
@@ -278,6 +281,8 @@ import_rows = Table(
     Column("patient", String(220), nullable=False),  # the name as written in the file
     Column("field", String(40)),
     Column("message", Text),
+    # The row as the file had it (JSON), kept so rejected rows can be downloaded and fixed.
+    Column("source_values", Text),
 )
 
 # Patients answer back (docs/replies.md): every inbound text, check-ins and their answers,

@@ -18,6 +18,7 @@ from reminders.domain.model import (
     Patient,
     ProcedureRecord,
 )
+from reminders.domain.search import patient_search_key
 
 
 class EnrollmentRepository:
@@ -37,6 +38,9 @@ class EnrollmentRepository:
                     language=p.language,
                     timezone=p.timezone,
                     created_at=now,
+                    search_text=patient_search_key(
+                        first_name=p.first_name, last_name=p.last_name, phone=p.phone, email=p.email
+                    ),
                 )
             )
         )

@@ -55,6 +55,7 @@ class PlanStep:
     only_if: tuple[str, ...] = ()  # every condition must hold
     checkin: str | None = None
     facts: tuple[str, ...] = ()  # the plan's essential facts this step's texts carry
+    title: str = ""  # what staff read for this step; a readable form of the key if unset
 
     def applies_to(self, procedure: ProcedureRecord, channels: Collection[Channel] = BOTH) -> bool:
         """Whether this patient gets the step, given the procedure and consented channels."""
@@ -88,6 +89,12 @@ class CarePlan:
 
     def segment_budget(self, language: str) -> int:
         return self.sms_segments.get(language, 1)
+
+
+def readable_key(key: str) -> str:
+    """A step key as words, for a plan that gives no title: "checkin_pain_day1" -> "Checkin pain day 1"."""
+    words = re.sub(r"(?<=[a-z])(?=\d)", " ", key.replace("_", " ")).split()
+    return " ".join(words).capitalize()
 
 
 def parse_care_plan(data: Mapping[str, Any], *, source: str) -> CarePlan:
@@ -197,8 +204,12 @@ def _parse_step(raw: Mapping[str, Any], variables: Mapping[str, str], fail: Any)
     facts = raw.get("facts") or ()
     if not isinstance(facts, list | tuple) or not all(isinstance(f, str) for f in facts):
         raise fail(f"{key}: facts must be a list of fact names")
+    title = raw.get("title")
+    if title is not None and (not isinstance(title, str) or not title.strip()):
+        raise fail(f'{key}: "title" must be a short text for staff')
     return PlanStep(
         key=key,
+        title=title.strip() if title else readable_key(key),
         category=category,
         time=when,
         at_text=at_resolved,

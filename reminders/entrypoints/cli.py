@@ -225,5 +225,7 @@ main.add_command(token)
 main.add_command(import_csv)
 
 from reminders.entrypoints.cli_audit import audit  # noqa: E402
+from reminders.entrypoints.cli_simulate import simulate  # noqa: E402
 
 main.add_command(audit)
+main.add_command(simulate)

@@ -19,7 +19,10 @@ from reminders.settings import ROOT, get_settings
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--concurrency", default=2, show_default=True, type=int, help="Worker processes.")
-def run(host: str, port: int, concurrency: int) -> None:
+@click.option(
+    "--verbose", is_flag=True, help="Show the web, worker and beat logs (default: warnings only)."
+)
+def run(host: str, port: int, concurrency: int, verbose: bool) -> None:
     """Run the web app, a worker per queue and beat together until Ctrl-C.
 
     With no settings this is the embedded default: SQLite and a file-based broker under
@@ -42,6 +45,9 @@ def run(host: str, port: int, concurrency: int) -> None:
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     py = sys.executable
+    # Quiet by default: one outbox line per message, and only warnings from the background.
+    level = "INFO" if verbose else "WARNING"
+    quiet = [] if verbose else ["--quiet"]
     commands = {
         "web": [
             py,
@@ -53,12 +59,15 @@ def run(host: str, port: int, concurrency: int) -> None:
             host,
             "--port",
             str(port),
+            "--log-level",
+            level.lower(),
+            *([] if verbose else ["--no-access-log"]),
         ],
         # One worker per queue: beat's work (dispatch, reconcile, timers) never waits
         # behind slow sends (celery_app.py).
-        "control": _worker(py, "control", 1),
-        "sends": _worker(py, "sends", concurrency),
-        "beat": [py, "-m", "celery", "-A", "worker", "beat", "--loglevel", "WARNING"],
+        "control": _worker(py, "control", 1, quiet=quiet, level=level),
+        "sends": _worker(py, "sends", concurrency, quiet=quiet, level=level),
+        "beat": [py, "-m", "celery", "-A", "worker", *quiet, "beat", "--loglevel", level],
     }
     outbox = settings.var_dir.resolve() / "outbox"
     where = "SQLite + local broker + outbox" if settings.embedded_broker else settings.broker_url
@@ -81,16 +90,17 @@ def is_loopback(host: str) -> bool:
         return False  # a host name: it may resolve to any interface
 
 
-def _worker(py: str, queue: str, concurrency: int) -> list[str]:
+def _worker(py: str, queue: str, concurrency: int, *, quiet: list[str], level: str) -> list[str]:
     return [
         py,
         "-m",
         "celery",
         "-A",
         "worker",
+        *quiet,
         "worker",
         "--loglevel",
-        "INFO",
+        level,
         "-Q",
         queue,
         "-n",

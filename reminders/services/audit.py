@@ -66,10 +66,28 @@ def recent_entries(
     limit: int = 200,
     enrollment_id: int | None = None,
     actor: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    offset: int = 0,
 ) -> list[AuditEntry]:
-    """Return the newest entries first, optionally for one enrollment or one actor."""
+    """Return the newest entries first, optionally for one enrollment, actor, action or time."""
     with uow:
-        return uow.audit.recent(limit=limit, enrollment_id=enrollment_id, actor=actor or None)
+        return uow.audit.recent(
+            limit=limit,
+            enrollment_id=enrollment_id,
+            actor=actor or None,
+            action=action or None,
+            since=since,
+            until=until,
+            offset=offset,
+        )
+
+
+def actions(*, uow: UnitOfWork) -> list[str]:
+    """The kinds of entry the log holds."""
+    with uow:
+        return uow.audit.actions()
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,8 @@ def read_csv(data: bytes | str) -> list[CsvRow]:
     if not header:
         raise BadFile("the file is empty; the first line must name the columns")
     missing = [c for c in REQUIRED if c not in header]
-    unknown = [h for h in header if h and h not in REQUIRED + OPTIONAL]
+    # "reason" is the column the rejected-rows download adds: that file uploads again as is.
+    unknown = [h for h in header if h and h not in REQUIRED + OPTIONAL + ("reason",)]
     if missing or unknown:
         problems = []
         if missing:
@@ -74,7 +75,7 @@ def read_csv(data: bytes | str) -> list[CsvRow]:
     try:
         start = reader.line_num + 1
         for raw in reader:
-            values = {k: (v or "").strip() for k, v in raw.items() if k}
+            values = {k: (v or "").strip() for k, v in raw.items() if k and k != "reason"}
             if any(values.values()):
                 rows.append(CsvRow(number=start, values=values))
             start = reader.line_num + 1

@@ -132,7 +132,7 @@ def test_a_row_rewritten_with_a_fresh_hash_breaks_the_link_after_it(cli, contain
 def test_the_repository_has_no_way_to_change_or_remove_rows(container):
     with container.uow() as uow:
         public = {n for n in dir(uow.audit) if not n.startswith("_")}
-    assert public == {"add", "flush", "recent", "chain", "count", "conn"}
+    assert public == {"add", "flush", "recent", "actions", "chain", "count", "conn"}
 
 
 def test_concurrent_writers_keep_one_chain(container, engine, cli):

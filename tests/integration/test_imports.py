@@ -19,7 +19,7 @@ def test_upload_page_shows_progress_and_the_report(container, engine):
     run_id = int(r.headers["location"].rsplit("/", 1)[1])
     assert sent == [("reminders.import_csv", run_id)]  # by id, after the rows were stored
     waiting = c.get(r.headers["location"])
-    assert 'data-status="running"' in waiting.text and 'aria-valuenow="0"' in waiting.text
+    assert 'data-status="running"' in waiting.text and 'max="5" value="0"' in waiting.text
     assert count(engine, enrollments) == 0
     run_worker(container, run_id)
     report = c.get(r.headers["location"])
@@ -27,9 +27,39 @@ def test_upload_page_shows_progress_and_the_report(container, engine):
     assert report.text.count('data-outcome="enrolled"') == 2
     assert report.text.count('data-outcome="rejected"') == 3
     assert "not a valid phone number" in report.text
-    assert 'aria-valuenow="5"' in report.text
+    assert 'max="5" value="5"' in report.text
     listing = c.get("/staff/imports")
     assert "clinic.csv" in listing.text and "2 enrolled" in listing.text
+
+
+def test_rejected_rows_download_with_a_reason_and_upload_again(container, engine):
+    container.send_task = lambda name, *args: None
+    add_staff(container)
+    c = client(container)
+    login(c)
+    evil = (
+        GOOD_AND_BAD
+        + '=HYPERLINK("http://x"),-2+3+cmd,555,,kyphoplasty,someday,,,,,@SUM(A1),verbal,\n'
+    )
+    r = upload(c, evil)
+    run_id = int(r.headers["location"].rsplit("/", 1)[1])
+    run_worker(container, run_id)
+    assert f'href="/staff/imports/{run_id}/rejected.csv"' in c.get(r.headers["location"]).text
+    got = c.get(f"/staff/imports/{run_id}/rejected.csv")
+    assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
+    assert "attachment" in got.headers["content-disposition"]
+    lines = got.text.removeprefix("\ufeff").splitlines()
+    assert lines[0].endswith(",reason") and len(lines) == 5  # the header and 4 rejected rows
+    assert (
+        lines[1].startswith("Bo,Li,kyphoplasty,2026-03-07 20:00,555,")
+        and "line 3: phone:" in lines[1]
+    )
+    assert "appendectomy" in lines[2] and "805-555-0177" in lines[2]  # numbers left as typed
+    assert lines[4].startswith("\"'=HYPERLINK") and ",'-2+3+cmd," in lines[4]
+    assert ",'@SUM(A1)," in lines[4]  # no cell runs as a formula in a spreadsheet
+    again = upload(c, got.text, name="fixed.csv")
+    assert again.status_code == 303  # the reason column does not stop the upload
+    assert c.get("/staff/imports/999999/rejected.csv").status_code == 404
 
 
 def test_upload_of_a_bad_file_explains(container):

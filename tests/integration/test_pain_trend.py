@@ -69,7 +69,8 @@ def test_the_patient_page_shows_an_accessible_chart(container, engine, clock):
     add_staff(container)
     login(web)
     page = web.get(f"/staff/patients/{eid}").text
-    chart = page[page.index('<section id="pain-trend"') : page.index("</section>")]
+    start = page.index('<section id="pain-trend"')
+    chart = page[start : page.index("</section>", start)]
     assert '<svg role="img" aria-labelledby="pain-chart-title pain-chart-desc"' in chart
     assert '<title id="pain-chart-title">Pain score (0-10) by recovery day</title>' in chart
     assert "3 pain answers, 2 red flags, 1 check-ins without an answer" in chart

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -12,6 +13,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
 
 from reminders.bootstrap import Container, bootstrap
 from reminders.domain.accounts import NotAllowed
@@ -82,6 +84,8 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(webhooks.router)  # signed by Twilio, no login
     app.include_router(inbox.router)
     app.include_router(outcomes.router)
+    # The staff pages' stylesheet and script: files of the package, no CDN, no build step.
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     add_docs(app)
     _add_error_handlers(app)
     # Added last, so outermost: a body is counted before the session or any route sees

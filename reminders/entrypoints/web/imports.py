@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from reminders.bootstrap import Container
@@ -14,6 +14,7 @@ from reminders.entrypoints.web.deps import ContainerDep, FormDep, Id, StaffDep
 from reminders.entrypoints.web.pages import render
 from reminders.services import intake
 from reminders.services.csv_rows import OPTIONAL, REQUIRED, CsvRow, read_csv
+from reminders.services.rejected_csv import rejected_csv
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 MAX_UPLOAD = 5 * 1024 * 1024
@@ -77,3 +78,20 @@ def import_run(request: Request, run_id: Id, c: ContainerDep, user: StaffDep) ->
     except ReminderError as exc:
         return render(request, "error.html", {"message": exc.message}, status_code=404, user=user)
     return render(request, "import_run.html", {"run": run, "rows": rows}, user=user)
+
+
+@router.get("/imports/{run_id}/rejected.csv")
+def rejected_rows(request: Request, run_id: Id, c: ContainerDep, user: StaffDep) -> Response:
+    """The rejected rows to fix in a spreadsheet and upload again."""
+    try:
+        text = rejected_csv(uow=c.uow(), run_id=run_id)
+    except ReminderError as exc:
+        return render(request, "error.html", {"message": exc.message}, status_code=404, user=user)
+    return PlainTextResponse(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="import-{run_id}-rejected.csv"',
+            "Cache-Control": "no-store",  # patient names: not kept in shared caches
+        },
+    )

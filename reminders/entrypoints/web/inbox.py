@@ -2,40 +2,66 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from reminders.bootstrap import Container
 from reminders.domain.errors import ReminderError
 from reminders.domain.replies import EscalationNotFound, InboundNotFound
 from reminders.entrypoints.web.deps import ContainerDep, FormDep, Id, StaffDep
 from reminders.entrypoints.web.pages import flash, render
-from reminders.services import alerts, replies
+from reminders.services import alerts, replies, worklist
 from reminders.services import inbox as staff_inbox
 from reminders.services.enrollment import get_enrollment
 
 router = APIRouter(prefix="/staff/inbox", include_in_schema=False)
+RESOLVED_PAGE = 20
 
 
-def _context(c: Container, errors: dict[str, str] | None = None) -> dict[str, Any]:
+def _context(c: Container, errors: dict[str, str], page: int) -> dict[str, Any]:
     open_ones = staff_inbox.open_escalations(uow=c.uow())
+    resolved = staff_inbox.recently_resolved(uow=c.uow(), limit=page * RESOLVED_PAGE + 1)
     return {
         "red_flags": [e for e in open_ones if e.kind == "red_flag"],
         "tasks": [e for e in open_ones if e.kind != "red_flag"],
         "texts": replies.texts_needing_staff(uow=c.uow()),
-        "resolved": staff_inbox.recently_resolved(uow=c.uow()),
+        "resolved": resolved[(page - 1) * RESOLVED_PAGE : page * RESOLVED_PAGE],
+        "resolved_page": page,
+        "more_resolved": len(resolved) > page * RESOLVED_PAGE,
         "zone": c.settings.clinic_timezone,
         "oncall": alerts.OnCall.from_settings(c.settings),
-        "errors": errors or {},
+        "errors": errors,
         "e": None,
     }
 
 
 @router.get("", response_class=HTMLResponse)
-def inbox(request: Request, c: ContainerDep, user: StaffDep) -> Response:
-    return render(request, "inbox.html", _context(c), user=user)
+def inbox(
+    request: Request, c: ContainerDep, user: StaffDep, page: int = 1, fragment: bool = False
+) -> Response:
+    # An action's error comes back once, after the redirect, beside the item it concerns.
+    errors = request.session.pop("inbox_errors", None) or {}
+    context = _context(c, errors, max(1, min(page, 1000)))
+    shown = {
+        f"{k}-{x.id}"
+        for x in context["red_flags"] + context["tasks"]
+        for k in ("note", "escalation")
+    }
+    shown |= {f"text-{t.id}" for t in context["texts"]}
+    for key in [k for k in errors if k not in shown]:  # its item left the list: say it on top
+        errors["form"] = errors.pop(key)
+    if fragment:  # the live part, fetched by static/live.js every few seconds
+        return render(request, "_inbox_live.html", context, user=user)
+    return render(request, "inbox.html", context, user=user)
+
+
+@router.get("/count")
+def count(c: ContainerDep, user: StaffDep) -> JSONResponse:
+    """Open items for the Inbox tab's badge (static/live.js polls it)."""
+    return JSONResponse({"open": worklist.open_items(uow=c.uow())})
 
 
 def _note(form: Any) -> str:
@@ -59,6 +85,7 @@ def acknowledge(
             now=c.clock(),
         ),
         f"Escalation #{escalation_id} acknowledged.",
+        back=_back(form),
     )
 
 
@@ -79,19 +106,40 @@ def resolve(
             now=c.clock(),
         ),
         f"Escalation #{escalation_id} resolved.",
+        back=_back(form),
     )
 
 
-def _act(request: Request, c: Container, user: Any, item: int, action: Any, done: str) -> Response:
+def _act(
+    request: Request,
+    c: Container,
+    user: Any,
+    item: int,
+    action: Any,
+    done: str,
+    anchor: str = "escalation",
+    back: str | None = None,
+) -> Response:
+    """Run an inbox action and go back to the list (or the patient page it came from)."""
     try:
         action()
     except (EscalationNotFound, InboundNotFound) as exc:
         return render(request, "error.html", {"message": exc.message}, status_code=404, user=user)
     except ReminderError as exc:
-        errors = {f"{exc.field or 'form'}-{item}": exc.message, "form": exc.message}
-        return render(request, "inbox.html", _context(c, errors), status_code=422, user=user)
+        if back:  # acted on from the patient page: the error shows there, once, on top
+            flash(request, exc.message, "bad")
+            return RedirectResponse(back, status_code=303)
+        request.session["inbox_errors"] = {f"{exc.field or anchor}-{item}": exc.message}
+        # No #fragment: the page moves the focus (and the view) to the field in error.
+        return RedirectResponse("/staff/inbox", status_code=303)
     flash(request, done)
-    return RedirectResponse("/staff/inbox", status_code=303)
+    return RedirectResponse(back or f"/staff/inbox#{anchor}-{item}", status_code=303)
+
+
+def _back(form: Any) -> str | None:
+    """The patient page an action was taken from; nothing else (no open redirect)."""
+    back = str(form.get("back") or "")
+    return back if re.fullmatch(r"/staff/patients/\d{1,10}", back) else None
 
 
 @router.post("/texts/{inbound_id}/reviewed")
@@ -107,6 +155,8 @@ def reviewed(
             uow=c.uow(), inbound_id=inbound_id, by=user.username, now=c.clock()
         ),
         "Marked as handled.",
+        anchor="text",
+        back=_back(form),
     )
 
 

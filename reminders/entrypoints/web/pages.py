@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from reminders.domain.contact import mask_phone
 from reminders.domain.timing import zone_named
 from reminders.entrypoints.web import staff_session
 from reminders.entrypoints.web.deps import csrf_token
+from reminders.services import worklist
 
 LANGUAGES = {"en": "English", "es": "Español"}
 
@@ -29,6 +31,8 @@ def make_templates(templates_dir: Path) -> Jinja2Templates:
     )
     env.filters["local"] = local_time
     env.filters["mask_phone"] = mask_phone
+    env.filters["readable"] = readable_detail
+    env.filters["tel"] = tel_href
     env.globals["LANGUAGES"] = LANGUAGES
     return Jinja2Templates(env=env)
 
@@ -38,6 +42,29 @@ def local_time(when: datetime | None, zone: str, fmt: str = "%a %b %-d, %-I:%M %
     if when is None:
         return ""
     return when.astimezone(zone_named(zone)).strftime(fmt)
+
+
+ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})")
+
+
+def readable_detail(text: str | None, zone: str) -> str:
+    """An audit detail with its stored timestamps shown as local times, and words, not keys."""
+    if not text:
+        return ""
+
+    def local(match: re.Match[str]) -> str:
+        try:
+            when = datetime.fromisoformat(match.group(0).replace("Z", "+00:00"))
+        except ValueError:
+            return match.group(0)
+        return local_time(when, zone, "%b %-d, %Y %-I:%M %p %Z")
+
+    return ISO_TIME.sub(local, text).replace("_", " ").replace(" -> ", " → ")
+
+
+def tel_href(phone: str | None) -> str:
+    """A tap-to-call link target: tel: and the number's digits (E.164 keeps its +)."""
+    return "tel:" + re.sub(r"[^\d+]", "", phone or "")
 
 
 def flash(request: Request, text: str, kind: str = "ok") -> None:
@@ -57,6 +84,8 @@ def render(
     templates: Jinja2Templates = request.app.state.templates
     base = {
         "user": user,
+        "clinic_zone": c.settings.clinic_timezone,
+        "open_items": worklist.open_items(uow=c.uow()) if user else 0,
         "csrf": csrf_token(request),
         "flashes": staff_session.take_flashes(request),
         "clinic": c.clinic,

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from reminders.adapters.patient_search import RECOVERY_DAYS, SORTS, PatientQuery
 from reminders.bootstrap import Container
 from reminders.domain.accounts import ResendNeedsConfirmation, StaffUser
 from reminders.domain.commands import GiveConsent
@@ -18,10 +19,10 @@ from reminders.entrypoints.web.audit import ReadAuditDep, search_read
 from reminders.entrypoints.web.deps import ContainerDep, FormDep, Id, StaffDep
 from reminders.entrypoints.web.forms import consent_method, parse_local
 from reminders.entrypoints.web.pages import flash, render
-from reminders.services import audit, care, enrollment, pain_trend, replies
+from reminders.services import audit, care, enrollment, pain_trend, replies, worklist
 from reminders.services import resend as sending_again
 from reminders.services.enrollment import get_enrollment
-from reminders.services.timeline import RESENDABLE_TONES, patient_timeline
+from reminders.services.timeline import RESENDABLE_TONES, patient_journey
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
@@ -34,12 +35,38 @@ def home() -> Response:
 
 @router.get("/patients", response_class=HTMLResponse)
 def patients(
-    request: Request, c: ContainerDep, user: StaffDep, reads: ReadAuditDep, q: str = ""
+    request: Request,
+    c: ContainerDep,
+    user: StaffDep,
+    reads: ReadAuditDep,
+    q: str = "",
+    status: str = "",
+    procedure: str = "",
+    recovery: str = "",
+    red_flag: bool = False,
+    opted_out: bool = False,
+    failed: bool = False,
+    sort: str = "newest",
+    page: int = 1,
 ) -> Response:
-    with c.uow() as uow:
-        found = uow.care.search(q[:100])
-    reads(actor=user.username, what=search_read(q[:100], [r.id for r in found]))
-    return render(request, "patients.html", {"rows": found, "q": q}, user=user)
+    query = PatientQuery(
+        text=q[:100],
+        status=status if status in ("active", "cancelled") else "",
+        procedure=procedure if procedure in c.plans.names() else "",
+        recovery=recovery if recovery in RECOVERY_DAYS else "",
+        red_flag=red_flag,
+        opted_out=opted_out,
+        failed=failed,
+        sort=sort if sort in SORTS else "newest",
+        page=max(1, min(page, 10_000)),
+    )
+    found = worklist.find_patients(uow=c.uow(), query=query, now=c.clock())
+    reads(actor=user.username, what=search_read(q[:100], [r.id for r in found.rows]))
+    # The same filters on the pager's links, so paging keeps what the nurse chose.
+    kept = {k: v for k, v in request.query_params.items() if k != "page" and v}
+    context = {"found": found, "rows": found.rows, "query": query, "q": q, "kept": kept}
+    context["procedures"] = c.plans.names()
+    return render(request, "patients.html", context, user=user)
 
 
 @router.get("/patients/{enrollment_id}", response_class=HTMLResponse)
@@ -74,12 +101,22 @@ def _patient_page(
     zone = zone_named(e.patient.timezone)
     plan = c.plans.get(e.procedure.procedure)
     channels = {ch.channel.value for ch in e.consents if ch.given}
+    journey = patient_journey(
+        e,
+        uow=c.uow(),
+        plan=plan,
+        renderer=c.renderer,
+        clinic=c.clinic,
+        now=c.clock(),
+        show_superseded=history,
+    )
     return render(
         request,
         "patient.html",
         {
             "e": e,
-            "days": patient_timeline(e, show_superseded=history),
+            "j": journey,
+            "days": journey.days,
             "history": history,
             "zone": zone.key,
             "plan": plan,

@@ -1,0 +1,216 @@
+"""Every staff page at phone, tablet and desk widths: no sideways scrolling, no serious axe
+violation, a screenshot under var/screenshots/, and what a nurse does on each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support.browser import sign_in
+from support.journey import JOSE, Seeded, seed_journey, simulate
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "tests" / "e2e" / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "var" / "screenshots"
+WIDTHS = {"phone": (390, 844), "tablet": (820, 1180), "desk": (1280, 900)}
+
+
+@pytest.fixture(scope="module")
+def seeded(server: str, server_env: dict[str, str]) -> Seeded:
+    return seed_journey(server_env)
+
+
+def _axe_serious(b: Any) -> list[str]:
+    """axe-core's serious and critical violations on the page, one line each."""
+    if not b.execute_script("return typeof window.axe !== 'undefined'"):
+        b.execute_script(AXE.read_text(encoding="utf-8"))
+    b.set_script_timeout(30)
+    found = b.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations.map("
+        "v => [v.impact, v.id, v.help, v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')]"
+        ")));"
+    )
+    return [
+        f"{i} {rule}: {text} at {where}"
+        for i, rule, text, where in found
+        if i in ("serious", "critical")
+    ]
+
+
+def _sideways(b: Any) -> int:
+    """How many pixels the page is wider than the window (0 = no sideways scrolling)."""
+    return int(
+        b.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+    )
+
+
+def _screenshot(b: Any, name: str, width: int, height: int) -> None:
+    """The whole page, as tall as it is, at this width."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    tall = int(b.execute_script("return document.documentElement.scrollHeight"))
+    b.set_window_size(width, min(max(tall, height), 12000))
+    b.save_screenshot(str(SCREENSHOTS / f"{name}-{width}.png"))
+    b.set_window_size(width, height)
+
+
+def _pages(s: Seeded) -> dict[str, str]:
+    return {
+        "patients": "/staff/patients",
+        "patients-search": "/staff/patients?q=Ramirez",
+        "patient-journey": f"/staff/patients/{s.jose}",
+        "patient-opted-out": f"/staff/patients/{s.luis}",
+        "enroll": "/staff/enroll",
+        "imports": "/staff/imports",
+        "import-run": f"/staff/imports/{s.run}",
+        "inbox": "/staff/inbox",
+        "inbox-patient": f"/staff/inbox/patients/{s.jose}",
+        "audit": "/staff/audit",
+        "users": "/staff/users",
+    }
+
+
+@pytest.mark.parametrize("device", list(WIDTHS))
+def test_every_page_fits_passes_axe_and_is_captured(server, seeded, browser, device):
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: cd tests/e2e && npm install (`.ci/run` does it)")
+    b = browser
+    width, height = WIDTHS[device]
+    b.set_window_size(width, height)
+    b.delete_all_cookies()
+    b.get(f"{server}/staff/login")
+    problems = {}
+    pages = {"login": "/staff/login", **_pages(seeded)}
+    for name, path in pages.items():
+        if name == "patients":
+            sign_in(b, server)
+        b.get(server + path)
+        found = _axe_serious(b)
+        if wide := _sideways(b):
+            found.append(f"scrolls sideways by {wide}px")
+        if found:
+            problems[name] = found
+        _screenshot(b, name, width, height)
+    assert not problems, f"at {width}px: {problems}"
+
+
+@pytest.mark.parametrize("device", list(WIDTHS))
+def test_a_nurse_reads_the_journey_from_the_patient_page(server, seeded, browser, device):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    b = browser
+    b.set_window_size(*WIDTHS[device])
+    b.delete_all_cookies()
+    sign_in(b, server)
+    b.find_element(By.ID, "q").send_keys("ramirez")  # no accent, lower case
+    b.find_element(By.CSS_SELECTOR, "form[role=search] button[type=submit]").click()
+    WebDriverWait(b, 10).until(ec.url_contains("q=ramirez"))
+    assert "1 in all" in b.find_element(By.CSS_SELECTOR, ".pager").text
+    b.find_element(By.LINK_TEXT, "José Ramírez").click()
+    assert "Open red flag" in b.find_element(By.ID, "banner-red-flag").text
+    assert b.find_elements(By.CSS_SELECTOR, "#strip .mark.flag")  # marked on the days strip
+    assert b.find_element(By.CSS_SELECTOR, "#strip .strip-now").text == "Now"
+    answered = b.find_element(By.CSS_SELECTOR, ".entry .answer.flag")
+    assert "“9”" in answered.text and answered.is_displayed()
+    entry = answered.find_element(By.XPATH, "ancestor::li[contains(@class, 'entry')]")
+    assert "Check-in: pain score, day 1" in entry.text
+    text = entry.find_element(By.CSS_SELECTOR, "details .message-text")
+    assert not text.is_displayed()  # closed until the nurse asks
+    entry.find_element(By.CSS_SELECTOR, "details summary").click()
+    assert text.is_displayed() and "0" in text.text and "10" in text.text
+    bounced = b.find_element(By.ID, f"m-{seeded.first_text}")
+    assert bounced.get_attribute("data-status") == "undelivered"
+    assert bounced.text.count("30003") == 1 and "unreachable" in bounced.text
+    stamp = bounced.find_element(By.CSS_SELECTOR, ".time time")
+    assert stamp.text.endswith(("PST", "PDT")) and "Clinic time" in stamp.get_attribute("title")
+
+    b.get(f"{server}/staff/patients/{seeded.luis}")
+    assert "replied STOP" in b.find_element(By.ID, "banner-opted-out").text
+    assert b.find_element(By.ID, "enrollment-status").text != "active"
+
+
+@pytest.mark.parametrize("device", list(WIDTHS))
+def test_a_nurse_works_the_inbox_without_leaving_it(server, seeded, browser, device):
+    from selenium.webdriver.common.by import By
+
+    b = browser
+    b.set_window_size(*WIDTHS[device])
+    b.delete_all_cookies()
+    sign_in(b, server)
+    badge = b.find_element(By.ID, "inbox-count")
+    assert int(badge.text) >= 2
+    b.find_element(By.ID, "nav-inbox").click()
+    card = b.find_element(By.CSS_SELECTOR, "#red-flags .entry")
+    call = card.find_element(By.CSS_SELECTOR, "a.tel")
+    assert call.get_attribute("href") == f"tel:{JOSE}" and call.text == JOSE
+    name = card.find_element(By.CSS_SELECTOR, ".what a")
+    assert name.text == "José Ramírez"  # the name apart from the number
+    card.find_element(By.CSS_SELECTOR, "form[action$='/resolve'] button").click()  # no note
+    assert b.current_url.split("#")[0] == f"{server}/staff/inbox"
+    errors = b.find_elements(By.CSS_SELECTOR, ".error[role=alert]")
+    assert len(errors) == 1 and "write what was done" in errors[0].text
+    focused = b.switch_to.active_element
+    assert (focused.get_attribute("id") or "").startswith("note-"), focused.get_attribute(
+        "outerHTML"
+    )[:200]  # focus on the error
+    assert b.find_element(By.CSS_SELECTOR, "#texts a.tel").get_attribute("href") == (
+        "tel:+18055550999"
+    )
+    assert "/static/live.js" in b.page_source  # the refresh: a static script, no inline JS
+
+
+def test_the_inbox_refreshes_itself_without_a_reload(server, server_env, seeded, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    b = browser
+    b.set_window_size(*WIDTHS["desk"])
+    b.delete_all_cookies()
+    sign_in(b, server)
+    b.get(f"{server}/staff/inbox")
+    before = int(b.find_element(By.ID, "inbox-count").text)
+    b.execute_script("window.stillTheSamePage = true")
+    simulate(server_env, "reply", "+18055550888", "Can I take a bath yet?")
+    # live.js refreshes every 20 s and when the tab comes back into view; ask for the latter.
+    b.execute_script("document.dispatchEvent(new Event('visibilitychange'))")
+    WebDriverWait(b, 10).until(
+        lambda d: "Can I take a bath yet?" in d.find_element(By.ID, "texts").text
+    )
+    WebDriverWait(b, 10).until(
+        lambda d: int(d.find_element(By.ID, "inbox-count").text) == before + 1
+    )
+    assert b.execute_script("return window.stillTheSamePage") is True
+
+
+def test_the_first_wrong_field_gets_the_focus(server, browser):
+    from selenium.webdriver.common.by import By
+
+    b = browser
+    b.set_window_size(*WIDTHS["phone"])
+    b.delete_all_cookies()
+    sign_in(b, server)
+    b.get(f"{server}/staff/enroll")
+    b.find_element(By.ID, "enroll-submit").click()
+    first = b.find_element(By.CSS_SELECTOR, "[aria-invalid=true]")
+    assert b.switch_to.active_element == first
+    assert _axe_serious(b) == [] and _sideways(b) == 0
+    _screenshot(b, "enroll-errors", *WIDTHS["phone"])
+
+
+def test_the_accessibility_check_sees_what_it_should(browser):
+    """The check itself can fail: an unlabelled field and faint text are reported."""
+    b = browser
+    b.set_window_size(*WIDTHS["phone"])
+    b.get(
+        "data:text/html,<html lang=en><title>t</title><main><input type=text>"
+        "<p style='color:%23aaa;background:%23fff'>faint</p><div style='width:900px'>x</div></main>"
+    )
+    found = " ".join(_axe_serious(b))
+    assert "label" in found and "color-contrast" in found
+    assert _sideways(b) > 0

@@ -16,6 +16,7 @@ from reminders.adapters.orm import (
     patients,
     scheduled_messages,
 )
+from reminders.domain.search import patient_search_key
 
 NOW = datetime(2026, 3, 10, 17, 0, tzinfo=UTC)
 PHONE = "+18055550142"
@@ -33,6 +34,9 @@ def patient(conn: Connection, *, phone: str | None = PHONE, **values: Any) -> in
         "created_at": NOW,
         **values,
     }
+    row["search_text"] = patient_search_key(
+        first_name=row["first_name"], last_name=row["last_name"], phone=phone, email=row["email"]
+    )
     key = conn.execute(insert(patients).values(**row)).inserted_primary_key
     assert key is not None
     return int(key[0])

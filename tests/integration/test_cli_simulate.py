@@ -26,7 +26,8 @@ def served(live, monkeypatch) -> Iterator[str]:
     monkeypatch.setattr("reminders.entrypoints.cli_simulate.get_settings", lambda: live.settings)
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(live), host="127.0.0.1", port=port, log_level="warning")
+        # log_config=None: leave the test process's logging as it is (other tests read it).
+        uvicorn.Config(create_app(live), host="127.0.0.1", port=port, log_config=None)
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

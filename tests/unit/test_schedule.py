@@ -3,12 +3,10 @@
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from reminders.domain.careplan import parse_care_plan
-from reminders.domain.errors import InvalidCarePlan
 from reminders.domain.model import (
     Channel,
     Consent,
@@ -175,41 +173,6 @@ def test_steps_already_sent_are_not_planned_again():
     proc = ProcedureRecord("test", NOON.astimezone(UTC))
     msgs = expand_care_plan(plan, proc, patient(), BOTH, now=NOON, history=history)
     assert {m.step_key for m in msgs} == {"s1"}
-
-
-@pytest.mark.parametrize(
-    "bad",
-    [
-        {"procedure": "Bad Name"},
-        {"languages": []},
-        {"title": {}},
-        {"steps": [{"key": "a", "category": "nonsense", "at": "+1h"}]},
-        {"steps": [{"key": "a", "category": "rest", "at": "whenever"}]},
-        {"steps": [{"key": "a", "category": "rest", "at": "day {nope} at 09:00"}]},
-        {"steps": [{"key": "a", "category": "rest", "at": "+1h", "channels": ["fax"]}]},
-        {"steps": [{"key": "a", "category": "rest", "at": "+1h", "checkin": "mood"}]},
-        {"steps": [{"key": "a", "category": "rest", "at": "+1h"}] * 2},
-        {"steps": [{"key": "a", "category": "rest", "at": "+1h", "only_if": ["sms_only", "x"]}]},
-        {"steps": [{"key": "a", "category": "rest", "at": "+1h", "facts": ["undeclared"]}]},
-        {"facts": {"fever": {"en": "fever ("}}},  # a pattern that does not compile
-        {"facts": {"fever": {"es": "fiebre"}}},  # no pattern for a language of the plan
-    ],
-)
-def test_malformed_plans_name_the_problem(bad):
-    data = {
-        "procedure": "p",
-        "languages": ["en"],
-        "title": {"en": "p"},
-        "steps": [{"key": "a", "category": "rest", "at": "+1h"}],
-        **bad,
-    }
-    with pytest.raises(InvalidCarePlan, match=r"^plan\.toml: "):
-        parse_care_plan(data, source="plan.toml")
-
-
-def test_plan_variables_fill_step_times():
-    plan = plan_of({"at": "day {followup_day} at 10:00"}, variables={"followup_day": 10})
-    assert plan.steps[0].time.day == 10
 
 
 # --- properties -------------------------------------------------------------------------

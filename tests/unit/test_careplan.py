@@ -1,0 +1,190 @@
+"""Care plans from plain data: parsed, malformed plans named with file and step, step times."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from reminders.domain.careplan import DEFAULT_STALE_AFTER, parse_care_plan
+from reminders.domain.errors import InvalidCarePlan
+from reminders.domain.model import Channel, ProcedureRecord
+
+LA = ZoneInfo("America/Los_Angeles")
+
+
+def plan_data(*steps, **extra):
+    data = {
+        "procedure": "p",
+        "languages": ["en", "es"],
+        "title": {"en": "p", "es": "p"},
+        "steps": list(steps) or [{"key": "a", "category": "rest", "at": "+1h"}],
+    }
+    data.update(extra)
+    return data
+
+
+def test_a_whole_plan_is_read_with_its_defaults_and_its_choices():
+    plan = parse_care_plan(
+        plan_data(
+            {"key": "first", "category": "first_hours", "at": "+2h"},
+            {
+                "key": "pain",
+                "category": "checkin",
+                "at": "day 1 at 09:00",
+                "channels": ["sms"],
+                "checkin": "pain",
+                "stale_after": "6h",
+                "only_if": "multilevel",
+            },
+            sms_segments={"es": 3},
+            codes={"http://www.ama-assn.org/go/cpt": ["22513", "22514"]},
+            duration_days=30,
+        ),
+        source="p.toml",
+    )
+    assert plan.procedure == "p"
+    assert plan.languages == ("en", "es")
+    assert plan.duration == timedelta(days=30)
+    assert [s.key for s in plan.steps] == ["first", "pain"]
+    first, pain = plan.steps
+    assert first.channels == (Channel.SMS, Channel.EMAIL)
+    assert first.stale_after == DEFAULT_STALE_AFTER
+    assert first.only_if == () and first.checkin is None
+    assert pain.channels == (Channel.SMS,)
+    assert pain.stale_after == timedelta(hours=6)
+    assert (pain.checkin, pain.only_if) == ("pain", ("multilevel",))
+    assert plan.step("pain") is pain
+    with pytest.raises(KeyError):
+        plan.step("nope")
+    assert plan.segment_budget("es") == 3
+    assert plan.segment_budget("en") == 1  # one segment unless the plan says more
+    assert plan.codes == {"http://www.ama-assn.org/go/cpt": ("22513", "22514")}
+
+
+def test_a_plan_lasts_90_days_unless_it_says_otherwise():
+    assert parse_care_plan(plan_data(), source="p.toml").duration_days == 90
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"procedure": "Bad Name"},
+        {"languages": []},
+        {"title": {}},
+        {"steps": [{"key": "a", "category": "nonsense", "at": "+1h"}]},
+        {"steps": [{"key": "a", "category": "rest", "at": "whenever"}]},
+        {"steps": [{"key": "a", "category": "rest", "at": "day {nope} at 09:00"}]},
+        {"steps": [{"key": "a", "category": "rest", "at": "+1h", "channels": ["fax"]}]},
+        {"steps": [{"key": "a", "category": "rest", "at": "+1h", "checkin": "mood"}]},
+        {"steps": [{"key": "a", "category": "rest", "at": "+1h"}] * 2},
+        {"steps": [{"key": "a", "category": "rest", "at": "+1h", "only_if": ["sms_only", "x"]}]},
+        {"steps": [{"key": "a", "category": "rest", "at": "+1h", "facts": ["undeclared"]}]},
+        {"facts": {"fever": {"en": "fever ("}}},  # a pattern that does not compile
+        {"facts": {"fever": {"es": "fiebre"}}},  # no pattern for a language of the plan
+    ],
+)
+def test_malformed_plans_name_the_problem(bad):
+    data = {
+        "procedure": "p",
+        "languages": ["en"],
+        "title": {"en": "p"},
+        "steps": [{"key": "a", "category": "rest", "at": "+1h"}],
+        **bad,
+    }
+    with pytest.raises(InvalidCarePlan, match=r"^plan\.toml: "):
+        parse_care_plan(data, source="plan.toml")
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        ({"key": "Bad Key", "category": "rest", "at": "+1h"}, '"key" must be lowercase'),
+        ({"key": "b", "category": "nonsense", "at": "+1h"}, "b: category 'nonsense' is not one"),
+        ({"key": "b", "category": "rest", "at": "whenever"}, "b: 'whenever' is not a step time"),
+        ({"key": "b", "category": "rest", "at": "day 1 at 25:00"}, "is not a time of day"),
+        ({"key": "b", "category": "rest", "at": "day {x} at 09:00"}, "unknown variable 'x'"),
+        ({"key": "b", "category": "rest", "at": "+1h", "stale_after": "soon"}, "not a duration"),
+        ({"key": "b", "category": "rest", "at": "+1h", "channels": ["fax"]}, '"sms" and/or'),
+        ({"key": "b", "category": "rest", "at": "+1h", "channels": []}, "at least one channel"),
+        ({"key": "b", "category": "rest", "at": "+1h", "only_if": "monday"}, "only_if must be"),
+        ({"key": "b", "category": "rest", "at": "+1h", "checkin": "mood"}, "checkin must be"),
+    ],
+)
+def test_a_wrong_step_is_named_with_the_file_its_number_and_its_key(step, message):
+    data = plan_data({"key": "a", "category": "rest", "at": "+1h"}, step)
+    with pytest.raises(InvalidCarePlan) as info:
+        parse_care_plan(data, source="config/care_plans/p.toml")
+    assert info.value.message.startswith("config/care_plans/p.toml: step 2: ")
+    assert message in info.value.message
+    assert info.value.field is None  # the file is at fault, not a form field
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"title": {"en": "p"}}, '"title" needs an entry for each language: en, es'),
+        ({"duration_days": 0}, '"duration_days" must be a positive whole number'),
+        ({"duration_days": "90"}, '"duration_days" must be a positive whole number'),
+        (
+            {"codes": {"cpt": "22513"}},
+            '"codes" maps a coding system to a list of codes, e.g.'
+            ' {"http://www.ama-assn.org/go/cpt" = ["22513"]}',
+        ),
+        ({"steps": []}, "the plan has no steps"),
+        (
+            {"steps": [{"key": "a", "category": "rest", "at": "+1h"}] * 2},
+            "step keys must be unique: a",
+        ),
+    ],
+)
+def test_a_wrong_plan_says_what_to_write(change, message):
+    with pytest.raises(InvalidCarePlan) as info:
+        parse_care_plan(plan_data(**change), source="p.toml")
+    assert info.value.message == f"p.toml: {message}"
+
+
+def test_plan_variables_fill_step_times():
+    data = plan_data({"key": "a", "category": "rest", "at": "day {followup_day} at 10:00"})
+    plan = parse_care_plan({**data, "variables": {"followup_day": 10}}, source="test")
+    assert plan.steps[0].time.day == 10
+    assert plan.steps[0].at_text == "day 10 at 10:00"  # shown to staff as resolved
+
+
+def test_step_times_resolve_after_the_procedure_or_on_a_local_day():
+    plan = parse_care_plan(
+        plan_data(
+            {"key": "soon", "category": "rest", "at": "+90m"},
+            {"key": "later", "category": "rest", "at": "day 1 at 09:00"},
+        ),
+        source="p.toml",
+    )
+    # 23:30 on Saturday 7 March in Los Angeles; the clocks go forward that night.
+    performed = datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
+    assert plan.step("soon").time.resolve(performed, LA) == datetime(2026, 3, 8, 9, 0, tzinfo=UTC)
+    # Day 1 is Sunday, already on daylight time: 09:00 PDT is 16:00 UTC, not 17:00.
+    later = plan.step("later").time.resolve(performed, LA)
+    assert later == datetime(2026, 3, 8, 16, 0, tzinfo=UTC)
+    assert later.astimezone(LA).hour == 9
+
+
+@pytest.mark.parametrize(
+    ("only_if", "levels", "overnight", "applies"),
+    [
+        (None, 1, False, True),
+        ("overnight", 1, True, True),
+        ("overnight", 1, False, False),
+        ("same_day", 1, False, True),
+        ("same_day", 1, True, False),
+        ("multilevel", 2, False, True),
+        ("multilevel", 1, False, False),
+        ("single_level", 1, False, True),
+        ("single_level", 3, False, False),
+    ],
+)
+def test_conditions_pick_the_steps_for_this_procedure(only_if, levels, overnight, applies):
+    step = {"key": "a", "category": "rest", "at": "+1h"}
+    if only_if:
+        step["only_if"] = only_if
+    plan = parse_care_plan(plan_data(step), source="p.toml")
+    record = ProcedureRecord("p", datetime(2026, 5, 4, tzinfo=UTC), levels, overnight)
+    assert plan.steps[0].applies_to(record) is applies

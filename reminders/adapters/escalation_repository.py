@@ -15,7 +15,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from reminders.adapters.contact_repository import full_name
 from reminders.adapters.notification_repository import NotificationRepository
 from reminders.adapters.orm import enrollments, escalations, inbound_messages, patients
-from reminders.domain.replies import Escalation, EscalationStatus
+from reminders.domain.escalations import Escalation, EscalationStatus
 
 E = escalations
 I = inbound_messages  # noqa: E741

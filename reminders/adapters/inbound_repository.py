@@ -12,7 +12,7 @@ from sqlalchemy import Connection, and_, insert, select, update
 
 from reminders.adapters.contact_repository import full_name
 from reminders.adapters.orm import checkin_answers, enrollments, inbound_messages, patients
-from reminders.domain.replies import InboundText
+from reminders.domain.escalations import InboundText
 
 I = inbound_messages  # noqa: E741
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from reminders.adapters.orm import notifications
-from reminders.domain.replies import Notification
+from reminders.domain.escalations import Notification
 
 N = notifications
 

@@ -6,17 +6,14 @@ from types import TracebackType
 
 from sqlalchemy import Connection, Engine
 
-from reminders.adapters.accounts_repository import (
-    ApiTokenRepository,
-    ImportRepository,
-    StaffUserRepository,
-)
+from reminders.adapters.accounts_repository import ApiTokenRepository, StaffUserRepository
 from reminders.adapters.audit_repository import AuditRepository
 from reminders.adapters.care_repository import CareRepository
 from reminders.adapters.checkin_repository import CheckinRepository
 from reminders.adapters.contact_repository import ContactRepository
 from reminders.adapters.due_messages import DueMessages
 from reminders.adapters.escalation_repository import EscalationRepository
+from reminders.adapters.import_repository import ImportRepository
 from reminders.adapters.inbound_repository import InboundRepository
 from reminders.adapters.message_reads import MessageReads
 from reminders.adapters.message_repository import MessageRepository

@@ -18,8 +18,8 @@ from datetime import datetime
 
 from reminders.adapters.unit_of_work import UnitOfWork
 from reminders.domain.contact import mask_phone
+from reminders.domain.escalations import EscalationStatus
 from reminders.domain.oncall import Contact, Step, next_rung, spoken_alert
-from reminders.domain.replies import EscalationStatus
 from reminders.services import audit
 from reminders.services.alerts import deliver_notifications
 from reminders.services.content import Clinic

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from reminders.adapters.unit_of_work import UnitOfWork
-from reminders.domain.replies import (
+from reminders.domain.escalations import (
     Escalation,
     EscalationClosed,
     EscalationNotFound,
     EscalationStatus,
+    InboundNotFound,
+    InboundText,
 )
 from reminders.services import audit
 
@@ -102,3 +104,25 @@ def open_counts(*, uow: UnitOfWork) -> dict[str, int]:
     """Escalations not yet resolved, by kind (for /metrics)."""
     with uow:
         return uow.escalations.count_open_escalations()
+
+
+def texts_needing_staff(*, uow: UnitOfWork) -> list[InboundText]:
+    """Texts no rule could handle (unknown number, nothing open, unclear twice), newest first."""
+    with uow:
+        return uow.inbound.needing_staff()
+
+
+def replies_for_enrollment(*, uow: UnitOfWork, enrollment_id: int) -> list[InboundText]:
+    """Every text this enrollment's patient sent, with what was done, newest first."""
+    with uow:
+        return uow.inbound.inbound_for_enrollment(enrollment_id)
+
+
+def mark_reviewed(*, uow: UnitOfWork, inbound_id: int, by: str, now: datetime) -> bool:
+    """Record that staff handled a text; False if someone already had."""
+    with uow:
+        if not uow.inbound.inbound_exists(inbound_id):
+            raise InboundNotFound(f"no inbound text {inbound_id}")
+        done = uow.inbound.mark_reviewed(inbound_id, by=by, now=now)
+        uow.commit()
+        return done

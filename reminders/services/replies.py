@@ -16,8 +16,6 @@ from reminders.domain.contact import mask_phone
 from reminders.domain.replies import (
     ANSWER_WINDOW,
     Action,
-    InboundNotFound,
-    InboundText,
     Intent,
     bone_med_task,
     interpret,
@@ -298,28 +296,3 @@ def _answer(intent: Intent, ctx: _Context, checkin: CheckIn) -> _Outcome:
         message_id=checkin.message_id,
         notification_ids=tuple(notes),
     )
-
-
-# ---- what staff see --------------------------------------------------------------------------
-
-
-def texts_needing_staff(*, uow: UnitOfWork) -> list[InboundText]:
-    """Texts no rule could handle (unknown number, nothing open, unclear twice), newest first."""
-    with uow:
-        return uow.inbound.needing_staff()
-
-
-def replies_for_enrollment(*, uow: UnitOfWork, enrollment_id: int) -> list[InboundText]:
-    """Every text this enrollment's patient sent, with what was done, newest first."""
-    with uow:
-        return uow.inbound.inbound_for_enrollment(enrollment_id)
-
-
-def mark_reviewed(*, uow: UnitOfWork, inbound_id: int, by: str, now: datetime) -> bool:
-    """Record that staff handled a text; False if someone already had."""
-    with uow:
-        if not uow.inbound.inbound_exists(inbound_id):
-            raise InboundNotFound(f"no inbound text {inbound_id}")
-        done = uow.inbound.mark_reviewed(inbound_id, by=by, now=now)
-        uow.commit()
-        return done

@@ -7,7 +7,7 @@ from rows import NOW
 from sqlalchemy import Engine
 
 from reminders.adapters.unit_of_work import UnitOfWork
-from reminders.domain.replies import EscalationStatus
+from reminders.domain.escalations import EscalationStatus
 
 OPEN, ACKNOWLEDGED, RESOLVED = (s.value for s in EscalationStatus)
 

@@ -10,10 +10,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from reminders.bootstrap import Container
 from reminders.domain.errors import ReminderError
-from reminders.domain.replies import EscalationNotFound, InboundNotFound
+from reminders.domain.escalations import EscalationNotFound, InboundNotFound
 from reminders.entrypoints.web.deps import ContainerDep, FormDep, Id, StaffDep
 from reminders.entrypoints.web.pages import flash, render
-from reminders.services import alerts, replies, worklist
+from reminders.services import alerts, worklist
 from reminders.services import inbox as staff_inbox
 from reminders.services.enrollment import get_enrollment
 
@@ -27,7 +27,7 @@ def _context(c: Container, errors: dict[str, str], page: int) -> dict[str, Any]:
     return {
         "red_flags": [e for e in open_ones if e.kind == "red_flag"],
         "tasks": [e for e in open_ones if e.kind != "red_flag"],
-        "texts": replies.texts_needing_staff(uow=c.uow()),
+        "texts": staff_inbox.texts_needing_staff(uow=c.uow()),
         "resolved": resolved[(page - 1) * RESOLVED_PAGE : page * RESOLVED_PAGE],
         "resolved_page": page,
         "more_resolved": len(resolved) > page * RESOLVED_PAGE,
@@ -151,7 +151,7 @@ def reviewed(
         c,
         user,
         inbound_id,
-        lambda: replies.mark_reviewed(
+        lambda: staff_inbox.mark_reviewed(
             uow=c.uow(), inbound_id=inbound_id, by=user.username, now=c.clock()
         ),
         "Marked as handled.",
@@ -168,7 +168,7 @@ def patient_replies(
         e = get_enrollment(enrollment_id, uow=c.uow())
     except ReminderError as exc:
         return render(request, "error.html", {"message": exc.message}, status_code=404, user=user)
-    texts = replies.replies_for_enrollment(uow=c.uow(), enrollment_id=enrollment_id)
+    texts = staff_inbox.replies_for_enrollment(uow=c.uow(), enrollment_id=enrollment_id)
     return render(
         request,
         "inbox.html",

@@ -19,7 +19,7 @@ from reminders.entrypoints.web.audit import ReadAuditDep, search_read
 from reminders.entrypoints.web.deps import ContainerDep, FormDep, Id, StaffDep
 from reminders.entrypoints.web.forms import consent_method, parse_local
 from reminders.entrypoints.web.pages import flash, render
-from reminders.services import audit, care, enrollment, pain_trend, replies, worklist
+from reminders.services import audit, care, enrollment, inbox, pain_trend, worklist
 from reminders.services import resend as sending_again
 from reminders.services.enrollment import get_enrollment
 from reminders.services.timeline import RESENDABLE_TONES, patient_journey
@@ -124,7 +124,7 @@ def _patient_page(
             "resendable": RESENDABLE_TONES,
             "performed_local": e.procedure.performed_at.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
             "audit": audit.recent_entries(uow=c.uow(), enrollment_id=e.id, limit=50),
-            "replies": replies.replies_for_enrollment(uow=c.uow(), enrollment_id=enrollment_id),
+            "replies": inbox.replies_for_enrollment(uow=c.uow(), enrollment_id=enrollment_id),
             "errors": errors,
             "confirm_resend": confirm_resend,
             "pain": pain_trend.for_enrollment(e, uow=c.uow(), now=c.clock()),

@@ -82,7 +82,8 @@ def server(server_env: dict[str, str]) -> Iterator[str]:
             "create",
             "nurse.kim",
             "--role",
-            "admin",
+            "staff",  # staff sign in with a password; admins' two-step sign-in is tested in
+            # tests/integration/test_sign_in.py (see the session note on browser sign-in)
             "--password-stdin",
         ],
         input=PASSWORD + "\n",

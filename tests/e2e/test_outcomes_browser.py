@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from integration import rows
 from sqlalchemy import insert
-from test_staff_browser import PASSWORD, browser, server  # noqa: F401  (fixtures)
 
 from reminders.adapters.db import make_engine
 from reminders.adapters.orm import checkin_answers
@@ -20,12 +19,13 @@ from reminders.domain.commands import EnrollPatient, GiveConsent
 from reminders.domain.model import Channel
 from reminders.services import enrollment as enroll_svc
 from reminders.settings import Settings
+from support.browser import sign_in
 
 WIDTHS = (375, 768, 1280)
 
 
 @pytest.fixture(scope="module")
-def patient_id(server, tmp_path_factory: pytest.TempPathFactory) -> int:  # noqa: F811
+def patient_id(server, tmp_path_factory: pytest.TempPathFactory) -> int:
     """A patient eight days after the procedure with pain answers, a gap and a red flag."""
     # The server fixture's database: the newest under this session's temp folder.
     found = Path(tmp_path_factory.getbasetemp()).glob("var*/reminders.db")
@@ -65,13 +65,10 @@ def patient_id(server, tmp_path_factory: pytest.TempPathFactory) -> int:  # noqa
 
 
 def _login(b, url: str) -> None:  # type: ignore[no-untyped-def]
-    from selenium.webdriver.common.by import By
 
     b.get(f"{url}/staff/outcomes")
     if "/staff/login" in b.current_url:
-        b.find_element(By.ID, "username").send_keys("nurse.kim")
-        b.find_element(By.ID, "password").send_keys(PASSWORD)
-        b.find_element(By.CSS_SELECTOR, "form[action='/staff/login'] button").click()
+        sign_in(b, url)
 
 
 def _fits(b) -> None:  # type: ignore[no-untyped-def]
@@ -82,7 +79,7 @@ def _fits(b) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_outcomes_and_pain_chart_at_three_widths(server, browser, patient_id, width, tmp_path):  # noqa: F811
+def test_outcomes_and_pain_chart_at_three_widths(server, browser, patient_id, width, tmp_path):
     from selenium.webdriver.common.by import By
 
     b = browser

@@ -69,8 +69,6 @@ def _pages(s: Seeded) -> dict[str, str]:
         "import-run": f"/staff/imports/{s.run}",
         "inbox": "/staff/inbox",
         "inbox-patient": f"/staff/inbox/patients/{s.jose}",
-        "audit": "/staff/audit",
-        "users": "/staff/users",
     }
 
 

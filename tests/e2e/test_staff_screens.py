@@ -164,8 +164,12 @@ def test_a_nurse_works_the_inbox_without_leaving_it(server, seeded, browser, dev
 
 
 def test_the_inbox_refreshes_itself_without_a_reload(server, server_env, seeded, browser):
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
+
+    # The refresh replaces the list under the test's feet: a stale read is read again.
+    swapped = (NoSuchElementException, StaleElementReferenceException)
 
     b = browser
     b.set_window_size(*WIDTHS["desk"])
@@ -177,10 +181,10 @@ def test_the_inbox_refreshes_itself_without_a_reload(server, server_env, seeded,
     simulate(server_env, "reply", "+18055550888", "Can I take a bath yet?")
     # live.js refreshes every 20 s and when the tab comes back into view; ask for the latter.
     b.execute_script("document.dispatchEvent(new Event('visibilitychange'))")
-    WebDriverWait(b, 10).until(
+    WebDriverWait(b, 10, ignored_exceptions=swapped).until(
         lambda d: "Can I take a bath yet?" in d.find_element(By.ID, "texts").text
     )
-    WebDriverWait(b, 10).until(
+    WebDriverWait(b, 10, ignored_exceptions=swapped).until(
         lambda d: int(d.find_element(By.ID, "inbox-count").text) == before + 1
     )
     assert b.execute_script("return window.stillTheSamePage") is True

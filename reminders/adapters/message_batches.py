@@ -16,7 +16,13 @@ from typing import Any
 from sqlalchemy import ARRAY, ColumnElement, Integer, Text, any_, bindparam, func, select, update
 from sqlalchemy.sql import Executable
 
-from reminders.adapters.orm import UTCDateTime, enrollments, patients, scheduled_messages
+from reminders.adapters.orm import (
+    UTCDateTime,
+    caregivers,
+    enrollments,
+    patients,
+    scheduled_messages,
+)
 from reminders.domain.delivery import MessageStatus
 from reminders.domain.model import PlannedMessage
 
@@ -77,11 +83,16 @@ def insert_row(
 
 
 def texts_to(phone: str) -> Any:
+    """Rows texted to this phone: the patient's own, or a caregiver's (kind "caregiver")."""
+    to_caregiver = select(caregivers.c.enrollment_id).where(caregivers.c.phone == phone)
     return (
         select(M.c.id)
         .join(enrollments, enrollments.c.id == M.c.enrollment_id)
         .join(patients, patients.c.id == enrollments.c.patient_id)
-        .where(patients.c.phone == phone)
+        .where(
+            ((patients.c.phone == phone) & (M.c.kind != "caregiver"))
+            | ((M.c.kind == "caregiver") & M.c.enrollment_id.in_(to_caregiver))
+        )
     )
 
 

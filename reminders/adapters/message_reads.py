@@ -11,7 +11,13 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from reminders.adapters.orm import enrollments, notifications, patients, scheduled_messages
+from reminders.adapters.orm import (
+    caregivers,
+    enrollments,
+    notifications,
+    patients,
+    scheduled_messages,
+)
 from reminders.domain.delivery import RESENDABLE, UNSENT, WENT_OUT, MessageStatus, Reason
 from reminders.domain.model import Channel, ScheduledMessage
 from reminders.domain.schedule import SendHistory
@@ -23,6 +29,7 @@ S = MessageStatus
 # Texts that reach (or will reach) the phone, for the SMS cap: not the ones that never
 # went (cancelled, skipped, failed) nor the ones the carrier could not deliver.
 COUNTED = tuple(s.value for s in (*UNSENT, *WENT_OUT))
+CAREGIVER = "caregiver"  # the kind of a caregiver's rows (domain/caregiver.KIND)
 WENT_OUT_VALUES = tuple(s.value for s in WENT_OUT)
 
 
@@ -43,8 +50,9 @@ class MessageReads:
         ).mappings()
         return [to_message(r) for r in rows]
 
-    def history(self, enrollment_id: int) -> SendHistory:
-        """What went out (or may have: `sending`) for this enrollment, over all revisions.
+    def history(self, enrollment_id: int, *, caregiver: bool = False) -> SendHistory:
+        """What went out (or may have: `sending`) for this enrollment, over all revisions,
+        to the patient (or, with `caregiver`, to the caregiver: another phone, another cap).
 
         An undelivered text is not planned again (staff may send it again) but, never having
         reached the phone, it does not count for the SMS cap.
@@ -53,6 +61,7 @@ class MessageReads:
             select(M.c.parts, M.c.channel, M.c.status, M.c.sent_at, M.c.send_at).where(
                 M.c.enrollment_id == enrollment_id,
                 M.c.status.in_([s.value for s in (*WENT_OUT, S.UNDELIVERED)]),
+                (M.c.kind == CAREGIVER) if caregiver else (M.c.kind != CAREGIVER),
             )
         ).all()
         parts = frozenset((key, Channel(r.channel)) for r in rows for key in r.parts.split())
@@ -89,18 +98,23 @@ class MessageReads:
             return out
         lo, hi = around - WEEK - timedelta(days=1), around + WEEK + timedelta(days=1)
         at = func.coalesce(M.c.sent_at, M.c.send_at)
+        counted = (
+            M.c.channel == Channel.SMS.value,
+            M.c.status.in_(COUNTED if planned else WENT_OUT_VALUES),
+            at > lo,
+            at < hi,
+            M.c.id.not_in(list(exclude)),
+        )
         care = (
             select(patients.c.phone, at)
             .join(enrollments, enrollments.c.patient_id == patients.c.id)
             .join(M, M.c.enrollment_id == enrollments.c.id)
-            .where(
-                patients.c.phone.in_(wanted),
-                M.c.channel == Channel.SMS.value,
-                M.c.status.in_(COUNTED if planned else WENT_OUT_VALUES),
-                at > lo,
-                at < hi,
-                M.c.id.not_in(list(exclude)),
-            )
+            .where(patients.c.phone.in_(wanted), M.c.kind != CAREGIVER, *counted)
+        )
+        to_caregivers = (  # a caregiver's texts count for the caregiver's phone
+            select(caregivers.c.phone, at)
+            .join(M, M.c.enrollment_id == caregivers.c.enrollment_id)
+            .where(caregivers.c.phone.in_(wanted), M.c.kind == CAREGIVER, *counted)
         )
         sent_at = func.coalesce(N.c.sent_at, N.c.created_at)
         reminders = select(N.c.recipient, sent_at).where(
@@ -111,7 +125,8 @@ class MessageReads:
             sent_at > lo,
             sent_at < hi,
         )
-        for phone, when in [*self.conn.execute(care), *self.conn.execute(reminders)]:
+        found = [*self.conn.execute(care), *self.conn.execute(to_caregivers)]
+        for phone, when in [*found, *self.conn.execute(reminders)]:
             out[phone].append(when)
         return out
 
@@ -177,14 +192,17 @@ class MessageReads:
         )
 
     def for_provider(self, provider_id: str) -> tuple[int, str, str | None] | None:
-        """(id, status, patient phone) of the care message Twilio knows by this SID."""
+        """(id, status, phone it went to) of the care message Twilio knows by this SID."""
         row = self.conn.execute(
-            select(M.c.id, M.c.status, patients.c.phone)
+            select(M.c.id, M.c.status, M.c.kind, patients.c.phone, caregivers.c.phone.label("cg"))
             .join(enrollments, enrollments.c.id == M.c.enrollment_id)
             .join(patients, patients.c.id == enrollments.c.patient_id)
+            .outerjoin(caregivers, caregivers.c.enrollment_id == enrollments.c.id)
             .where(M.c.provider_id == provider_id)
         ).first()
-        return (row.id, row.status, row.phone) if row else None
+        if row is None:
+            return None
+        return (row.id, row.status, row.cg if row.kind == CAREGIVER else row.phone)
 
     def unsettled_sms(
         self, *, updated_before: datetime, sent_after: datetime, limit: int

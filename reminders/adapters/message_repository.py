@@ -46,7 +46,8 @@ class MessageRepository:
             status=S.SCHEDULED,
             status_reason=f"sent again: message {original.id}",
             reason_code=None,
-            kind="resend",
+            # A caregiver's text sent again still goes to the caregiver.
+            kind="caregiver" if original.kind == "caregiver" else "resend",
             resend_of=original.id,
         )
         row = sql.insert_row(original.enrollment_id, original.revision, again, now)

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 # The intake rules refuse what would not fit, so the stored sizes come from there.
+from reminders.domain.caregiver import RELATIONSHIP_MAX
 from reminders.domain.intake import (
     ACTOR_MAX,
     EMAIL_MAX,
@@ -127,7 +128,7 @@ scheduled_messages = Table(
     Column("status", String(16), nullable=False),
     Column("status_reason", Text),  # what staff read
     Column("reason_code", String(32)),  # the same as a value code matches (domain Reason)
-    Column("kind", String(16), nullable=False, server_default="care"),  # care | resend
+    Column("kind", String(16), nullable=False, server_default="care"),  # care|resend|caregiver
     Column("resend_of", ForeignKey("scheduled_messages.id"), unique=True),  # once per message
     Column("attempts", Integer, nullable=False, default=0),
     Column("lease_until", UTCDateTime),
@@ -147,6 +148,25 @@ scheduled_messages = Table(
     Index("ix_scheduled_messages_lease", "status", "lease_until"),
     Index("ix_scheduled_messages_enrollment", "enrollment_id", "send_at"),
     Index("ix_scheduled_messages_provider_id", "provider_id"),
+)
+
+# An optional second recipient per enrollment (domain/caregiver.py): its scheduled_messages
+# rows have kind "caregiver" and go to this phone or address, never the patient's.
+caregivers = Table(
+    "caregivers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("enrollment_id", ForeignKey("enrollments.id"), nullable=False, unique=True),
+    Column("name", String(NAME_MAX), nullable=False),
+    Column("relationship", String(RELATIONSHIP_MAX), nullable=False),
+    Column("phone", String(PHONE_MAX), index=True),
+    Column("email", String(EMAIL_MAX)),
+    Column("language", String(LANGUAGE_MAX), nullable=False),
+    Column("sms_consent", Boolean, nullable=False),
+    Column("email_consent", Boolean, nullable=False),
+    Column("recorded_by", String(ACTOR_MAX), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
 )
 
 # One row per phone number that ever opted out of SMS; `active` is the current state.

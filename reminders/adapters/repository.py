@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from reminders.adapters.caregiver_repository import CaregiverRepository
 from reminders.adapters.message_reads import MessageReads
 from reminders.adapters.orm import consents, enrollments, patients
 from reminders.domain.model import (
@@ -77,6 +78,10 @@ class EnrollmentRepository:
                 for c in enrollment.consents
             ],
         )
+        if enrollment.caregiver is not None:
+            CaregiverRepository(self.conn).put(
+                enrollment_id, enrollment.caregiver, by=enrolled_by, now=now
+            )
         return enrollment_id
 
     def id_for_key(self, idempotency_key: str) -> int | None:
@@ -122,6 +127,7 @@ class EnrollmentRepository:
             ),
             consents=[_consent(c) for c in consent_rows],
             messages=MessageReads(self.conn).for_enrollment(enrollment_id),
+            caregiver=CaregiverRepository(self.conn).get(enrollment_id),
         )
 
     def update(self, enrollment_id: int, *, now: datetime, **values: Any) -> None:

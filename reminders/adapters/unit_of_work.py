@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine
 from reminders.adapters.accounts_repository import ApiTokenRepository, StaffUserRepository
 from reminders.adapters.audit_repository import AuditRepository
 from reminders.adapters.care_repository import CareRepository
+from reminders.adapters.caregiver_repository import CaregiverRepository
 from reminders.adapters.checkin_repository import CheckinRepository
 from reminders.adapters.contact_repository import ContactRepository
 from reminders.adapters.due_messages import DueMessages
@@ -46,6 +47,7 @@ class UnitOfWork:
     escalations: EscalationRepository
     notifications: NotificationRepository
     outcomes: OutcomesRepository
+    caregivers: CaregiverRepository
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -71,6 +73,7 @@ class UnitOfWork:
         self.escalations = EscalationRepository(self.conn)
         self.notifications = NotificationRepository(self.conn)
         self.outcomes = OutcomesRepository(self.conn)
+        self.caregivers = CaregiverRepository(self.conn)
         return self
 
     def __exit__(

@@ -76,13 +76,21 @@ class CarePlan:
     # Essential facts every patient must get by whichever channel they consented to:
     # name -> language -> a regular expression the rendered text that carries it matches.
     facts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # What a caregiver gets (domain/caregiver.py): its own steps, never check-ins, and the
+    # facts its messages must carry (a plan fact or one of `caregiver_facts`).
+    caregiver_steps: tuple[PlanStep, ...] = ()
+    caregiver_facts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def fact(self, name: str) -> Mapping[str, str]:
+        """A fact's patterns per language, a plan fact or a caregiver-only one."""
+        return self.facts.get(name) or self.caregiver_facts[name]
 
     @property
     def duration(self) -> timedelta:
         return timedelta(days=self.duration_days)
 
     def step(self, key: str) -> PlanStep:
-        for s in self.steps:
+        for s in (*self.steps, *self.caregiver_steps):
             if s.key == key:
                 return s
         raise KeyError(key)
@@ -132,12 +140,17 @@ def parse_care_plan(data: Mapping[str, Any], *, source: str) -> CarePlan:
         steps.append(_parse_step(raw, variables, lambda m, i=i: fail(f"step {i}: {m}")))
     if not steps:
         raise fail("the plan has no steps")
-    keys = [s.key for s in steps]
+    caregiver_facts = _parse_facts(data.get("caregiver_facts") or {}, languages, fail)
+    caregiver_steps = _caregiver_steps(data, variables, fail)
+    keys = [s.key for s in (*steps, *caregiver_steps)]
     if dupes := sorted({k for k in keys if keys.count(k) > 1}):
         raise fail(f"step keys must be unique: {', '.join(dupes)}")
     for s in steps:
         if unknown := sorted(set(s.facts) - set(facts)):
             raise fail(f"{s.key}: facts not declared in [facts]: {', '.join(unknown)}")
+    for s in caregiver_steps:
+        if unknown := sorted(set(s.facts) - set(facts) - set(caregiver_facts)):
+            raise fail(f"{s.key}: facts not declared in [facts] or [caregiver_facts]: {unknown}")
     return CarePlan(
         procedure=procedure,
         languages=languages,
@@ -148,7 +161,26 @@ def parse_care_plan(data: Mapping[str, Any], *, source: str) -> CarePlan:
         sms_segments=sms_segments,
         codes=codes,
         facts=facts,
+        caregiver_steps=caregiver_steps,
+        caregiver_facts=caregiver_facts,
     )
+
+
+def _caregiver_steps(
+    data: Mapping[str, Any], variables: Mapping[str, str], fail: Callable[[str], InvalidCarePlan]
+) -> tuple[PlanStep, ...]:
+    """`[[caregiver_steps]]`: keys start with "caregiver_" (their own templates); no check-ins."""
+    out = []
+    for i, raw in enumerate(data.get("caregiver_steps") or (), start=1):
+        step = _parse_step(raw, variables, lambda m, i=i: fail(f"caregiver step {i}: {m}"))
+        if not step.key.startswith("caregiver_"):
+            raise fail(f'caregiver step {i}: its key must start with "caregiver_"')
+        if step.checkin:
+            raise fail(f"{step.key}: a caregiver is never asked check-in questions")
+        if "sms_only" in step.only_if:
+            raise fail(f"{step.key}: only_if sms_only is for the patient's text-only track")
+        out.append(step)
+    return tuple(out)
 
 
 def _parse_facts(

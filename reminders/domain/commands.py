@@ -16,6 +16,19 @@ class GiveConsent:
 
 
 @dataclass(frozen=True)
+class AddCaregiver:
+    """A caregiver as typed at a door; domain/caregiver.py checks it."""
+
+    name: str
+    phone: str | None = None
+    email: str | None = None
+    relationship: str = ""
+    language: str | None = None  # None: the patient's language
+    sms_consent: bool = False
+    email_consent: bool = False
+
+
+@dataclass(frozen=True)
 class EnrollPatient:
     first_name: str
     last_name: str
@@ -30,3 +43,4 @@ class EnrollPatient:
     external_id: str | None = None
     consents: tuple[GiveConsent, ...] = field(default_factory=tuple)
     enrolled_by: str = "system"
+    caregiver: AddCaregiver | None = None  # optional second recipient

@@ -162,6 +162,18 @@ def _read(
                 lambda: procedure_time(when, zone=zone, plan=plan, now=now, skew=skew),
             )
 
+    caregiver = None
+    if cmd.caregiver is not None:
+        from reminders.domain.caregiver import check_caregiver  # it builds on these rules
+
+        caregiver, problems = check_caregiver(
+            cmd.caregiver,
+            patient_phone=phone,
+            patient_language=language,
+            languages=plan.languages if plan is not None else (),
+            default_region=default_region,
+        )
+        errors.update(problems)
     if errors or plan is None or zone is None or performed_at is None:
         return None, errors
     patient = Patient(
@@ -197,6 +209,7 @@ def _read(
         procedure=procedure,
         consents=consents,
         idempotency_key=idempotency_key(patient, procedure),
+        caregiver=caregiver,
     )
     return Admitted(enrollment, plan), errors
 

@@ -10,6 +10,7 @@ from reminders.domain.delivery import UNSENT, MessageStatus, Reason
 
 __all__ = [  # the states live in domain/delivery.py; these names are re-exported for callers
     "UNSENT",
+    "Caregiver",
     "Channel",
     "Consent",
     "ConsentMethod",
@@ -42,6 +43,28 @@ class Patient:
     language: str
     timezone: str  # IANA name
     id: int | None = None
+
+
+@dataclass(frozen=True)
+class Caregiver:
+    """An optional second recipient of an enrollment's safety texts (never check-ins)."""
+
+    name: str
+    phone: str | None  # E.164; never the patient's own phone
+    email: str | None
+    language: str
+    relationship: str = ""
+    sms_consent: bool = False
+    email_consent: bool = False
+    id: int | None = None
+
+    @property
+    def channels(self) -> frozenset[Channel]:
+        """The channels the caregiver consented to and can be reached on."""
+        out = {Channel.SMS} if self.sms_consent and self.phone else set()
+        if self.email_consent and self.email:
+            out.add(Channel.EMAIL)
+        return frozenset(out)
 
 
 @dataclass(frozen=True)
@@ -87,7 +110,9 @@ class PlannedMessage:
     reason_code: Reason | None = None
     first_sms: bool = False
     checkin: str | None = None
-    kind: str = "care"  # care | resend (see domain/decisions.py for what each kind obeys)
+    kind: str = (
+        "care"  # care | resend | caregiver (see domain/decisions.py for what each kind obeys)
+    )
     resend_of: int | None = None  # for a resend: the failed message it sends again
 
 
@@ -122,3 +147,4 @@ class Enrollment:
     revision: int = 1
     created_at: datetime | None = None
     messages: list[ScheduledMessage] = field(default_factory=list)
+    caregiver: Caregiver | None = None

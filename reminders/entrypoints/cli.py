@@ -151,6 +151,12 @@ def main() -> None:
 @click.option("--channels", default="sms,email", show_default=True)
 @click.option("--first-name", default="Alex", show_default=True, help="Name used in the preview.")
 @click.option("--enrolled-at", type=IsoDateTime(), help="Preview a late enrollment.")
+@click.option(
+    "--caregiver",
+    "caregiver_channels",
+    help="Also show what a caregiver gets, by these channels (e.g. sms or sms,email).",
+)
+@click.option("--caregiver-language", help="The caregiver's language; default: the patient's.")
 @friendly_errors
 def plan(
     procedure: str,
@@ -162,8 +168,10 @@ def plan(
     channels: str,
     first_name: str,
     enrolled_at: datetime | None,
+    caregiver_channels: str | None,
+    caregiver_language: str | None,
 ) -> None:
-    """Print the schedule a patient would get, in their local time. Touches nothing."""
+    """Print the schedule a patient (and a caregiver) would get, in local time. Touches nothing."""
     c = container()
     preview = preview_plan(
         procedure,
@@ -179,6 +187,8 @@ def plan(
         overnight=overnight,
         first_name=first_name,
         enrolled_at=enrolled_at,
+        caregiver_channels=parse_channels(caregiver_channels) if caregiver_channels else (),
+        caregiver_language=(caregiver_language or language).strip().lower(),
     )
     click.echo(format_preview(preview))
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from reminders.domain.commands import EnrollPatient, GiveConsent
+from reminders.domain.commands import AddCaregiver, EnrollPatient, GiveConsent
 from reminders.domain.model import Channel, ConsentMethod, Enrollment
 from reminders.entrypoints.cli import IsoDateTime, container, friendly_errors
 from reminders.entrypoints.formatting import format_enrollment
@@ -37,13 +37,26 @@ from reminders.services import enrollment as enrollments
 )
 @click.option("--more-sms", is_flag=True, help="Written consent to more than 1 SMS a day.")
 @click.option("--by", "enrolled_by", default="cli", show_default=True, help="Who is enrolling.")
+@click.option("--caregiver-name", help="An optional caregiver (safety texts, no check-ins).")
+@click.option("--caregiver-relationship", default="", help="e.g. daughter, husband.")
+@click.option("--caregiver-phone", help="The caregiver's mobile; not the patient's.")
+@click.option("--caregiver-email")
+@click.option("--caregiver-language", help="Default: the patient's language.")
+@click.option(
+    "--caregiver-consent",
+    "caregiver_consents",
+    multiple=True,
+    type=click.Choice(["sms", "email"]),
+    help="A channel the caregiver agreed to. Repeat for each.",
+)
 @friendly_errors
 def enroll(consent_specs: tuple[str, ...], more_sms: bool, **fields: Any) -> None:
     """Enroll a patient whose procedure is done; the schedule is stored and printed."""
     c = container()
     consents = tuple(_consent(spec, more_sms) for spec in consent_specs)
     fields["timezone"] = fields["timezone"] or c.settings.clinic_timezone
-    cmd = EnrollPatient(consents=consents, **fields)
+    caregiver = _caregiver(fields)
+    cmd = EnrollPatient(consents=consents, caregiver=caregiver, **fields)
     result = enrollments.enroll(
         cmd,
         uow=c.uow(),
@@ -54,6 +67,27 @@ def enroll(consent_specs: tuple[str, ...], more_sms: bool, **fields: Any) -> Non
     verb = "Enrolled" if result.created else "Already enrolled (nothing changed)"
     click.echo(f"{verb}: enrollment {result.enrollment.id}")
     click.echo(format_enrollment(result.enrollment))
+
+
+def _caregiver(fields: dict[str, Any]) -> AddCaregiver | None:
+    """Take the --caregiver-* options out of `fields`; any of them given means a caregiver."""
+    given = {
+        k.removeprefix("caregiver_"): fields.pop(k)
+        for k in list(fields)
+        if k.startswith("caregiver_")
+    }
+    channels = given.pop("consents", ())
+    if not any(given.get(k) for k in ("name", "phone", "email")):
+        return None
+    return AddCaregiver(
+        name=given.get("name") or "",
+        relationship=given.get("relationship") or "",
+        phone=given.get("phone"),
+        email=given.get("email"),
+        language=given.get("language"),
+        sms_consent="sms" in channels,
+        email_consent="email" in channels,
+    )
 
 
 def _consent(spec: str, more_sms: bool) -> GiveConsent:

@@ -37,9 +37,10 @@ def format_preview(preview: PlanPreview) -> str:
             if m.status is MessageStatus.SCHEDULED
             else f"  {m.status.upper()}: {m.status_reason}"
         )
+        to = "  TO CAREGIVER" if m.kind == "caregiver" else ""
         lines.append(
             f"{row.local_time.strftime(TIME):<26} day {row.day:<3} {m.channel.value.upper():<5}"
-            f" {m.step_key}{detail}{status}"
+            f" {m.step_key}{to}{detail}{status}"
         )
         prefix = "    " if m.channel is Channel.SMS else "    Subject: "
         lines.extend(textwrap.wrap(row.text, 96, initial_indent=prefix, subsequent_indent="    "))
@@ -60,12 +61,27 @@ def format_enrollment(enrollment: Enrollment) -> str:
         f" levels {proc.levels}{', overnight' if proc.overnight else ''}"
         + (f", EHR id {proc.external_id}" if proc.external_id else ""),
         f"consent: {consent}",
-        "",
     ]
+    if cg := enrollment.caregiver:
+        reach = ", ".join(
+            f"{ch} {x}"
+            for ch, x, ok in (
+                ("sms", cg.phone, cg.sms_consent),
+                ("email", cg.email, cg.email_consent),
+            )
+            if x and ok
+        )
+        lines.append(
+            f"caregiver: {cg.name}"
+            + (f" ({cg.relationship})" if cg.relationship else "")
+            + f", {cg.language}, consent to {reach or 'nothing'}"
+        )
+    lines.append("")
     for m in enrollment.messages:
         reason = f"  ({m.status_reason})" if m.status_reason else ""
+        to = " to caregiver" if m.kind == "caregiver" else ""
         lines.append(
             f"  #{m.id:<6} {m.send_at.astimezone(zone).strftime(TIME):<26}"
-            f" {m.channel.value.upper():<5} {m.status.value:<10} {m.step_key}{reason}"
+            f" {m.channel.value.upper():<5} {m.status.value:<10} {m.step_key}{to}{reason}"
         )
     return "\n".join(lines)

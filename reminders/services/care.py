@@ -14,6 +14,7 @@ from datetime import datetime
 
 from reminders.adapters.care_plans import CarePlanLibrary
 from reminders.adapters.unit_of_work import UnitOfWork
+from reminders.domain.caregiver import expand_caregiver_plan
 from reminders.domain.careplan import CarePlan
 from reminders.domain.commands import GiveConsent
 from reminders.domain.delivery import Reason
@@ -218,6 +219,16 @@ def _replan(
     planned = expand_care_plan(
         plan, enrollment.procedure, patient, list(consents), now=now, policy=policy, history=history
     )
+    if enrollment.caregiver is not None:  # the caregiver's rows ride in the same revision
+        planned += expand_caregiver_plan(
+            plan,
+            enrollment.procedure,
+            enrollment.caregiver,
+            timezone=patient.timezone,
+            now=now,
+            policy=policy,
+            history=uow.message_reads.history(enrollment.id, caregiver=True),
+        )
     revision = enrollment.revision + 1
     uow.messages.add_many(enrollment.id, revision, planned, now=now)
     uow.enrollments.update(enrollment.id, now=now, revision=revision)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from babel.dates import format_date
 
 from reminders.domain.careplan import CarePlan
-from reminders.domain.model import Patient, ProcedureRecord
+from reminders.domain.model import Caregiver, Patient, ProcedureRecord
 from reminders.domain.timing import zone_named
 
 if TYPE_CHECKING:
@@ -48,18 +48,30 @@ def clinic_names(clinic: Clinic) -> dict[str, Any]:
 
 
 def message_context(
-    *, plan: CarePlan, patient: Patient, procedure: ProcedureRecord, clinic: Clinic
+    *,
+    plan: CarePlan,
+    patient: Patient,
+    procedure: ProcedureRecord,
+    clinic: Clinic,
+    caregiver: Caregiver | None = None,
 ) -> dict[str, Any]:
-    """Return the names docs/care-plans.md promises to templates, for this patient."""
+    """Return the names docs/care-plans.md promises to templates, for this patient (and,
+    for a caregiver's message, `caregiver.name` and `caregiver.relationship`, written in
+    the caregiver's language)."""
     local_day = procedure.performed_at.astimezone(zone_named(patient.timezone)).date()
+    language = caregiver.language if caregiver is not None else patient.language
+    extra = {}
+    if caregiver is not None:
+        extra["caregiver"] = {"name": caregiver.name, "relationship": caregiver.relationship}
     return {
+        **extra,
         "patient": {"first_name": patient.first_name},
         "clinic": clinic_names(clinic),
         "procedure": {
-            "title": plan.title.get(patient.language, plan.procedure),
+            "title": plan.title.get(language, plan.procedure),
             "levels": procedure.levels,
             "overnight": procedure.overnight,
-            "date": format_date(local_day, format="long", locale=patient.language),
+            "date": format_date(local_day, format="long", locale=language),
         },
         "v": dict(plan.variables),
         "discreet": clinic.discreet_sms,

@@ -7,11 +7,21 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 
-from reminders.domain.commands import EnrollPatient, GiveConsent
+from reminders.domain.commands import AddCaregiver, EnrollPatient, GiveConsent
 from reminders.domain.errors import ReminderError
 from reminders.domain.model import Channel, ConsentMethod
 
 REQUIRED = ("first_name", "last_name", "procedure", "performed_at")
+# An optional caregiver: a row with any of these filled in has one (domain/caregiver.py).
+CAREGIVER_COLUMNS = (
+    "caregiver_name",
+    "caregiver_relationship",
+    "caregiver_phone",
+    "caregiver_email",
+    "caregiver_language",
+    "caregiver_sms_consent",
+    "caregiver_email_consent",
+)
 OPTIONAL = (
     "phone",
     "email",
@@ -23,6 +33,7 @@ OPTIONAL = (
     "sms_consent",
     "email_consent",
     "more_sms",
+    *CAREGIVER_COLUMNS,
 )
 MAX_ROWS = 10_000
 TIME_FORMATS = ("%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M %p")
@@ -121,8 +132,29 @@ def row_command(
         external_id=v.get("external_id") or None,
         consents=consents,
         enrolled_by=enrolled_by,
+        caregiver=_caregiver(v, unreadable),
     )
     return cmd, unreadable
+
+
+def _caregiver(v: dict[str, str], unreadable: dict[str, str]) -> AddCaregiver | None:
+    if not any(v.get(c) for c in CAREGIVER_COLUMNS):
+        return None
+    consent = {}
+    for column in ("caregiver_sms_consent", "caregiver_email_consent"):
+        word = v.get(column, "").lower()
+        consent[column] = word in TRUE or word in ("verbal", "written")
+        if not consent[column] and word not in FALSE:
+            unreadable[column] = f"{column} {word[:40]!r} must be yes or no"
+    return AddCaregiver(
+        name=v.get("caregiver_name", ""),
+        relationship=v.get("caregiver_relationship", ""),
+        phone=v.get("caregiver_phone") or None,
+        email=v.get("caregiver_email") or None,
+        language=v.get("caregiver_language") or None,
+        sms_consent=consent["caregiver_sms_consent"],
+        email_consent=consent["caregiver_email_consent"],
+    )
 
 
 def _when(text: str, unreadable: dict[str, str]) -> datetime:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from reminders.adapters.unit_of_work import UnitOfWork
 from reminders.domain import intake
 from reminders.domain import procedure_time as procedure_times
+from reminders.domain.caregiver import expand_caregiver_plan
 from reminders.domain.careplan import CarePlan
 from reminders.domain.commands import EnrollPatient
 from reminders.domain.errors import EnrollmentNotFound
@@ -64,6 +65,15 @@ def enroll(
         now=now,
         policy=planning.policy,
     )
+    if enrollment.caregiver is not None:
+        planned += expand_caregiver_plan(
+            admitted.plan,
+            enrollment.procedure,
+            enrollment.caregiver,
+            timezone=enrollment.patient.timezone,
+            now=now,
+            policy=planning.policy,
+        )
     key, by = enrollment.idempotency_key, cmd.enrolled_by.strip()
     with uow:
         existing = uow.enrollments.id_for_key(key)
@@ -91,11 +101,12 @@ def _record(
     uow: UnitOfWork, e: Enrollment, *, by: str, via: str, now: datetime, repeated: bool
 ) -> None:
     name = f"{e.patient.first_name} {e.patient.last_name}"
+    caregiver = f", caregiver {e.caregiver.name}" if e.caregiver and not repeated else ""
     audit.record(
         uow,
         actor=by,
         action="enroll_repeated" if repeated else "enrolled",
-        detail=f"{name}, {e.procedure.procedure}, via {via}"
+        detail=f"{name}, {e.procedure.procedure}{caregiver}, via {via}"
         + (" (already enrolled; nothing changed)" if repeated else ""),
         now=now,
         enrollment_id=e.id,

@@ -118,8 +118,10 @@ def whole_journey_problems(
     *, plans: CarePlanLibrary, renderer: MessageRenderer, clinic: Clinic
 ) -> list[str]:
     """Budgets, lists and reply words of whole journeys, then essential-fact coverage."""
-    from reminders.services.fact_coverage import check_fact_coverage  # it builds on journeys
+    from reminders.services.caregiver_check import caregiver_problems  # they build on journeys
+    from reminders.services.fact_coverage import check_fact_coverage
 
     found = check_journeys(plans=plans, renderer=renderer, clinic=clinic)
     found += reply_problems(renderer=renderer, clinic=clinic)
-    return found + check_fact_coverage(plans=plans, renderer=renderer, clinic=clinic)
+    found += check_fact_coverage(plans=plans, renderer=renderer, clinic=clinic)
+    return found + caregiver_problems(plans=plans, renderer=renderer, clinic=clinic)

@@ -9,9 +9,11 @@ from jinja2 import TemplateError
 
 from reminders.adapters.care_plans import CarePlanLibrary
 from reminders.adapters.rendering import MessageRenderer
+from reminders.domain.caregiver import KIND, expand_caregiver_plan
 from reminders.domain.careplan import CarePlan
 from reminders.domain.errors import ReminderError, UnsupportedLanguage
 from reminders.domain.model import (
+    Caregiver,
     Channel,
     Consent,
     ConsentMethod,
@@ -57,8 +59,13 @@ def preview_plan(
     overnight: bool = False,
     first_name: str = "Alex",
     enrolled_at: datetime | None = None,
+    caregiver_channels: tuple[Channel, ...] = (),
+    caregiver_language: str | None = None,
 ) -> PlanPreview:
-    """Show what a patient would receive; by default as if enrolled right after the procedure."""
+    """Show what a patient would receive; by default as if enrolled right after the procedure.
+
+    With `caregiver_channels`, a caregiver's messages (kind `caregiver`) come in between,
+    written in `caregiver_language` (default: the patient's)."""
     plan = plans.get(procedure_name)
     if language not in plan.languages:
         raise UnsupportedLanguage(
@@ -93,10 +100,39 @@ def preview_plan(
         plan, procedure, patient, consents, now=enrolled_at or when, policy=policy
     )
     context = message_context(plan=plan, patient=patient, procedure=procedure, clinic=clinic)
+    contexts = {"care": (language, context)}
+    if caregiver_channels:
+        caregiver = Caregiver(
+            name="Sam",
+            phone="+18055550199" if Channel.SMS in caregiver_channels else None,
+            email="caregiver@example.org" if Channel.EMAIL in caregiver_channels else None,
+            language=caregiver_language or language,
+            relationship="daughter",
+            sms_consent=Channel.SMS in caregiver_channels,
+            email_consent=Channel.EMAIL in caregiver_channels,
+        )
+        if caregiver.language not in plan.languages:
+            raise UnsupportedLanguage(f"{caregiver.language!r} is not offered for {plan.procedure}")
+        planned += expand_caregiver_plan(
+            plan,
+            procedure,
+            caregiver,
+            timezone=zone.key,
+            now=enrolled_at or when,
+            policy=policy,
+        )
+        planned.sort(key=lambda m: (m.send_at, m.kind == KIND, m.channel != Channel.SMS))
+        contexts[KIND] = (
+            caregiver.language,
+            message_context(
+                plan=plan, patient=patient, procedure=procedure, clinic=clinic, caregiver=caregiver
+            ),
+        )
     start_day = when.astimezone(zone).date()
     rows = []
     for m in planned:
         local = m.send_at.astimezone(zone)
+        language, context = contexts[KIND if m.kind == KIND else "care"]
         try:
             if m.channel is Channel.SMS:
                 text = renderer.sms(plan.procedure, language, m.parts, context, first=m.first_sms)

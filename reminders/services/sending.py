@@ -143,7 +143,7 @@ def _decide_all(
         m = due.message
         if m.status is not MessageStatus.QUEUED:
             continue  # already handled elsewhere: a duplicate task
-        phone = due.patient.phone or ""
+        phone = due.recipient.phone or ""
         decision = _decide(due, delivery, moment, tuple(going.get(phone, ())))
         if isinstance(decision, Skip):
             uow.messages.not_sent(
@@ -208,18 +208,25 @@ def _decide(
 def _outgoing(due: DueMessage, delivery: Delivery) -> Outgoing:
     plan = delivery.plans.get(due.procedure)
     procedure = ProcedureRecord(due.procedure, due.performed_at, due.levels, due.overnight)
+    to = due.recipient  # the patient, or the caregiver for a caregiver's row
     context = message_context(
-        plan=plan, patient=due.patient, procedure=procedure, clinic=delivery.clinic
+        plan=plan,
+        patient=due.patient,
+        procedure=procedure,
+        clinic=delivery.clinic,
+        caregiver=due.caregiver if due.to_caregiver else None,
     )
-    m, lang = due.message, due.patient.language
+    m, lang = due.message, to.language
     kind = Kind(m.kind)
     if m.channel is Channel.SMS:
-        assert due.patient.phone
+        if not to.phone:
+            raise KeyError("the recipient has no phone")
         text = delivery.renderer.sms(plan.procedure, lang, m.parts, context, first=m.first_sms)
-        return Outgoing(kind, due.patient.phone, text, reference(due.id))
-    assert due.patient.email
+        return Outgoing(kind, to.phone, text, reference(due.id))
+    if not to.email:
+        raise KeyError("the recipient has no email address")
     email = delivery.renderer.email(plan.procedure, lang, m.parts, context)
-    return Outgoing(kind, due.patient.email, email, reference(due.id))
+    return Outgoing(kind, to.email, email, reference(due.id))
 
 
 def _hold_back(

@@ -27,6 +27,7 @@ T = TypeVar("T")
 EMERGENCY_LINE = "layouts/{language}/emergency.j2"
 # A procedure's local date with a long month name in both languages (September, septiembre).
 SAMPLE_PERFORMED_AT = datetime(2026, 9, 30, 17, 0, tzinfo=UTC)
+SAMPLE_CAREGIVER = {"name": "Maximiliana", "relationship": "daughter"}
 SAMPLES = [(o, lv, d) for o in (False, True) for lv in (1, 3) for d in (False, True)]
 
 
@@ -61,7 +62,7 @@ def check_templates(
         plan = plans.get(name)
         for language in plan.languages:
             checker.plan(plan, language, clinic)
-            for step in plan.steps:
+            for step in (*plan.steps, *plan.caregiver_steps):
                 expected.update(step_templates(plan, step, language, renderer))
     for name in renderer.text_env.list_templates():
         if name.startswith("messages/") and name not in expected:
@@ -99,7 +100,9 @@ class _Checker:
         )
 
     def plan(self, plan: CarePlan, language: str, clinic: Clinic) -> None:
-        steps = [s for s in plan.steps if self._present(plan, s, language)]
+        steps = [
+            s for s in (*plan.steps, *plan.caregiver_steps) if self._present(plan, s, language)
+        ]
         missing = f"missing: {plan.procedure} is offered in {language}, which needs this layout"
         layouts = [f"layouts/{language}/sms.j2", f"layouts/{language}/email.txt.j2"]
         if not all([self._load(name, missing) for name in layouts]):
@@ -112,11 +115,14 @@ class _Checker:
                 self._attempt(line, partial(self._emergency, line, context)) if has_line else None
             )
             case = _Case(plan, language, context, label, emergency)
+            # A caregiver's templates also see `caregiver` (services/caregiver_check.py).
+            carer = replace(case, context={**context, "caregiver": SAMPLE_CAREGIVER})
             for step in steps:
+                this = carer if step in plan.caregiver_steps else case
                 if Channel.SMS in step.channels:
-                    self._sms(case, step)
+                    self._sms(this, step)
                 if Channel.EMAIL in step.channels:
-                    self._email(case, step)
+                    self._email(this, step)
 
     def _present(self, plan: CarePlan, step: PlanStep, language: str) -> bool:
         found = [

@@ -95,7 +95,12 @@ class TimelineEntry:
 
     @property
     def channel_words(self) -> str:
-        return "Text message" if self.message.channel is Channel.SMS else "Email"
+        words = "Text message" if self.message.channel is Channel.SMS else "Email"
+        return f"{words} to caregiver" if self.to_caregiver else words
+
+    @property
+    def to_caregiver(self) -> bool:
+        return self.message.kind == "caregiver"
 
     @property
     def problem(self) -> str | None:
@@ -122,6 +127,7 @@ class Journey:
     opt_out: SmsOptOut | None
     standing: tuple[str, str]  # the enrollment's state in words, and its label's tone
     now_at_start: bool = False  # every message is still ahead
+    caregiver_opt_out: SmsOptOut | None = None  # the caregiver's phone said STOP
 
 
 def problem_text(m: ScheduledMessage) -> str | None:
@@ -192,6 +198,8 @@ def patient_journey(
         answers = uow.care.checkin_replies(enrollment.id)
         red_flags = uow.care.open_red_flags(enrollment.id)
         opt_out = uow.care.sms_opt_out(enrollment.patient.phone)
+        cg = enrollment.caregiver
+        cg_opt_out = uow.care.sms_opt_out(cg.phone) if cg and cg.phone else None
     zone = zone_named(enrollment.patient.timezone)
     first_day = enrollment.procedure.performed_at.astimezone(zone).date()
     local_now = now.astimezone(zone)
@@ -199,6 +207,18 @@ def patient_journey(
         plan=plan, patient=enrollment.patient, procedure=enrollment.procedure, clinic=clinic
     )
     language = enrollment.patient.language
+    to_caregiver = (language, context)
+    if cg is not None:  # a caregiver's message reads as the caregiver got it
+        to_caregiver = (
+            cg.language,
+            message_context(
+                plan=plan,
+                patient=enrollment.patient,
+                procedure=enrollment.procedure,
+                clinic=clinic,
+                caregiver=cg,
+            ),
+        )
     days: dict[date, TimelineDay] = {}
     resent = {m.resend_of for m in enrollment.messages if m.resend_of is not None}
     counts = {"total": 0, "sent": 0, "answered": 0, "trouble": 0, "flags": 0}
@@ -214,12 +234,13 @@ def patient_journey(
         answer = answers.get(m.id or 0)
         now_before = not line_drawn and m.send_at > now
         line_drawn = line_drawn or now_before
+        lang, ctx = to_caregiver if m.kind == "caregiver" else (language, context)
         entry = TimelineEntry(
             local_time=local,
             message=m,
             superseded=superseded,
             title=step_title(plan, m),
-            preview=preview(m, plan=plan, renderer=renderer, context=context, language=language),
+            preview=preview(m, plan=plan, renderer=renderer, context=ctx, language=lang),
             answer=answer,
             resent=m.id in resent,
             now_before=now_before,
@@ -247,6 +268,7 @@ def patient_journey(
         opt_out=opt_out,
         standing=standing(enrollment.status, opted_out=opt_out is not None, email_on=email_on),
         now_at_start=bool(ordered) and not past,
+        caregiver_opt_out=cg_opt_out,
     )
 
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response, status
 
-from reminders.domain.commands import EnrollPatient, GiveConsent
+from reminders.domain.commands import AddCaregiver, EnrollPatient, GiveConsent
+from reminders.domain.errors import InvalidEnrollment
 from reminders.entrypoints.web.audit import ReadAuditDep
 from reminders.entrypoints.web.bodies import json_object, read_body, request_body
 from reminders.entrypoints.web.deps import ContainerDep, EnrollCaller, Id, ReadCaller
 from reminders.entrypoints.web.schemas import (
     CancelIn,
+    CaregiverIn,
     ConsentIn,
     EnrollmentIn,
     EnrollmentOut,
@@ -53,7 +56,27 @@ def _stand_ins(data: dict[str, Any], now: datetime) -> dict[str, Any]:
         "overnight": False,
         "external_id": None,
         "consents": [{"channel": channel}],
+        "caregiver": None,
     }
+
+
+def _caregiver(item: CaregiverIn | None) -> AddCaregiver | None:
+    if item is None:
+        return None
+    return AddCaregiver(
+        name=item.name,
+        relationship=item.relationship,
+        phone=item.phone,
+        email=item.email,
+        language=item.language,
+        sms_consent=item.sms_consent,
+        email_consent=item.email_consent,
+    )
+
+
+def _api_fields(errors: dict[str, str]) -> dict[str, str]:
+    """The domain's `caregiver_phone` is the body's `caregiver.phone`."""
+    return {re.sub(r"^caregiver_", "caregiver.", f): m for f, m in errors.items()}
 
 
 def _consents(items: list[ConsentIn]) -> tuple[GiveConsent, ...]:
@@ -94,15 +117,19 @@ def create_enrollment(
         external_id=body.external_id,
         consents=_consents(body.consents),
         enrolled_by=caller,
+        caregiver=_caregiver(body.caregiver),
     )
-    result = enrollment.enroll(
-        cmd,
-        uow=c.uow(),
-        planning=c.planning,
-        now=c.clock(),
-        via="API",
-        unreadable=unreadable,
-    )
+    try:
+        result = enrollment.enroll(
+            cmd,
+            uow=c.uow(),
+            planning=c.planning,
+            now=c.clock(),
+            via="API",
+            unreadable=unreadable,
+        )
+    except InvalidEnrollment as exc:
+        raise InvalidEnrollment(_api_fields(exc.errors)) from None
     if not result.created:
         response.status_code = status.HTTP_200_OK
     response.headers["Location"] = f"/api/v1/enrollments/{result.enrollment.id}"

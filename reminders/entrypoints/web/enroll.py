@@ -9,9 +9,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from reminders.bootstrap import Container
 from reminders.domain.accounts import StaffUser
-from reminders.domain.commands import EnrollPatient, GiveConsent
+from reminders.domain.commands import AddCaregiver, EnrollPatient, GiveConsent
 from reminders.domain.errors import InvalidEnrollment, ReminderError
-from reminders.domain.model import Channel
+from reminders.domain.model import Channel, Enrollment
 from reminders.domain.timing import zone_named
 from reminders.entrypoints.web.deps import ContainerDep, FormDep, StaffDep
 from reminders.entrypoints.web.forms import consent_method, parse_local, typed_values
@@ -43,6 +43,8 @@ ON_THE_FORM = frozenset(
         "levels",
         "external_id",
         "consent",
+        *(f"caregiver_{f}" for f in ("name", "relationship", "phone", "email", "language")),
+        "caregiver_consent",
     }
 )
 
@@ -138,5 +140,38 @@ def _command(
         external_id=v.get("external_id") or None,
         consents=tuple(consents),
         enrolled_by=user.username,
+        caregiver=caregiver_command(v),
     )
     return cmd, errors
+
+
+def caregiver_command(v: dict[str, str]) -> AddCaregiver | None:
+    """The form's optional caregiver fieldset; left empty, there is no caregiver."""
+    typed = [v.get(f"caregiver_{f}", "").strip() for f in ("name", "phone", "email")]
+    if not any(typed):
+        return None
+    return AddCaregiver(
+        name=v.get("caregiver_name", ""),
+        relationship=v.get("caregiver_relationship", ""),
+        phone=v.get("caregiver_phone") or None,
+        email=v.get("caregiver_email") or None,
+        language=v.get("caregiver_language") or None,
+        sms_consent=bool(v.get("caregiver_sms_consent")),
+        email_consent=bool(v.get("caregiver_email_consent")),
+    )
+
+
+def caregiver_form_values(e: Enrollment) -> dict[str, str]:
+    """The caregiver form as saved (empty when there is none)."""
+    cg = e.caregiver
+    if cg is None:
+        return {}
+    return {
+        "caregiver_name": cg.name,
+        "caregiver_relationship": cg.relationship,
+        "caregiver_phone": cg.phone or "",
+        "caregiver_email": cg.email or "",
+        "caregiver_language": cg.language,
+        "caregiver_sms_consent": "on" if cg.sms_consent else "",
+        "caregiver_email_consent": "on" if cg.email_consent else "",
+    }

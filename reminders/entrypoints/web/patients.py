@@ -17,6 +17,7 @@ from reminders.domain.model import Channel
 from reminders.domain.timing import zone_named
 from reminders.entrypoints.web.audit import ReadAuditDep, search_read
 from reminders.entrypoints.web.deps import ContainerDep, FormDep, Id, StaffDep
+from reminders.entrypoints.web.enroll import caregiver_form_values
 from reminders.entrypoints.web.forms import consent_method, parse_local
 from reminders.entrypoints.web.pages import flash, render
 from reminders.services import audit, care, enrollment, inbox, pain_trend, worklist
@@ -96,6 +97,7 @@ def _patient_page(
     history: bool = False,
     status_code: int = 200,
     confirm_resend: int | None = None,
+    caregiver_values: dict[str, str] | None = None,
 ) -> Response:
     e = get_enrollment(enrollment_id, uow=c.uow())
     zone = zone_named(e.patient.timezone)
@@ -128,6 +130,8 @@ def _patient_page(
             "errors": errors,
             "confirm_resend": confirm_resend,
             "pain": pain_trend.for_enrollment(e, uow=c.uow(), now=c.clock()),
+            "caregiver_values": caregiver_values or caregiver_form_values(e),
+            "languages": plan.languages,
         },
         status_code=status_code,
         user=user,

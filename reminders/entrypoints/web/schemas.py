@@ -48,6 +48,20 @@ class ConsentIn(Strict):
     )
 
 
+class CaregiverIn(Strict):
+    """An optional second recipient: the first-day safety texts and warning signs, never
+    check-in questions. Lengths and shapes are checked with the rest of the request, so
+    each wrong field gets its own error (`caregiver.phone`, ...)."""
+
+    name: Text = Field(examples=["Rosa Lopez"])
+    relationship: Text = Field("", examples=["daughter"])
+    phone: Text | None = Field(None, examples=["(805) 555-0199"])
+    email: Text | None = Field(None, examples=["rosa@example.org"])
+    language: Text | None = Field(None, description="Default: the patient's language.")
+    sms_consent: bool = Field(False, description="The caregiver agreed to texts.")
+    email_consent: bool = Field(False, description="The caregiver agreed to emails.")
+
+
 class EnrollmentIn(Strict):
     first_name: Text = Field(max_length=NAME_MAX, examples=["Ana"])
     last_name: Text = Field(max_length=NAME_MAX, examples=["Lopez"])
@@ -71,6 +85,7 @@ class EnrollmentIn(Strict):
         " the first enrollment and changes nothing.",
     )
     consents: list[ConsentIn] = Field(min_length=1, max_length=2)
+    caregiver: CaregiverIn | None = None
 
 
 class EnrollmentPatch(Strict):
@@ -113,6 +128,16 @@ class ConsentOut(BaseModel):
     recorded_at: datetime
 
 
+class CaregiverOut(BaseModel):
+    name: str
+    relationship: str
+    phone: str | None
+    email: str | None
+    language: str
+    sms_consent: bool
+    email_consent: bool
+
+
 class MessageOut(BaseModel):
     id: int
     revision: int
@@ -125,6 +150,7 @@ class MessageOut(BaseModel):
     status_reason: str | None
     attempts: int
     sent_at: datetime | None
+    kind: str = "care"  # care | resend | caregiver (to the caregiver)
 
 
 class EnrollmentOut(BaseModel):
@@ -136,6 +162,7 @@ class EnrollmentOut(BaseModel):
     procedure: ProcedureOut
     consents: list[ConsentOut]
     messages: list[MessageOut]
+    caregiver: CaregiverOut | None = None
 
     @classmethod
     def of(cls, e: Enrollment) -> EnrollmentOut:
@@ -184,9 +211,21 @@ class EnrollmentOut(BaseModel):
                     status_reason=m.status_reason,
                     attempts=m.attempts,
                     sent_at=m.sent_at,
+                    kind=m.kind,
                 )
                 for m in e.messages
             ],
+            caregiver=None
+            if e.caregiver is None
+            else CaregiverOut(
+                name=e.caregiver.name,
+                relationship=e.caregiver.relationship,
+                phone=e.caregiver.phone,
+                email=e.caregiver.email,
+                language=e.caregiver.language,
+                sms_consent=e.caregiver.sms_consent,
+                email_consent=e.caregiver.email_consent,
+            ),
         )
 
 

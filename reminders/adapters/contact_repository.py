@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from reminders.adapters.caregiver_repository import CaregiverRepository
 from reminders.adapters.orm import consents, enrollments, patients
 from reminders.domain.model import Channel
 
@@ -22,6 +23,7 @@ class PhoneMatch:
     language: str
     timezone: str
     email: str | None
+    caregiver: str | None = None  # the caregiver's name when the phone is the caregiver's
 
 
 class ContactRepository:
@@ -29,7 +31,19 @@ class ContactRepository:
         self.conn = conn
 
     def match_phone(self, phone: str) -> PhoneMatch | None:
-        return self._contact(patients.c.phone == phone)
+        """The patient with this phone; else the patient whose caregiver has it (marked so,
+        in the caregiver's language: a reply to a caregiver is written for the caregiver)."""
+        found = self._contact(patients.c.phone == phone)
+        if found is not None:
+            return found
+        enrollment_id = CaregiverRepository(self.conn).enrollment_for_phone(phone)
+        if enrollment_id is None:
+            return None
+        caregiver = CaregiverRepository(self.conn).get(enrollment_id)
+        patient = self._contact(enrollments.c.id == enrollment_id)
+        if patient is None or caregiver is None:  # pragma: no cover - the join found both
+            return None
+        return replace(patient, caregiver=caregiver.name, language=caregiver.language)
 
     def enrollment_contact(self, enrollment_id: int) -> PhoneMatch | None:
         return self._contact(enrollments.c.id == enrollment_id)

@@ -120,6 +120,8 @@ def receive_sms(msg: InboundSms, *, uow: UnitOfWork, replying: Replying, now: da
             )
             ctx = _Context(uow, replying, phone, patient, checkin, inbound_id, msg.body, now)
             outcome = _act(intent, ctx, opted_out=opted_out)
+            if patient is not None and patient.caregiver:  # staff see who wrote
+                outcome.detail = f"from the caregiver ({patient.caregiver}): {outcome.detail}"
             uow.inbound.update_inbound(
                 inbound_id,
                 action=outcome.action,
@@ -179,7 +181,7 @@ class _Context:
         if self.patient is not None:
             audit.record(
                 self.uow,
-                actor="patient",
+                actor="caregiver" if self.patient.caregiver else "patient",
                 action=action,
                 detail=detail,
                 now=self.now,

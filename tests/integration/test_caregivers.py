@@ -225,3 +225,39 @@ def test_the_cli_enrolls_a_caregiver_and_shows_it(container, engine, monkeypatch
     args[args.index("805 555 0199")] = "805-CALL-ROSA"
     r = CliRunner().invoke(main, [*args, "--external-id", "x2"])
     assert r.exit_code == 2 and "letters" in r.output
+
+
+def test_a_caregivers_reply_is_the_patients_marked_as_the_caregivers_and_needs_staff(
+    live, engine, staff
+):
+    e = enroll(live, replace(ANA, caregiver=ROSA)).enrollment
+    body = "Ana tiene dolor de pecho y le cuesta respirar"
+    msg = InboundSms(from_phone=ROSA_PHONE, body=body, sid="SMcaregiverreply")
+    handled = receive_sms(msg, uow=live.uow(), replying=replying(live), now=live.clock())
+    assert handled.action == "unmatched"
+    assert handled.reply and "911" in handled.reply and "Recibimos" in handled.reply  # Spanish
+    with live.uow() as uow:
+        (text,) = uow.inbound.inbound_for_enrollment(e.id)
+        waiting = uow.inbound.needing_staff()
+    assert text.enrollment_id == e.id and text.needs_staff
+    assert text.detail.startswith("from the caregiver (Rosa)")
+    assert [t.id for t in waiting] == [text.id]  # in the inbox, like a patient's text
+
+
+def test_reminders_plan_shows_what_a_caregiver_receives(cli_runner):
+    r = cli_runner.invoke(
+        main,
+        [
+            "plan", "kyphoplasty", "--performed-at", "2026-09-30T10:00",
+            "--timezone", "America/Los_Angeles", "--channels", "sms",
+            "--caregiver", "sms", "--caregiver-language", "es",
+        ],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    print(r.output)  # what the caregiver gets, for the reader of the test log (-s)
+    caregiver = [line for line in r.output.splitlines() if "TO CAREGIVER" in line]
+    assert [line.split()[7] for line in caregiver] == ["caregiver_first_day", "caregiver_red_flags"]
+    assert all("GSM-7" in line and "[2 segments" in line for line in caregiver)
+    text = " ".join(r.output.split())
+    assert "Sam: acompañe a Alex esta noche. 911: dolor de pecho, falta de aire" in text
+    assert "Sam: llame al 805-242-4884 si Alex tiene adormecimiento o debilidad" in text

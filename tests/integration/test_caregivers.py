@@ -261,3 +261,21 @@ def test_reminders_plan_shows_what_a_caregiver_receives(cli_runner):
     text = " ".join(r.output.split())
     assert "Sam: acompañe a Alex esta noche. 911: dolor de pecho, falta de aire" in text
     assert "Sam: llame al 805-242-4884 si Alex tiene adormecimiento o debilidad" in text
+
+
+def test_a_caregiver_object_of_the_wrong_shape_names_each_field(container):
+    api = client(container)
+    api.headers.update(token(container))
+    body = {
+        "first_name": "Ana",
+        "last_name": "Lopez",
+        "phone": "(805) 555-0142",
+        "procedure": "kyphoplasty",
+        "performed_at": "2026-03-07T23:30:00",
+        "consents": [{"channel": "sms"}],
+        "caregiver": {"name": 7, "sms_consent": "maybe", "pager": "1"},
+    }
+    r = api.post("/api/v1/enrollments", json=body)
+    assert r.status_code == 422, r.text
+    fields = {e["field"] for e in r.json()["errors"]}
+    assert {"caregiver.name", "caregiver.sms_consent", "caregiver.pager"} <= fields

@@ -39,14 +39,18 @@ def read_body(
         return model.model_validate(data), {}
     except ValidationError as exc:
         errors: dict[str, str] = {}
+        wrong: set[str] = set()
         for e in exc.errors():
             loc = [str(p) for p in e["loc"]]
             if not loc:
                 continue
-            inner = ".".join(loc[1:])
+            wrong.add(loc[0])
+            # A field of a nested object (`caregiver.phone`) is named on its own.
+            depth = 2 if len(loc) > 1 and isinstance(data.get(loc[0]), dict) else 1
+            inner = ".".join(loc[depth:])
             message = str(e["msg"])
-            errors.setdefault(loc[0], f"{inner}: {message}" if inner else message)
-        kept = {k: v for k, v in data.items() if k not in errors}
+            errors.setdefault(".".join(loc[:depth]), f"{inner}: {message}" if inner else message)
+        kept = {k: v for k, v in data.items() if k not in wrong}
         return model.model_validate({**stand_ins, **kept}), errors
 
 

@@ -279,3 +279,16 @@ def test_a_caregiver_object_of_the_wrong_shape_names_each_field(container):
     assert r.status_code == 422, r.text
     fields = {e["field"] for e in r.json()["errors"]}
     assert {"caregiver.name", "caregiver.sms_consent", "caregiver.pager"} <= fields
+
+
+def test_a_caregiver_by_email_gets_an_email_addressed_to_them(live, engine, twilio, smtp):
+    by_email = AddCaregiver(name="Rosa", email="rosa@example.org", email_consent=True)
+    enroll(live, replace(ANA, caregiver=by_email))
+    ids = dispatch(live)
+    assert [send(live, i) for i in ids] == [Outcome.SENT] * len(ids)
+    assert twilio.sent_to(ROSA_PHONE) == []
+    _, inbox = smtp
+    (mail,) = [m for m in inbox.messages if m["To"] == "rosa@example.org"]
+    text = mail.get_body(("plain",)).get_content()
+    assert text.startswith("Hello Rosa,") and "Call 911 right away if Ana has:" in text
+    assert "Helping Ana at home" in mail["Subject"]

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from reminders.adapters.contact_repository import full_name
 from reminders.adapters.notification_repository import NotificationRepository
-from reminders.adapters.orm import enrollments, escalations, inbound_messages, patients
+from reminders.adapters.orm import caregivers, enrollments, escalations, inbound_messages, patients
 from reminders.domain.escalations import Escalation, EscalationStatus
 
 E = escalations
@@ -102,9 +102,12 @@ class EscalationRepository:
                 patients.c.phone,
                 patients.c.timezone,
                 I.c.body.label("reply"),
+                caregivers.c.name.label("caregiver_name"),
+                caregivers.c.phone.label("caregiver_phone"),
             )
             .outerjoin(enrollments, enrollments.c.id == E.c.enrollment_id)
             .outerjoin(patients, patients.c.id == enrollments.c.patient_id)
+            .outerjoin(caregivers, caregivers.c.enrollment_id == enrollments.c.id)
             .outerjoin(I, I.c.id == E.c.inbound_id)
             .order_by((E.c.kind == "red_flag").desc(), E.c.created_at.desc(), E.c.id.desc())
             .limit(limit)
@@ -133,6 +136,8 @@ class EscalationRepository:
                 resolved_at=r["resolved_at"],
                 resolved_by=r["resolved_by"],
                 code=r["code"],
+                caregiver_name=r["caregiver_name"],
+                caregiver_phone=r["caregiver_phone"],
                 pages=r["pages"],
                 next_page_at=r["next_page_at"],
                 notifications=tuple(notes.get(r["id"], ())),

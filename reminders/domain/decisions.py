@@ -95,7 +95,7 @@ def send_decision(context: SendContext, now: datetime) -> Decision:
     if rules.enrollment and not context.enrollment_active:
         return Skip(MessageStatus.CANCELLED, Reason.ENROLLMENT_CANCELLED, "enrollment cancelled")
     if rules.opt_out and context.is_sms and context.opted_out:
-        return Skip(MessageStatus.CANCELLED, Reason.OPTED_OUT, "patient opted out of SMS")
+        return Skip(MessageStatus.CANCELLED, Reason.OPTED_OUT, "the phone opted out of SMS")
     if rules.consent and not context.consent_given:
         channel = "SMS" if context.is_sms else "email"
         return Skip(MessageStatus.SKIPPED, Reason.NO_CONSENT, f"no consent to {channel}")

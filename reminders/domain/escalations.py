@@ -69,6 +69,8 @@ class Escalation:
     pages: int = 0  # rungs of the paging ladder done
     next_page_at: datetime | None = None
     notifications: tuple[Notification, ...] = ()
+    caregiver_name: str | None = None  # the patient's caregiver, whom staff may call too
+    caregiver_phone: str | None = None
 
     @property
     def alert_trouble(self) -> bool:

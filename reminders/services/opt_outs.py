@@ -10,7 +10,10 @@ from reminders.adapters.unit_of_work import UnitOfWork
 def opt_out(uow: UnitOfWork, phone: str, *, source: str, detail: str, now: datetime) -> int:
     """Record the opt-out and cancel every unsent text to the phone; return how many."""
     uow.opt_outs.opt_out(phone, source=source, detail=detail, now=now)
-    return uow.messages.cancel_sms_to(phone, detail=f"patient opted out of SMS ({source})", now=now)
+    # The phone may be a patient's or a caregiver's: only texts to this phone stop.
+    return uow.messages.cancel_sms_to(
+        phone, detail=f"the phone opted out of SMS ({source})", now=now
+    )
 
 
 def opt_in(uow: UnitOfWork, phone: str, *, keyword: str, now: datetime) -> int:

@@ -4,6 +4,7 @@ the fake Twilio to the caregiver's phone, the caregiver's STOP, and the patient 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from click.testing import CliRunner
 from sqlalchemy import select
@@ -292,3 +293,20 @@ def test_a_caregiver_by_email_gets_an_email_addressed_to_them(live, engine, twil
     text = mail.get_body(("plain",)).get_content()
     assert text.startswith("Hello Rosa,") and "Call 911 right away if Ana has:" in text
     assert "Helping Ana at home" in mail["Subject"]
+
+
+def test_a_red_flag_in_the_inbox_offers_the_caregivers_phone_too(container, staff, clock):
+    earlier = clock.now - timedelta(hours=3)
+    e = enroll(container, replace(ANA, caregiver=ROSA, performed_at=earlier)).enrollment
+    now = container.clock()
+    with container.uow() as uow:
+        uow.escalations.add_escalation(
+            enrollment_id=e.id,
+            kind="red_flag",
+            reason="answered YES to new numbness",
+            created_at=now,
+            updated_at=now,
+        )
+        uow.commit()
+    page = staff.get("/staff/inbox").text
+    assert 'Caregiver (Rosa): <a class="tel" href="tel:+18055550199">' in page

@@ -8,6 +8,7 @@ its new phone or address, in its new language. One transaction with the audit en
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from reminders.adapters.unit_of_work import UnitOfWork
@@ -49,17 +50,16 @@ def set_caregiver(
             )
             if new is None:
                 raise InvalidEnrollment(errors)
-            if before is not None and _same(before, new):
+            if before is not None and replace(before, id=None) == new:
                 return enrollment
             uow.caregivers.put(enrollment_id, new, by=by, now=now)
             channels = "+".join(sorted(c.value for c in new.channels))
             action = "caregiver_changed" if before else "caregiver_added"
             detail = f"caregiver {new.name} ({new.relationship or 'no relationship given'}),"
             detail += f" {new.language}, consent to {channels}"
-        enrolled = enrollment.__class__(**{**enrollment.__dict__, "caregiver": new})
         _replan(
             uow,
-            enrolled,
+            replace(enrollment, caregiver=new),
             plan=plan,
             patient=enrollment.patient,
             consents=enrollment.consents,
@@ -72,8 +72,3 @@ def set_caregiver(
         )
         uow.commit()
     return get_enrollment(enrollment_id, uow=uow)
-
-
-def _same(a: object, b: object) -> bool:
-    keys = ("name", "relationship", "phone", "email", "language", "sms_consent", "email_consent")
-    return all(getattr(a, k) == getattr(b, k) for k in keys)

@@ -70,7 +70,7 @@ def raise_red_flag(
     *,
     patient: PhoneMatch,
     phone: str,
-    checkin_id: int,
+    checkin_id: int | None,
     inbound_id: int,
     reason: str,
     reply: str,

@@ -54,7 +54,9 @@ class CsvRow:
 
     @property
     def patient(self) -> str:
-        return f"{self.values.get('first_name', '')} {self.values.get('last_name', '')}".strip()
+        name = f"{self.values.get('first_name', '')} {self.values.get('last_name', '')}".strip()
+        # Shown on the report as written, minus what no database column can hold (a NUL).
+        return "".join(ch if ch.isprintable() else "\ufffd" for ch in name)
 
 
 def read_csv(data: bytes | str) -> list[CsvRow]:

@@ -62,7 +62,7 @@ def procedure_command(
             [
                 Issue(
                     "structure",
-                    str(e["msg"]),
+                    _structure_message(e),
                     "Procedure." + ".".join(str(p) for p in e["loc"]) if e["loc"] else None,
                 )
                 for e in exc.errors()[:20]
@@ -77,17 +77,18 @@ def procedure_command(
                 "Procedure.status",
             )
         )
-    if procedure.performedDateTime is None:
-        issues.append(
-            Issue("required", "performedDateTime is needed", "Procedure.performedDateTime")
-        )
-    elif not isinstance(procedure.performedDateTime, datetime):
+    performed, where = _performed(procedure)
+    if performed is None:
         issues.append(
             Issue(
-                "value",
-                "performedDateTime needs the time of day too, not only the date",
+                "required",
+                "performedDateTime (or performedPeriod with an end) is needed",
                 "Procedure.performedDateTime",
             )
+        )
+    elif not isinstance(performed, datetime):
+        issues.append(
+            Issue("value", f"{where} needs the time of day too, not only the date", where)
         )
     plan_key = _plan_key(procedure, plans, issues)
     patient = _patient(procedure, issues)
@@ -112,7 +113,6 @@ def procedure_command(
     consents = [GiveConsent(Channel.SMS, ConsentMethod.WRITTEN)]
     if email:
         consents.append(GiveConsent(Channel.EMAIL, ConsentMethod.WRITTEN))
-    performed = procedure.performedDateTime
     assert isinstance(performed, datetime)
     return EnrollPatient(
         first_name=given,
@@ -128,6 +128,30 @@ def procedure_command(
         consents=tuple(consents),
         enrolled_by=enrolled_by,
     )
+
+
+def _performed(procedure: Procedure) -> tuple[Any, str]:
+    """When the procedure was done: performedDateTime, else the end (or start) of
+    performedPeriod, as EHRs send either; and where in the resource that came from."""
+    if procedure.performedDateTime is not None:
+        return procedure.performedDateTime, "Procedure.performedDateTime"
+    period = procedure.performedPeriod
+    if period is not None and period.end is not None:
+        return period.end, "Procedure.performedPeriod.end"
+    if period is not None and period.start is not None:
+        return period.start, "Procedure.performedPeriod.start"
+    return None, "Procedure.performedDateTime"
+
+
+def _structure_message(error: Any) -> str:
+    """Pydantic's words, except for a dateTime, where they would not help an EHR analyst."""
+    loc = [str(p) for p in error.get("loc", ())]
+    if loc and loc[0].startswith("performed") and "regex" in str(error.get("msg", "")):
+        return (
+            f"{'.'.join(loc)} is not a FHIR dateTime: a time of day needs its offset,"
+            " e.g. 2026-11-25T14:30:00-08:00"
+        )
+    return str(error["msg"])
 
 
 WITHDRAWN = ("entered-in-error", "not-done")  # the procedure did not happen as enrolled

@@ -221,3 +221,9 @@ def test_the_openapi_document_still_describes_the_enrollment_body(api):
     assert schema["properties"]["external_id"]["anyOf"][0]["maxLength"] == 196
     consents = schema["properties"]["consents"]["items"]["$ref"]
     assert consents.removeprefix("#/components/schemas/") in doc["components"]["schemas"]
+
+
+def test_a_wrong_method_names_every_method_the_path_takes(api):
+    answer = api.options("/api/v1/enrollments/1")
+    assert answer.status_code == 405
+    assert {m.strip() for m in answer.headers["allow"].split(",")} >= {"GET", "PATCH"}

@@ -228,21 +228,33 @@ def test_the_cli_enrolls_a_caregiver_and_shows_it(container, engine, monkeypatch
     assert r.exit_code == 2 and "letters" in r.output
 
 
-def test_a_caregivers_reply_is_the_patients_marked_as_the_caregivers_and_needs_staff(
-    live, engine, staff
-):
+def test_a_caregivers_reply_is_the_patients_marked_as_the_caregivers_and_needs_staff(live):
     e = enroll(live, replace(ANA, caregiver=ROSA)).enrollment
-    body = "Ana tiene dolor de pecho y le cuesta respirar"
-    msg = InboundSms(from_phone=ROSA_PHONE, body=body, sid="SMcaregiverreply")
+    msg = InboundSms(from_phone=ROSA_PHONE, body="Gracias, ya la vi", sid="SMcaregiverreply")
     handled = receive_sms(msg, uow=live.uow(), replying=replying(live), now=live.clock())
     assert handled.action == "unmatched"
-    assert handled.reply and "911" in handled.reply and "Recibimos" in handled.reply  # Spanish
+    assert handled.reply and "Recibimos" in handled.reply  # in the caregiver's Spanish
     with live.uow() as uow:
         (text,) = uow.inbound.inbound_for_enrollment(e.id)
         waiting = uow.inbound.needing_staff()
     assert text.enrollment_id == e.id and text.needs_staff
     assert text.detail.startswith("from the caregiver (Rosa)")
     assert [t.id for t in waiting] == [text.id]  # in the inbox, like a patient's text
+
+
+def test_a_caregivers_danger_words_raise_a_red_flag_like_the_patients(live):
+    e = enroll(live, replace(ANA, caregiver=ROSA)).enrollment
+    body = "Ana tiene dolor de pecho y no puede respirar"
+    msg = InboundSms(from_phone=ROSA_PHONE, body=body, sid="SMcaregiverdanger")
+    handled = receive_sms(msg, uow=live.uow(), replying=replying(live), now=live.clock())
+    assert handled.action == "red_flag"
+    with live.uow() as uow:
+        (flag,) = uow.escalations.escalations(statuses=["open"])
+        (text,) = uow.inbound.inbound_for_enrollment(e.id)
+    assert (flag.kind, flag.enrollment_id) == ("red_flag", e.id)
+    assert flag.reason.startswith("the caregiver (Rosa) wrote")
+    assert flag.caregiver_phone == ROSA_PHONE  # the inbox offers both phones
+    assert text.detail.startswith("from the caregiver (Rosa)")
 
 
 def test_reminders_plan_shows_what_a_caregiver_receives(cli_runner):

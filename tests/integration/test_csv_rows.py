@@ -67,3 +67,24 @@ def test_csv_rows_report_every_unreadable_column_with_the_rest(cli_runner, engin
     assert "performed_at: 'someday' is not a date and time" in r.output
     assert "levels: levels 'two' is not a whole number" in r.output
     assert count(engine, enrollments) == 0
+
+
+def test_a_nul_or_an_endless_value_rejects_its_row_not_the_file(cli_runner, engine, tmp_path):
+    # PostgreSQL cannot store a NUL: the row is reported, the good row still enrolls.
+    good = GOOD_AND_BAD.splitlines()[1]
+    path = tmp_path / "hostile.csv"
+    path.write_text(
+        GOOD_AND_BAD.splitlines()[0]
+        + "\n"
+        + good
+        + "\n"
+        + good.replace("Ana", "An\x00a", 1).replace("0142", "0143")
+        + "\n"
+        + good.replace("Ana", "A" * 10_000, 1).replace("0142", "0144")
+        + "\n"
+    )
+    r = cli_runner.invoke(main, ["import", str(path)])
+    assert r.exit_code == 1, r.output
+    assert "An\ufffda" in r.output and "must not contain control characters" in r.output
+    assert "10000 characters long" in r.output
+    assert count(engine, enrollments) == 1

@@ -156,3 +156,27 @@ def test_each_wrong_field_is_its_own_issue(ehr, engine):
     assert "at most 196" in found["Procedure.identifier"]
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(enrollments)) == 0
+
+
+def test_a_performed_period_enrolls_at_its_end(ehr):
+    def period(b):
+        b.pop("performedDateTime")
+        b["performedPeriod"] = {
+            "start": "2026-03-07T22:45:00-08:00",
+            "end": "2026-03-07T23:30:00-08:00",
+        }
+
+    r = ehr.post("/fhir/Procedure", json=with_(period))
+    assert r.status_code == 201, r.text
+    e = ehr.get(r.headers["location"]).json()
+    assert e["procedure"]["performed_at"].startswith("2026-03-08T07:30:00")
+
+
+def test_a_time_without_its_offset_says_what_is_missing(ehr):
+    r = ehr.post(
+        "/fhir/Procedure", json=with_(lambda b: b.update(performedDateTime="2026-03-07T23:30:00"))
+    )
+    assert r.status_code == 422
+    (issue,) = issues(r)
+    assert "needs its offset" in issue["diagnostics"]
+    assert issue["expression"] == ["Procedure.performedDateTime"]

@@ -56,3 +56,8 @@ def test_readyz_with_a_token_and_the_database_down_says_not_ready(settings, cloc
     c = client(bootstrap(settings, engine=down, clock=clock))
     r = c.get("/readyz", headers={"Authorization": "Bearer rr_" + "x" * 43})
     assert r.status_code == 503 and r.json() == {"status": "not ready"}
+
+
+def test_the_api_document_says_readyz_is_open_to_anyone(container):
+    schema = client(container).get("/openapi.json", headers=token(container)).json()
+    assert {} in schema["paths"]["/readyz"]["get"]["security"]

@@ -543,3 +543,42 @@ def test_an_opted_out_phone_is_not_answered_until_it_opts_back_in(live, web, eng
         ("unmatched", True),
         ("opt_in", False),
     ]
+
+
+# ---- hostile input: a clear 4xx or the text kept, never a 500 (PostgreSQL refuses NUL) ------
+
+
+def test_a_nul_in_a_text_is_kept_as_a_replacement_character(web, live, engine):
+    enroll(live)
+    r = post_signed(
+        web,
+        live,
+        "/webhooks/twilio/inbound",
+        {"MessageSid": "SM" + "a" * 32, "From": ANA.phone or "", "Body": "help\x00me"},
+    )
+    assert r.status_code == 200
+    with engine.connect() as conn:
+        assert conn.scalar(select(inbound_messages.c.body)) == "help\ufffdme"
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/webhooks/twilio/inbound", {"From": "+1" * 5000, "Body": "hi"}),
+        ("/webhooks/twilio/inbound", {"From": "+1805\x00555", "Body": "hi"}),
+        ("/webhooks/twilio/inbound", {"From": "+18055550142", "MessageSid": "SM" + "f" * 5000}),
+        ("/webhooks/twilio/status", {"MessageSid": "SM\x00", "MessageStatus": "failed"}),
+        ("/webhooks/twilio/status", {"MessageSid": "SM1", "MessageStatus": "x" * 5000}),
+        (
+            "/webhooks/twilio/status",
+            {"MessageSid": "SM1", "MessageStatus": "failed", "ErrorCode": "9" * 99},
+        ),
+    ],
+)
+def test_a_value_twilio_never_sends_is_a_clear_400_and_nothing_is_stored(
+    web, live, engine, path, params
+):
+    r = post_signed(web, live, path, params)
+    assert r.status_code == 400 and "not a Twilio value" in r.json()["detail"]
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(inbound_messages)) == 0

@@ -49,18 +49,23 @@ def outcome(
     return JSONResponse(body, status_code=status_code, media_type=FHIR_JSON, headers=headers)
 
 
+def _resource_body(resource_type: str) -> dict[str, object]:
+    """The request body in the API document: a FHIR resource of this type, as JSON."""
+    schema = {
+        "type": "object",
+        "required": ["resourceType"],
+        "properties": {"resourceType": {"type": "string", "enum": [resource_type]}},
+    }
+    return {
+        "required": True,
+        "content": {FHIR_JSON: {"schema": schema}, "application/json": {"schema": schema}},
+    }
+
+
 @router.post(
     "/Procedure",
     status_code=201,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                FHIR_JSON: {"schema": {"type": "object"}},
-                "application/json": {"schema": {"type": "object"}},
-            },
-        }
-    },
+    openapi_extra={"requestBody": _resource_body("Procedure")},
     responses={
         200: {"description": "Already enrolled (same Procedure identifier); unchanged."},
         201: {"content": {FHIR_JSON: {"schema": OUTCOME_SCHEMA}}},
@@ -153,15 +158,7 @@ def _withdraw(c: Any, caller: str, external_id: str, status: str) -> JSONRespons
 @router.post(
     "/Encounter",
     status_code=200,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                FHIR_JSON: {"schema": {"type": "object"}},
-                "application/json": {"schema": {"type": "object"}},
-            },
-        }
-    },
+    openapi_extra={"requestBody": _resource_body("Encounter")},
     responses={
         200: {"content": {FHIR_JSON: {"schema": OUTCOME_SCHEMA}}},
         400: {"description": "The body is not JSON."},

@@ -29,6 +29,8 @@ def healthz() -> dict[str, str]:
 @router.get(
     "/readyz",
     responses={503: {"description": "The database or the broker is not reachable."}},
+    # open to anyone (load balancers); a token only adds the details
+    openapi_extra={"security": [{}, {"token": []}]},
 )
 def readyz(
     c: ContainerDep, token: Annotated[ApiToken | None, Depends(optional_token)]

@@ -55,9 +55,27 @@ async def signed_form(request: Request, c: ContainerDep) -> FormData:
 SignedForm = Annotated[FormData, Depends(signed_form)]
 
 
+# Column sizes of what a webhook stores verbatim (inbound_messages, scheduled_messages).
+ID_LIMITS = {"MessageSid": 64, "SmsSid": 64, "From": 32, "To": 32, "ErrorCode": 16}
+
+
 def _text(form: FormData, name: str) -> str:
+    """A parameter Twilio sends as a short identifier: refused (400) when it cannot be one."""
     value = form.get(name)
-    return value if isinstance(value, str) else ""
+    if not isinstance(value, str):
+        return ""
+    limit = ID_LIMITS.get(name, 64)
+    if len(value) > limit or any(ord(ch) < 32 for ch in value):
+        raise HTTPException(
+            400, f"{name} is not a Twilio value (control characters or over {limit} characters)"
+        )
+    return value
+
+
+def _body(form: FormData) -> str:
+    """The text as the patient wrote it; a NUL (no database stores one) becomes U+FFFD."""
+    value = form.get("Body")
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) else ""
 
 
 def twiml(message: str | None = None) -> Response:
@@ -87,7 +105,7 @@ def inbound(form: SignedForm, c: ContainerDep) -> Response:
         raise HTTPException(400, "an inbound message needs From")
     msg = replies.InboundSms(
         from_phone=sender,
-        body=_text(form, "Body"),
+        body=_body(form),
         sid=_text(form, "MessageSid") or _text(form, "SmsSid") or None,
         to_phone=_text(form, "To") or None,
         opt_out_type=_text(form, "OptOutType") or None,

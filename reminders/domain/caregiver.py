@@ -18,7 +18,6 @@ from reminders.domain.errors import ReminderError
 from reminders.domain.intake import EMAIL_MAX, NAME_MAX, PHONE_TYPED_MAX, _text
 from reminders.domain.model import (
     Caregiver,
-    Channel,
     Consent,
     ConsentMethod,
     Patient,
@@ -156,7 +155,6 @@ def expand_caregiver_plan(
 __all__ = [
     "KIND",
     "RELATIONSHIP_MAX",
-    "Channel",
     "as_recipient",
     "caregiver_plan",
     "check_caregiver",

@@ -137,7 +137,7 @@ def test_the_staff_form_enrolls_a_caregiver_and_the_patient_page_shows_it(staff,
     assert 'id="caregiver-name">Rosa</strong> (daughter)' in page
     assert 'href="tel:+18055550199"' in page
     assert 'data-recipient="caregiver"' in page
-    assert "Text message to caregiver" in page
+    assert "Text message to caregiver" in page and "What the caregiver will get" in page
 
 
 def test_the_patient_page_adds_changes_and_removes_the_caregiver_audited(staff, engine):

@@ -39,7 +39,7 @@ def save_caregiver(
         errors = {exc.field or "form": exc.message}
         return _patient_page(request, c, user, enrollment_id, errors, status_code=422)
     flash(request, "Caregiver saved." if wanted else "Caregiver removed.")
-    return RedirectResponse(f"/staff/patients/{enrollment_id}#caregiver", status_code=303)
+    return RedirectResponse(f"/staff/patients/{enrollment_id}#caregiver-card", status_code=303)
 
 
 @router.post("/patients/{enrollment_id}/caregiver/remove")

@@ -35,7 +35,7 @@ QUEUED: list[tuple[str, tuple[object, ...]]] = []  # tasks web requests queued
 SENDER = "+18055550100"
 PERFORMED = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)  # Monday 07:00 in Los Angeles
 DAY0_TEXT = PERFORMED + timedelta(hours=2)  # the first-hours text, 09:00
-DAY1_CHECKIN = datetime(2026, 5, 5, 20, 0, tzinfo=UTC)  # day 1, 13:00: pain 0-10
+DAY1_CHECKIN = PERFORMED + timedelta(hours=26)  # day 1, 09:00: pain 0-10 and warning signs
 DAY3_CHECKIN = datetime(2026, 5, 7, 19, 0, tzinfo=UTC)  # day 3, 12:00: warning signs
 DAY7_CHECKIN = datetime(2026, 5, 11, 19, 0, tzinfo=UTC)  # day 7, 12:00: pain again
 ANA = EnrollPatient(

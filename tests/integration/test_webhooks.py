@@ -455,6 +455,26 @@ def test_every_opt_out_and_opt_in_keyword_variant(live, web, engine):
         live.clock.advance(minutes=1)
 
 
+def test_a_spanish_text_only_patient_who_writes_cancelar_gets_nothing_more(
+    live, web, engine, twilio
+):
+    # The Spanish opt-out line names PARAR; CANCELAR (what "para cancelar" used to invite)
+    # must opt the patient out just the same (issue 12).
+    luis = replace(LUIS, email=None, consents=(GiveConsent(Channel.SMS),))
+    enroll(live, luis)
+    deliver(live, DAY0_TEXT)
+    (first,) = twilio.sent_to(luis.phone)
+    assert "responda PARAR" in first["body"]
+    live.clock.advance(hours=1)
+    assert reply_of(text_in(web, live, "Cancelar", phone=luis.phone or "")) is None
+    with engine.connect() as conn:
+        assert conn.execute(select(sms_opt_outs.c.active)).scalar_one()
+    ahead = [r for r in sms_rows(engine) if r.send_at > live.clock.now]
+    assert len(ahead) >= 6 and {r.status for r in ahead} == {"cancelled"}
+    deliver(live, DAY7_CHECKIN + timedelta(hours=1))
+    assert len(twilio.sent_to(luis.phone)) == 1
+
+
 def test_opting_back_in_restores_future_texts_and_never_replays_past_ones(
     live, web, engine, twilio
 ):

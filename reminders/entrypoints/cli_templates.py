@@ -11,6 +11,7 @@ from reminders.adapters.care_plans import CarePlanLibrary
 from reminders.adapters.rendering import MessageRenderer
 from reminders.domain.errors import ReminderError
 from reminders.services.content import clinic_from_settings
+from reminders.services.keyword_check import provider_keyword_lines
 from reminders.services.template_check import check_templates, step_templates
 from reminders.settings import get_settings
 
@@ -54,3 +55,5 @@ def check() -> None:
     click.echo(
         f"checked {len(names)} templates in {len(all_plans)} plans, {len(languages)} languages: OK"
     )
+    for line in provider_keyword_lines(sorted(languages)):
+        click.echo(line)

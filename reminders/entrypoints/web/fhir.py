@@ -30,6 +30,17 @@ OUTCOME_SCHEMA = {
     "properties": {"resourceType": {"const": "OperationOutcome"}, "issue": {"type": "array"}},
 }
 
+# Both resources are read from the raw body (FHIR's media type or plain JSON).
+JSON_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            FHIR_JSON: {"schema": {"type": "object"}},
+            "application/json": {"schema": {"type": "object"}},
+        },
+    }
+}
+
 
 def outcome(
     issues: list[Issue], *, severity: str, status_code: int, **headers: str
@@ -49,18 +60,28 @@ def outcome(
     return JSONResponse(body, status_code=status_code, media_type=FHIR_JSON, headers=headers)
 
 
+async def _json_body(request: Request, resource: str) -> Any:
+    """The request's JSON body, or the OperationOutcome refusing it (415 or 400)."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in (FHIR_JSON, "application/json"):
+        # A form or text/plain body is what a cross-site page can send without asking.
+        return outcome(
+            [Issue("not-supported", f"send the {resource} as {FHIR_JSON}")],
+            severity="error",
+            status_code=415,
+        )
+    try:
+        return json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError):
+        return outcome(
+            [Issue("invalid", "the body is not JSON")], severity="error", status_code=400
+        )
+
+
 @router.post(
     "/Procedure",
     status_code=201,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                FHIR_JSON: {"schema": {"type": "object"}},
-                "application/json": {"schema": {"type": "object"}},
-            },
-        }
-    },
+    openapi_extra=JSON_BODY,
     responses={
         200: {"description": "Already enrolled (same Procedure identifier); unchanged."},
         201: {"content": {FHIR_JSON: {"schema": OUTCOME_SCHEMA}}},
@@ -74,20 +95,9 @@ def outcome(
 async def create_procedure(request: Request, c: ContainerDep, caller: FhirCaller) -> JSONResponse:
     """Enroll from a FHIR R4 Procedure: status completed, performedDateTime, a CPT code
     the care plans cover, and the subject Patient contained with a phone in telecom."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type not in (FHIR_JSON, "application/json"):
-        # A form or text/plain body is what a cross-site page can send without asking.
-        return outcome(
-            [Issue("not-supported", f"send the Procedure as {FHIR_JSON}")],
-            severity="error",
-            status_code=415,
-        )
-    try:
-        body = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
-        return outcome(
-            [Issue("invalid", "the body is not JSON")], severity="error", status_code=400
-        )
+    body = await _json_body(request, "Procedure")
+    if isinstance(body, JSONResponse):
+        return body
     try:
         withdrawn = withdrawn_procedure(body)
     except FhirProblem as problem:
@@ -153,15 +163,7 @@ def _withdraw(c: Any, caller: str, external_id: str, status: str) -> JSONRespons
 @router.post(
     "/Encounter",
     status_code=200,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                FHIR_JSON: {"schema": {"type": "object"}},
-                "application/json": {"schema": {"type": "object"}},
-            },
-        }
-    },
+    openapi_extra=JSON_BODY,
     responses={
         200: {"content": {FHIR_JSON: {"schema": OUTCOME_SCHEMA}}},
         400: {"description": "The body is not JSON."},
@@ -176,19 +178,9 @@ async def create_encounter(request: Request, c: ContainerDep, caller: FhirCaller
     the patient's remaining messages and opens a staff task; other Encounters change nothing.
     The patient is matched by a reasonReference to the enrolled Procedure, else by the phone
     of a contained Patient."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type not in (FHIR_JSON, "application/json"):
-        return outcome(
-            [Issue("not-supported", f"send the Encounter as {FHIR_JSON}")],
-            severity="error",
-            status_code=415,
-        )
-    try:
-        body = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
-        return outcome(
-            [Issue("invalid", "the body is not JSON")], severity="error", status_code=400
-        )
+    body = await _json_body(request, "Encounter")
+    if isinstance(body, JSONResponse):
+        return body
     try:
         event = encounter_event(body)
     except FhirProblem as problem:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from reminders.domain.accounts import ALL_SCOPES, Role, Scope, scopes_text
+from reminders.domain.accounts import (
+    ALL_SCOPES,
+    InvalidAccount,
+    Role,
+    Scope,
+    parse_expiry,
+    scopes_text,
+)
 from reminders.entrypoints.cli import container, friendly_errors
 from reminders.services import accounts, intake, second_factor
 from reminders.services.csv_rows import read_csv
@@ -167,19 +173,11 @@ def token_create(name: str, scopes: tuple[str, ...], expires: str | None) -> Non
 
 
 def expiry(text: str, *, now: datetime) -> datetime:
-    """90d, 12w, 36h or an ISO date (midnight UTC) as the moment a token stops working."""
-    found = re.fullmatch(r"\s*(\d{1,4})\s*([hdw])\s*", text.lower())
-    if found:
-        hours = {"h": 1, "d": 24, "w": 24 * 7}[found.group(2)] * int(found.group(1))
-        return now + timedelta(hours=hours)
+    """The --expires value as the moment the token stops working (domain/accounts)."""
     try:
-        when = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise click.BadParameter(
-            f"{text!r} is not a duration or date: use 90d, 12w, 36h or 2027-01-31",
-            param_hint="--expires",
-        ) from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+        return parse_expiry(text, now=now)
+    except InvalidAccount as exc:
+        raise click.BadParameter(exc.message, param_hint="--expires") from None
 
 
 @token.command("revoke")
@@ -188,8 +186,10 @@ def expiry(text: str, *, now: datetime) -> datetime:
 def token_revoke(name: str) -> None:
     """Revoke a token at once."""
     c = container()
-    accounts.revoke_api_token(uow=c.uow(), name=name, by="cli", now=c.clock())
-    click.echo(f"Token {name} revoked.")
+    if accounts.revoke_api_token(uow=c.uow(), name=name, by="cli", now=c.clock()):
+        click.echo(f"Token {name} revoked.")
+    else:
+        click.echo(f"Token {name} was already revoked; nothing changed.")
 
 
 @token.command("list")

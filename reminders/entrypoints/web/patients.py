@@ -109,6 +109,7 @@ def _patient_page(
         clinic=c.clinic,
         now=c.clock(),
         show_superseded=history,
+        staff_language=c.settings.staff_language,
     )
     return render(
         request,
@@ -120,6 +121,7 @@ def _patient_page(
             "history": history,
             "zone": zone.key,
             "plan": plan,
+            "staff_language": c.settings.staff_language,
             "channels": channels,
             "resendable": RESENDABLE_TONES,
             "performed_local": e.procedure.performed_at.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),

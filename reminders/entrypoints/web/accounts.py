@@ -1,4 +1,4 @@
-"""Staff pages for admins: accounts and API tokens; add, disable, enable, role, password, 2-step."""
+"""Staff pages for admins: accounts (add, disable, enable, role, password, 2-step), tokens listed."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""EHR intake: POST /fhir/Procedure enrolls a completed procedure; problems come back as
-a FHIR OperationOutcome."""
+"""EHR intake: POST /fhir/Procedure enrolls a completed procedure, POST /fhir/Encounter pauses;
+problems come back as a FHIR OperationOutcome."""
 
 from __future__ import annotations
 

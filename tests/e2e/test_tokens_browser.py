@@ -6,7 +6,6 @@ sets up the admin's authenticator on the first sign-in through support/browser.s
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import urllib.error
@@ -16,10 +15,9 @@ from typing import Any
 
 import pytest
 
-from support.browser import PASSWORD, second_step
+from support.browser import AXE, PASSWORD, axe_serious, second_step
 
 ROOT = Path(__file__).resolve().parents[2]
-AXE = ROOT / "tests" / "e2e" / "node_modules" / "axe-core" / "axe.min.js"
 REMINDERS = str(Path(sys.executable).parent / "reminders")
 ADMIN = "dr.admin"
 
@@ -63,15 +61,7 @@ def _api(server: str, raw: str) -> int:
 def _axe_serious(b: Any) -> list[str]:
     if not AXE.exists():
         pytest.fail("axe-core is missing: cd tests/e2e && npm install (`.ci/run` does it)")
-    if not b.execute_script("return typeof window.axe !== 'undefined'"):
-        b.execute_script(AXE.read_text(encoding="utf-8"))
-    b.set_script_timeout(30)
-    found = b.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {resultTypes: ['violations']}).then(r => done(JSON.stringify("
-        "r.violations.filter(v => ['serious', 'critical'].includes(v.impact)).map(v => v.id))));"
-    )
-    return list(json.loads(found))
+    return axe_serious(b)
 
 
 def test_an_admin_creates_a_token_reads_it_once_and_revokes_it(server, admin):
@@ -112,3 +102,46 @@ def test_an_admin_creates_a_token_reads_it_once_and_revokes_it(server, admin):
     b.find_element(By.ID, "confirm-revoke").click()
     wait.until(ec.url_contains("/staff/users"))
     assert "already revoked" in b.find_element(By.CSS_SELECTOR, ".flash").text
+
+
+WIDTHS = {"phone": (390, 844), "tablet": (820, 1180), "desk": (1280, 900)}
+SCREENSHOTS = ROOT / "var" / "screenshots"
+
+
+def _sideways(b: Any) -> int:
+    return int(
+        b.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+    )
+
+
+def test_the_token_pages_fit_every_width_and_pass_axe(server, admin):
+    from selenium.webdriver.common.by import By
+
+    b = admin
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for device, (width, height) in WIDTHS.items():
+        b.set_window_size(width, height)
+        b.get(f"{server}/staff/users")
+        b.find_element(By.ID, "token_name").send_keys(f"ehr-{device}")
+        for scope in ("enroll", "read", "fhir", "metrics"):
+            b.find_element(By.ID, f"scope_{scope}").click()
+        b.find_element(By.ID, "expires").send_keys("01312099")  # the date picker, typed
+        b.find_element(By.CSS_SELECTOR, "form#new-token button[type=submit]").click()
+        assert b.find_element(By.ID, "new-token-value").get_attribute("value").startswith("rr_")
+        pages = {
+            "token-created": None,
+            "accounts": f"{server}/staff/users",
+            "token-revoke": f"{server}/staff/tokens/revoke?name=ehr-{device}",
+        }
+        for name, url in pages.items():
+            if url:
+                b.get(url)
+            where = f"{name} at {width} px"
+            assert _sideways(b) == 0, where
+            assert _axe_serious(b) == [], where
+            b.save_screenshot(str(SCREENSHOTS / f"{name}-{width}.png"))
+    b.get(f"{server}/staff/users")
+    row = b.find_element(By.CSS_SELECTOR, "tr[data-token='ehr-desk']")
+    assert "enroll, fhir, metrics, read" in row.text and "2099" in row.text

@@ -1,6 +1,7 @@
 """Account rules as plain data: scopes typed or stored, and when a token stops working."""
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,6 +15,8 @@ def test_an_expiry_is_a_duration_or_a_date():
     assert parse_expiry(" 12W ", now=NOW) == NOW + timedelta(weeks=12)
     assert parse_expiry("36h", now=NOW) == NOW + timedelta(hours=36)
     assert parse_expiry("2027-01-31", now=NOW) == datetime(2027, 1, 31, tzinfo=UTC)  # a date picker
+    la = ZoneInfo("America/Los_Angeles")
+    assert parse_expiry("2027-01-31", now=NOW, zone=la) == datetime(2027, 1, 31, tzinfo=la)
     with pytest.raises(InvalidAccount, match="use 90d, 12w, 36h or 2027-01-31") as caught:
         parse_expiry("soon", now=NOW)
     assert caught.value.field == "expires"

@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from reminders.domain.accounts import parse_expiry, parse_scopes, scopes_text
 from reminders.domain.errors import ReminderError
+from reminders.domain.timing import zone_named
 from reminders.entrypoints.web import staff_session
 from reminders.entrypoints.web.accounts import users_context
 from reminders.entrypoints.web.deps import AdminDep, ContainerDep, FormDep
@@ -28,7 +29,9 @@ def create_token(request: Request, c: ContainerDep, user: AdminDep, form: FormDe
     now = c.clock()
     try:
         scopes = parse_scopes(" ".join(chosen))
-        until = parse_expiry(values["expires"], now=now) if values["expires"] else None
+        # A date from the picker: the token stops at the start of that day, clinic time.
+        zone = zone_named(c.settings.clinic_timezone)
+        until = parse_expiry(values["expires"], now=now, zone=zone) if values["expires"] else None
         token, raw = accounts.create_api_token(
             uow=c.uow(),
             name=values["token_name"],

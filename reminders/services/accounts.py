@@ -275,9 +275,8 @@ def revoke_api_token(
         token = uow.tokens.by_name((name or "").strip().lower())
         if token is None:
             raise InvalidAccount(f"there is no token named {name!r}", field="name")
-        if token.revoked_at is not None:
+        if not uow.tokens.revoke(token.id, now):
             return False
-        uow.tokens.update(token.id, revoked_at=now)
         audit.record(
             uow,
             actor=by,

@@ -19,6 +19,8 @@ def test_enroll_shows_the_timeline(staff):
     assert 'data-channel="sms"' in page.text and 'data-channel="email"' in page.text
     listing = staff.get("/staff/patients?q=lopez 0142")
     assert f"/staff/patients/{enrollment_id}" in listing.text
+    by_phone = staff.get("/staff/patients", params={"q": "+1 805 555 0142"})
+    assert f"/staff/patients/{enrollment_id}" in by_phone.text
     assert "No patient matches" in staff.get("/staff/patients?q=nobody").text
 
 

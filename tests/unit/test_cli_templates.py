@@ -90,6 +90,21 @@ def test_each_broken_template_is_named_under_the_templates_folder(tree):
     assert r.stderr == "2 problem(s) in message templates\n"
 
 
+def test_a_step_without_a_title_in_a_staff_language_fails(tree):
+    plan = tree / "plans" / "demo.toml"
+    plan.write_text(PLAN.replace(', es = "Control: dolor"', ""), encoding="utf-8")
+    r = check()
+    assert r.exit_code == 1
+    assert r.stdout == "plans: demo: pain: no title in es\n"
+    assert r.stderr.startswith("1 step(s) without a title in a staff language (en, es)")
+    plan.write_text(
+        PLAN.replace('title = { en = "Rest and walking", es = "Descanso y caminar" }\n', "")
+    )
+    r = check()
+    assert r.exit_code == 1
+    assert r.stdout == "plans: demo: hello: no title in en\nplans: demo: hello: no title in es\n"
+
+
 def test_a_broken_plan_or_no_plan_at_all_is_exit_2(tree):
     (tree / "plans" / "demo.toml").write_text(PLAN.replace('at = "+2h"', 'at = "soon"'))
     r = check()

@@ -27,10 +27,12 @@ es = 3
 fever_f = "100.4"
 [[steps]]
 key = "hello"
+title = { en = "Rest and walking", es = "Descanso y caminar" }
 category = "rest"
 at = "+2h"
 [[steps]]
 key = "pain"
+title = { en = "Check-in: pain", es = "Control: dolor" }
 category = "checkin"
 at = "+26h"
 checkin = "pain"

@@ -37,6 +37,7 @@ from reminders.entrypoints.web import (
     inbox,
     outcomes,
     patients,
+    tokens,
     webhooks,
 )
 from reminders.entrypoints.web.api_docs import add_docs
@@ -79,7 +80,14 @@ def create_app(container: Container | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.public_url.startswith("https://"),
     )
-    staff_pages = (patients.router, enroll.router, imports.router, accounts.router, audit.router)
+    staff_pages = (
+        patients.router,
+        enroll.router,
+        imports.router,
+        accounts.router,
+        tokens.router,
+        audit.router,
+    )
     for router in (health.router, auth.router, *staff_pages, api.router, fhir.router):
         app.include_router(router)
     app.include_router(webhooks.router)  # signed by Twilio, no login

@@ -26,7 +26,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "integratio
 import rows  # noqa: E402
 from sqlalchemy import Engine, bindparam, text, update  # noqa: E402
 
-from bench.delivery import ADMIN_URL  # noqa: E402
+from bench.stack import ADMIN_URL  # noqa: E402
 from reminders.adapters.db import make_engine  # noqa: E402
 from reminders.adapters.migrate import upgrade  # noqa: E402
 from reminders.adapters.orm import UTCDateTime, scheduled_messages  # noqa: E402

@@ -18,7 +18,6 @@ import os
 import sys
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,33 +26,10 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import redis  # noqa: E402
 from sqlalchemy import select, text  # noqa: E402
 
-from reminders.adapters.db import make_engine  # noqa: E402
-from reminders.adapters.migrate import upgrade  # noqa: E402
+from bench.stack import bench_stack, make_due_rows, rss_kb  # noqa: E402
 from reminders.adapters.orm import scheduled_messages  # noqa: E402
-from reminders.bootstrap import bootstrap  # noqa: E402
 from reminders.settings import Settings  # noqa: E402
-from support.fake_twilio import FakeTwilio  # noqa: E402
-from support.patients import due_texts_for_many  # noqa: E402
-from support.processes import free_port, kill_group, start_celery, start_redis  # noqa: E402
-
-ADMIN_URL = os.environ.get(
-    "REMINDERS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-
-
-def rss_kb(pid: int) -> int:
-    """Resident memory of a process and all its descendants, in KiB."""
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-            todo.extend(int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split())
-        except (FileNotFoundError, ProcessLookupError):
-            pass
-    return total
+from support.processes import kill_group, start_celery  # noqa: E402
 
 
 def noop_rate(env: dict[str, str], tmp: Path, n: int, concurrency: int) -> float:
@@ -86,17 +62,6 @@ def noop_rate(env: dict[str, str], tmp: Path, n: int, concurrency: int) -> float
         return (n - first) / (time.monotonic() - start)
     finally:
         kill_group(worker)
-
-
-def make_due_rows(env: dict[str, str], n: int) -> None:
-    """n texts due now, one each for n texters in a daytime zone (the SMS cap counts per
-    phone at send time, so each text needs its own phone)."""
-    c = bootstrap(Settings(**env))
-    with c.engine.begin() as conn:
-        names = "scheduled_messages, consents, enrollments, patients"
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    due_texts_for_many(c.engine, n, now=datetime.now(UTC), tag=f"bench{n}")
-    c.engine.dispose()
 
 
 def end_to_end(
@@ -137,30 +102,10 @@ def main() -> None:
     ap.add_argument("--latency-ms", type=float, default=0, help="the fake Twilio's answer time")
     args = ap.parse_args()
 
-    tmp = Path(f"/tmp/reminders-bench-{uuid.uuid4().hex[:8]}")
-    tmp.mkdir()
-    admin = make_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    dbname = f"reminders_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{dbname}"'))
-    url = admin.url.set(database=dbname).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    upgrade(engine)
-    port = free_port()
-    redis_proc = start_redis(port, tmp / "redis.log")
-    twilio = FakeTwilio(delay=args.latency_ms / 1000).start()
-    env = {
-        "REMINDERS_DATABASE_URL": url,
-        "REMINDERS_BROKER_URL": f"redis://127.0.0.1:{port}/0",
-        "REMINDERS_VAR_DIR": str(tmp / "var"),
-        "TWILIO_ACCOUNT_SID": twilio.account_sid,
-        "TWILIO_AUTH_TOKEN": twilio.auth_token,
-        "TWILIO_FROM_NUMBER": "+18055550100",
-        "TWILIO_API_BASE_URL": twilio.url,
-        "REMINDERS_SMS_RATE_PER_SECOND": "100000",
-        "REMINDERS_DISPATCH_INTERVAL": "0.5",
-    }
-    try:
+    with bench_stack(
+        "bench", latency_ms=args.latency_ms, REMINDERS_DISPATCH_INTERVAL="0.5"
+    ) as stack:
+        env, tmp, engine = stack.env, stack.tmp, stack.engine
         print(
             f"concurrency {args.concurrency} worker processes, {os.cpu_count()} cores, "
             f"provider latency {args.latency_ms:g} ms"
@@ -181,12 +126,6 @@ def main() -> None:
                 f"worker memory over {args.memory_messages} messages: peak "
                 f"{peak / 1024:.0f} MiB; " + ", ".join(marks) + f"  ({rate:.0f} msg/s)"
             )
-    finally:
-        twilio.stop()
-        redis_proc.kill()
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "integratio
 from sqlalchemy import text  # noqa: E402
 from webtools import client, token  # noqa: E402
 
-from bench.delivery import ADMIN_URL  # noqa: E402
+from bench.stack import ADMIN_URL  # noqa: E402
 from reminders.adapters.db import make_engine  # noqa: E402
 from reminders.adapters.migrate import upgrade  # noqa: E402
 from reminders.bootstrap import bootstrap  # noqa: E402

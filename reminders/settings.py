@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     clinic_name: str = Field("Dr. Taqi Spine Care", alias="REMINDERS_CLINIC_NAME")
     clinic_phone: str = Field("805-242-4884", alias="REMINDERS_CLINIC_PHONE")
     clinic_timezone: str = Field("America/Los_Angeles", alias="REMINDERS_CLINIC_TIMEZONE")
+    # The language of the staff pages' step titles (each care-plan step has one per language).
+    staff_language: Literal["en", "es"] = Field("en", alias="REMINDERS_STAFF_LANGUAGE")
     # Who answers nights and weekends (an answering service or the hospital operator):
     # every "call us" names it (CONTENT.md, "Who answers"). Empty: the clinic's own line.
     clinic_after_hours_phone: str = Field("", alias="REMINDERS_CLINIC_AFTER_HOURS_PHONE")

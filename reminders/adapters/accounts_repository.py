@@ -150,6 +150,15 @@ class ApiTokenRepository:
     def update(self, token_id: int, **values: Any) -> None:
         self.conn.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(**values))
 
+    def revoke(self, token_id: int, now: datetime) -> bool:
+        """Revoke once: False when it already was (two admins, or one double click, at once)."""
+        result = self.conn.execute(
+            update(api_tokens)
+            .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        return bool(result.rowcount)
+
 
 def _new_id(result: Any) -> int:
     key = result.inserted_primary_key

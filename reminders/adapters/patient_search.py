@@ -17,7 +17,7 @@ from reminders.adapters.orm import (
     sms_opt_outs,
 )
 from reminders.domain.model import UNSENT, MessageStatus
-from reminders.domain.search import fold
+from reminders.domain.search import fold, search_words
 
 # Day-of-recovery bands a nurse filters by: (first day, last day or None).
 RECOVERY_DAYS = {"week1": (0, 7), "weeks2to4": (8, 28), "later": (29, None)}
@@ -77,7 +77,7 @@ def opted_out() -> ColumnElement[bool]:
 
 def filtered(query: Select[Any], q: PatientQuery, *, now: datetime) -> Select[Any]:
     """Add the search words and filters to a select over enrollments joined to patients."""
-    for word in q.text.split()[:5]:
+    for word in search_words(q.text)[:5]:
         query = query.where(_matches(word))
     if q.status:
         query = query.where(enrollments.c.status == q.status)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from reminders.domain.errors import ReminderError
 
@@ -123,6 +123,25 @@ def parse_scopes(raw: str) -> frozenset[Scope]:
             field="scope",
         )
     return frozenset(Scope(w) for w in words)
+
+
+_DURATION = re.compile(r"\s*(\d{1,4})\s*([hdw])\s*")
+
+
+def parse_expiry(text: str, *, now: datetime, zone: tzinfo = UTC) -> datetime:
+    """90d, 12w, 36h or an ISO date (its midnight in `zone`) as the moment a token stops working."""
+    found = _DURATION.fullmatch(text.lower())
+    if found:
+        hours = {"h": 1, "d": 24, "w": 24 * 7}[found.group(2)] * int(found.group(1))
+        return now + timedelta(hours=hours)
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidAccount(
+            f"{text!r} is not a duration or date: use 90d, 12w, 36h or 2027-01-31",
+            field="expires",
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=zone)
 
 
 def scopes_text(scopes: frozenset[Scope]) -> str:

@@ -42,6 +42,9 @@ CONDITIONS: dict[str, Callable[[ProcedureRecord, Collection[Channel]], bool]] = 
 _FACT = re.compile(r"^[a-z0-9_]+$")
 _KEY = re.compile(r"^[a-z0-9_]+$")
 DEFAULT_STALE_AFTER = timedelta(hours=24)
+# The languages staff pages can be read in (REMINDERS_STAFF_LANGUAGE): every step needs a
+# title in each, which `reminders templates check` makes sure of.
+STAFF_LANGUAGES = ("en", "es")
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,12 @@ class PlanStep:
     only_if: tuple[str, ...] = ()  # every condition must hold
     checkin: str | None = None
     facts: tuple[str, ...] = ()  # the plan's essential facts this step's texts carry
-    title: str = ""  # what staff read for this step; a readable form of the key if unset
+    title: str = ""  # what staff read for this step (English); a readable form of the key if unset
+    titles: Mapping[str, str] = field(default_factory=dict)  # language -> title, as written
+
+    def title_in(self, language: str) -> str:
+        """The step's title in the staff's language, else in English."""
+        return self.titles.get(language) or self.title
 
     def applies_to(self, procedure: ProcedureRecord, channels: Collection[Channel] = BOTH) -> bool:
         """Whether this patient gets the step, given the procedure and consented channels."""
@@ -97,6 +105,16 @@ class CarePlan:
 
     def segment_budget(self, language: str) -> int:
         return self.sms_segments.get(language, 1)
+
+
+def missing_titles(plan: CarePlan, languages: Collection[str] = STAFF_LANGUAGES) -> list[str]:
+    """Each step that has no title in a staff language, as "<step>: no title in <language>"."""
+    return [
+        f"{step.key}: no title in {language}"
+        for step in plan.steps
+        for language in languages
+        if not step.titles.get(language)
+    ]
 
 
 def readable_key(key: str) -> str:
@@ -236,12 +254,11 @@ def _parse_step(raw: Mapping[str, Any], variables: Mapping[str, str], fail: Any)
     facts = raw.get("facts") or ()
     if not isinstance(facts, list | tuple) or not all(isinstance(f, str) for f in facts):
         raise fail(f"{key}: facts must be a list of fact names")
-    title = raw.get("title")
-    if title is not None and (not isinstance(title, str) or not title.strip()):
-        raise fail(f'{key}: "title" must be a short text for staff')
+    titles = _step_titles(raw.get("title"), lambda m: fail(f"{key}: {m}"))
     return PlanStep(
         key=key,
-        title=title.strip() if title else readable_key(key),
+        title=titles.get("en") or readable_key(key),
+        titles=titles,
         category=category,
         time=when,
         at_text=at_resolved,
@@ -251,3 +268,15 @@ def _parse_step(raw: Mapping[str, Any], variables: Mapping[str, str], fail: Any)
         checkin=checkin,
         facts=tuple(facts),
     )
+
+
+def _step_titles(raw: Any, fail: Callable[[str], InvalidCarePlan]) -> dict[str, str]:
+    """`title = "..."` (English) or `title = { en = "...", es = "..." }`, by language."""
+    if raw is None:
+        return {}
+    by_language = {"en": raw} if isinstance(raw, str) else raw
+    if not isinstance(by_language, dict) or not all(
+        isinstance(v, str) and v.strip() for v in by_language.values()
+    ):
+        raise fail('"title" must be a short text for staff, or one per language')
+    return {str(k): v.strip() for k, v in by_language.items()}

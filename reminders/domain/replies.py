@@ -43,6 +43,16 @@ KEYWORDS: dict[str, Keyword] = {
     **dict.fromkeys(("START", "YES", "UNSTOP", *SPANISH_OPT_IN), Keyword.OPT_IN),
     **dict.fromkeys(("HELP", "INFO", "AYUDA"), Keyword.HELP),
 }
+# Keywords Twilio does not know by default, per language: a clinic must add each one to
+# its Messaging Service's Advanced Opt-Out, under that language, or Twilio's own blocking
+# and confirmations will not match ours (README, "Twilio setup and replies").
+PROVIDER_KEYWORDS: dict[str, dict[Keyword, tuple[str, ...]]] = {
+    "es": {
+        Keyword.OPT_OUT: SPANISH_OPT_OUT,
+        Keyword.OPT_IN: SPANISH_OPT_IN,
+        Keyword.HELP: ("AYUDA",),
+    },
+}
 # Twilio's OptOutType parameter (Advanced Opt-Out), which covers keywords added there.
 OPT_OUT_TYPES = {"STOP": Keyword.OPT_OUT, "START": Keyword.OPT_IN, "HELP": Keyword.HELP}
 

@@ -13,6 +13,24 @@ def fold(text: str) -> str:
     return " ".join(bare.casefold().split())
 
 
+# What staff type for a phone number: digits with +, spaces, dashes, dots or brackets.
+_PHONE_LIKE = re.compile(r"^\+?[\d\s().-]+$")
+MIN_PHONE_DIGITS = 7
+
+
+def search_words(text: str) -> list[str]:
+    """The words of a search; a phone number however written is one word of its digits.
+
+    "+1 805 555 0142", "(805) 555 0142" and "805-555-0142" all become their digits (with
+    the country code when typed), so they match the digits of the stored E.164 number.
+    """
+    if _PHONE_LIKE.match(text.strip()):
+        digits = re.sub(r"\D", "", text)
+        if len(digits) >= MIN_PHONE_DIGITS:
+            return [digits]
+    return text.split()
+
+
 def patient_search_key(
     *, first_name: str, last_name: str, phone: str | None, email: str | None
 ) -> str:

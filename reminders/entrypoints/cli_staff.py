@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-import re
 import sys
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
-from reminders.domain.accounts import ALL_SCOPES, Role, Scope, scopes_text
+from reminders.domain.accounts import (
+    ALL_SCOPES,
+    InvalidAccount,
+    Role,
+    Scope,
+    parse_expiry,
+    scopes_text,
+)
 from reminders.entrypoints.cli import container, friendly_errors
 from reminders.services import accounts, intake, second_factor
 from reminders.services.csv_rows import read_csv
 from reminders.services.intake import RowOutcome
+
+T = TypeVar("T")
 
 
 @click.group()
@@ -56,16 +66,19 @@ def staff_create(username: str, full_name: str, role: str, password_stdin: bool)
     click.echo(f"Sign in at {c.settings.public_url}/staff")
 
 
+def _change(use_case: Callable[..., T], username: str, **changes: Any) -> T:
+    """One change to one account, made by "cli" (as the audit log says) at the app's clock."""
+    c = container()
+    return use_case(uow=c.uow(), username=username, by="cli", now=c.clock(), **changes)
+
+
 @staff.command("password")
 @click.argument("username")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @friendly_errors
 def staff_password(username: str, password_stdin: bool) -> None:
     """Set a new password for an account (and reactivate and unlock it); its sessions end."""
-    c = container()
-    accounts.set_password(
-        uow=c.uow(), username=username, password=_password(password_stdin), by="cli", now=c.clock()
-    )
+    _change(accounts.set_password, username, password=_password(password_stdin))
     click.echo(f"Password changed for {username}.")
 
 
@@ -74,8 +87,7 @@ def staff_password(username: str, password_stdin: bool) -> None:
 @friendly_errors
 def staff_disable(username: str) -> None:
     """Disable an account: every session of it ends at once and it cannot sign in."""
-    c = container()
-    accounts.set_active(uow=c.uow(), username=username, active=False, by="cli", now=c.clock())
+    _change(accounts.set_active, username, active=False)
     click.echo(f"Account {username} disabled; its sessions have ended.")
 
 
@@ -84,8 +96,7 @@ def staff_disable(username: str) -> None:
 @friendly_errors
 def staff_enable(username: str) -> None:
     """Enable an account again (this also lifts a sign-in lockout)."""
-    c = container()
-    accounts.set_active(uow=c.uow(), username=username, active=True, by="cli", now=c.clock())
+    _change(accounts.set_active, username, active=True)
     click.echo(f"Account {username} enabled.")
 
 
@@ -95,10 +106,7 @@ def staff_enable(username: str) -> None:
 @friendly_errors
 def staff_role(username: str, role: str) -> None:
     """Change an account's role; its sessions end so the new role applies at the next sign-in."""
-    c = container()
-    user = accounts.set_role(
-        uow=c.uow(), username=username, role=Role(role), by="cli", now=c.clock()
-    )
+    user = _change(accounts.set_role, username, role=Role(role))
     click.echo(f"Account {user.username} is now {user.role.value}; its sessions have ended.")
 
 
@@ -107,8 +115,7 @@ def staff_role(username: str, role: str) -> None:
 @friendly_errors
 def staff_mfa_reset(username: str) -> None:
     """Remove an account's two-step sign-in (a lost phone); it is set up again at next sign-in."""
-    c = container()
-    second_factor.reset(uow=c.uow(), username=username, by="cli", now=c.clock())
+    _change(second_factor.reset, username)
     click.echo(f"Two-step sign-in removed for {username}; its sessions have ended.")
 
 
@@ -166,19 +173,11 @@ def token_create(name: str, scopes: tuple[str, ...], expires: str | None) -> Non
 
 
 def expiry(text: str, *, now: datetime) -> datetime:
-    """90d, 12w, 36h or an ISO date (midnight UTC) as the moment a token stops working."""
-    found = re.fullmatch(r"\s*(\d{1,4})\s*([hdw])\s*", text.lower())
-    if found:
-        hours = {"h": 1, "d": 24, "w": 24 * 7}[found.group(2)] * int(found.group(1))
-        return now + timedelta(hours=hours)
+    """The --expires value as the moment the token stops working (domain/accounts)."""
     try:
-        when = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise click.BadParameter(
-            f"{text!r} is not a duration or date: use 90d, 12w, 36h or 2027-01-31",
-            param_hint="--expires",
-        ) from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+        return parse_expiry(text, now=now)
+    except InvalidAccount as exc:
+        raise click.BadParameter(exc.message, param_hint="--expires") from None
 
 
 @token.command("revoke")
@@ -187,8 +186,10 @@ def expiry(text: str, *, now: datetime) -> datetime:
 def token_revoke(name: str) -> None:
     """Revoke a token at once."""
     c = container()
-    accounts.revoke_api_token(uow=c.uow(), name=name, by="cli", now=c.clock())
-    click.echo(f"Token {name} revoked.")
+    if accounts.revoke_api_token(uow=c.uow(), name=name, by="cli", now=c.clock()):
+        click.echo(f"Token {name} revoked.")
+    else:
+        click.echo(f"Token {name} was already revoked; nothing changed.")
 
 
 @token.command("list")

@@ -9,8 +9,10 @@ import click
 
 from reminders.adapters.care_plans import CarePlanLibrary
 from reminders.adapters.rendering import MessageRenderer
+from reminders.domain.careplan import STAFF_LANGUAGES, missing_titles
 from reminders.domain.errors import ReminderError
 from reminders.services.content import clinic_from_settings
+from reminders.services.keyword_check import provider_keyword_lines
 from reminders.services.template_check import check_templates, step_templates
 from reminders.settings import get_settings
 
@@ -22,7 +24,7 @@ def templates() -> None:
 
 @templates.command("check")
 def check() -> None:
-    """Render every message template with sample patients; exit 1 on any problem."""
+    """Check step titles and render every message template; exit 1 on any problem."""
     # Built from settings, not bootstrap(): a lint step needs no database.
     settings = get_settings()
     try:
@@ -33,14 +35,29 @@ def check() -> None:
     if not plans.names():
         click.echo(f"error: no care plans in {settings.care_plans_dir}", err=True)
         sys.exit(2)
+    # Staff read each step by its title, in any language the staff pages can be set to.
+    untitled = [
+        f"{os.path.relpath(settings.care_plans_dir)}: {name}: {missing}"
+        for name in plans.names()
+        for missing in missing_titles(plans.get(name))
+    ]
+    for line in untitled:
+        click.echo(line)
     renderer = MessageRenderer(settings.templates_dir)
     clinic = clinic_from_settings(settings)
     problems = check_templates(plans=plans, renderer=renderer, clinic=clinic)
     folder = os.path.relpath(settings.templates_dir)
     for problem in problems:
         click.echo(os.path.join(folder, str(problem)))
+    if untitled:
+        click.echo(
+            f"{len(untitled)} step(s) without a title in a staff language"
+            f' ({", ".join(STAFF_LANGUAGES)}): write title = {{ en = "...", es = "..." }}',
+            err=True,
+        )
     if problems:
         click.echo(f"{len(problems)} problem(s) in message templates", err=True)
+    if untitled or problems:
         sys.exit(1)
     all_plans = [plans.get(name) for name in plans.names()]
     names = {
@@ -54,3 +71,5 @@ def check() -> None:
     click.echo(
         f"checked {len(names)} templates in {len(all_plans)} plans, {len(languages)} languages: OK"
     )
+    for line in provider_keyword_lines(sorted(languages)):
+        click.echo(line)

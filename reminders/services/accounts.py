@@ -227,6 +227,7 @@ def create_api_token(
     now: datetime,
     scopes: frozenset[Scope] = ALL_SCOPES,
     expires_at: datetime | None = None,
+    client_addr: str | None = None,
 ) -> tuple[ApiToken, str]:
     """Create a token for an EHR or script; the secret is returned once and stored hashed."""
     label = check_username(name)
@@ -249,22 +250,43 @@ def create_api_token(
         )
         until = f", expires {expires_at:%Y-%m-%d %H:%M} UTC" if expires_at else ""
         detail = f"{label} ({scopes_text(scopes)}{until})"
-        audit.record(uow, actor=by, action="token_created", detail=detail, now=now)
+        audit.record(
+            uow,
+            actor=by,
+            action="token_created",
+            detail=detail,
+            now=now,
+            client_addr=client_addr,
+        )
         token = uow.tokens.by_name(label)
         uow.commit()
     assert token is not None
     return token, raw
 
 
-def revoke_api_token(*, uow: UnitOfWork, name: str, by: str, now: datetime) -> None:
-    """Revoke a token at once; requests carrying it are refused from now on."""
+def revoke_api_token(
+    *, uow: UnitOfWork, name: str, by: str, now: datetime, client_addr: str | None = None
+) -> bool:
+    """Revoke a token at once; requests carrying it are refused from now on.
+
+    False when it was revoked already: nothing changes (a second click, a second admin).
+    """
     with uow:
         token = uow.tokens.by_name((name or "").strip().lower())
         if token is None:
             raise InvalidAccount(f"there is no token named {name!r}", field="name")
-        uow.tokens.update(token.id, revoked_at=now)
-        audit.record(uow, actor=by, action="token_revoked", detail=token.name, now=now)
+        if not uow.tokens.revoke(token.id, now):
+            return False
+        audit.record(
+            uow,
+            actor=by,
+            action="token_revoked",
+            detail=token.name,
+            now=now,
+            client_addr=client_addr,
+        )
         uow.commit()
+    return True
 
 
 def list_tokens(*, uow: UnitOfWork) -> list[ApiToken]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -12,6 +13,7 @@ from reminders.adapters.rendering import MessageRenderer
 from reminders.domain.careplan import CarePlan
 from reminders.domain.model import Channel, MessageStatus
 from reminders.domain.schedule import SchedulePolicy
+from reminders.domain.sms import is_gsm7, non_gsm7_characters
 from reminders.domain.timing import zone_named
 from reminders.services.content import Clinic, message_context
 from reminders.services.keyword_check import reply_problems, unhonoured_words
@@ -28,6 +30,28 @@ CHANNEL_MIXES: dict[str, tuple[Channel, ...]] = {
 SAMPLE_DAY = datetime(2026, 9, 30)
 # "procedure.- Do not soak": a list item glued to the text before it.
 _GLUED_ITEM = re.compile(r"\S- \S")
+# Typographic punctuation that has a plain GSM-7 twin (curly quotes, dashes, ellipsis).
+_TYPOGRAPHIC = frozenset("\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u00b4")
+
+
+def avoidable_ucs2(text: str) -> list[str]:
+    """The characters that make a text UCS-2 although a GSM-7 spelling exists, or [].
+
+    An accented Latin letter (á í ó ú) can lose its accent, a curly quote can be straight;
+    a text that needs UCS-2 for anything else (another script, an emoji) is left alone:
+    its language needs it (CONTENT.md).
+    """
+    culprits = non_gsm7_characters(text)
+    if not culprits or not all(_has_gsm7_twin(ch) for ch in culprits):
+        return []
+    return culprits
+
+
+def _has_gsm7_twin(ch: str) -> bool:
+    if ch in _TYPOGRAPHIC:
+        return True
+    base = unicodedata.normalize("NFD", ch)[0]
+    return base != ch and is_gsm7(base)
 
 
 @dataclass(frozen=True)
@@ -88,15 +112,22 @@ def check_journeys(
                 continue
             where = f"messages/{pv.plan.procedure}/{j.language}/{m.step_key}"
             if m.channel is Channel.SMS and row.size is not None:
-                # The daily cap merges a day's steps into one text; each step keeps its own
-                # budget, so a merged text may use the sum (docs/care-plans.md).
-                budget = pv.plan.segment_budget(j.language) * len(m.parts)
+                # The daily cap merges a day's steps into one text, and the patient reads
+                # (and pays for) that one text: it keeps the language's budget, however
+                # many steps it carries (docs/care-plans.md).
+                budget = pv.plan.segment_budget(j.language)
                 if row.size.segments > budget:
                     problems.setdefault(
                         f"{where}:budget",
                         f"{where}: the text sent on day {row.day} is {row.size.segments} segments"
                         f" ({row.size.encoding}, {row.size.units} characters; {j.label});"
-                        f" the budget is {budget}",
+                        f" the budget is {budget}, merged or not",
+                    )
+                if avoidable := avoidable_ucs2(row.text):
+                    problems.setdefault(
+                        f"{where}:ucs2",
+                        f"{where}: the text sent on day {row.day} is UCS-2 because of"
+                        f" {' '.join(avoidable)} ({j.label}); write it in GSM-7",
                     )
                 if words := unhonoured_words(row.text):
                     problems.setdefault(

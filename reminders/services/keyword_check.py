@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from reminders.adapters.rendering import MessageRenderer
-from reminders.domain.replies import KEYWORDS, Keyword
+from reminders.domain.replies import KEYWORDS, PROVIDER_KEYWORDS, Keyword
 from reminders.services.content import Clinic, clinic_names
 
 # A word in capitals after "reply"/"responda" is one the patient is told to send.
@@ -57,3 +57,30 @@ def reply_problems(*, renderer: MessageRenderer, clinic: Clinic) -> list[str]:
                 f"{name}: tells the patient to reply {', '.join(words)}, which no keyword honours"
             )
     return problems
+
+
+_KIND_NAMES = {Keyword.OPT_OUT: "opt-out", Keyword.OPT_IN: "opt-in", Keyword.HELP: "help"}
+
+
+def provider_keyword_lines(languages: list[str]) -> list[str]:
+    """Say which words the clinic must add to Twilio's Advanced Opt-Out, per language sent.
+
+    Twilio knows the English words by default; words we honour in another language are
+    ours, and Twilio blocks and confirms only the words its console lists.
+    """
+    lines = []
+    for language in sorted(languages):
+        words = PROVIDER_KEYWORDS.get(language)
+        if not words:
+            continue
+        kinds = "; ".join(
+            f"{_KIND_NAMES[kind]} {', '.join(found)}" for kind, found in words.items() if found
+        )
+        lines.append(f"  {language}: {kinds}")
+    if not lines:
+        return []
+    return [
+        "Twilio Advanced Opt-Out (Messaging Service > Opt-Out Management) must list these"
+        " words, each under its language (README, Twilio setup and replies):",
+        *lines,
+    ]

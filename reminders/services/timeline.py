@@ -147,12 +147,12 @@ def problem_text(m: ScheduledMessage) -> str | None:
     return text or None
 
 
-def step_title(plan: CarePlan, m: ScheduledMessage) -> str:
-    """The plan's words for the message's steps (same-day texts merged read "A, and B")."""
+def step_title(plan: CarePlan, m: ScheduledMessage, language: str = "en") -> str:
+    """The plan's words for the message's steps in the staff's language (merged: "A; B")."""
     titles = []
     for part in m.parts:
         try:
-            titles.append(plan.step(part).title)
+            titles.append(plan.step(part).title_in(language))
         except KeyError:  # a step since removed from the plan
             titles.append(readable_key(part))
     return "; ".join(titles)
@@ -191,6 +191,7 @@ def patient_journey(
     clinic: Clinic,
     now: datetime,
     show_superseded: bool = False,
+    staff_language: str = "en",
 ) -> Journey:
     """The patient's messages by local day with previews, answers, the now line and alerts."""
     assert enrollment.id is not None
@@ -239,7 +240,7 @@ def patient_journey(
             local_time=local,
             message=m,
             superseded=superseded,
-            title=step_title(plan, m),
+            title=step_title(plan, m, staff_language),
             preview=preview(m, plan=plan, renderer=renderer, context=ctx, language=lang),
             answer=answer,
             resent=m.id in resent,

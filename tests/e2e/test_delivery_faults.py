@@ -1,13 +1,17 @@
 """Real worker and beat processes against a faulty (fake) Twilio: no duplicate, rate kept.
 
-A provider that takes a text but answers too late, one slower than the send lease, and a
-429 storm with Retry-After. Each run starts its own Redis, workers per queue and beat on
-PostgreSQL, scaled to finish in well under a minute.
+A provider that takes a text but answers too late, one slower than the send lease, a
+429 storm with Retry-After, and PostgreSQL itself stopped for 10 s (fast and immediate
+shutdown) mid-send. Each run starts its own Redis, workers per queue and beat on
+PostgreSQL, scaled to finish in about a minute; the restart test stops and starts a
+private PostgreSQL cluster of its own, never the shared server.
 """
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,11 +19,13 @@ import pytest
 from sqlalchemy import func, select, text
 
 from reminders.adapters.db import make_engine
+from reminders.adapters.migrate import upgrade
 from reminders.adapters.orm import metadata, scheduled_messages
 from reminders.bootstrap import bootstrap
 from reminders.settings import Settings
 from support.fake_twilio import FakeTwilio
 from support.patients import due_texts_for_many
+from support.postgres_server import ClusterUnavailable, PostgresCluster
 from support.processes import free_port, kill_group, start_celery, start_redis
 
 M = scheduled_messages
@@ -109,6 +115,82 @@ def run_with(postgres_url: str, tmp_path: Path):
     for r in made:
         r.stop()
         r.twilio.stop()
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PostgresCluster]:
+    """A PostgreSQL cluster of this test's own, with a migrated database, to stop and start.
+
+    In CI (CI=true) a cluster that cannot be made fails the test; elsewhere it is skipped
+    with the reason (a machine without the PostgreSQL server binaries).
+    """
+    cluster = None
+    try:
+        cluster = PostgresCluster()
+        cluster.start()
+    except ClusterUnavailable as exc:
+        if cluster is not None:
+            cluster.destroy()
+        message = f"cannot start a private PostgreSQL cluster: {exc}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        admin = make_engine(cluster.url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("CREATE DATABASE reminders"))
+        admin.dispose()
+        engine = make_engine(cluster.url.rsplit("/", 1)[0] + "/reminders")
+        upgrade(engine)
+        engine.dispose()
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+@pytest.mark.parametrize("mode", ["fast", "immediate"])
+def test_postgres_down_for_10_s_mid_send_loses_nothing_and_sends_nothing_twice(
+    private_postgres: PostgresCluster, tmp_path: Path, mode: str
+):
+    cluster = private_postgres
+    url = cluster.url.rsplit("/", 1)[0] + "/reminders"
+    twilio = FakeTwilio(delay=0.05).start()
+    # 400 texts at 25 a second: sending is well under way when the database goes. The
+    # leases and the reconcile interval are the defaults: recovery must not need short ones.
+    defaults = {
+        name: str(Settings.model_fields[field].default)
+        for name, field in (
+            ("REMINDERS_QUEUE_LEASE_SECONDS", "queue_lease_seconds"),
+            ("REMINDERS_SEND_LEASE_SECONDS", "send_lease_seconds"),
+            ("REMINDERS_RECONCILE_INTERVAL", "reconcile_interval"),
+        )
+    }
+    run = Run(url, tmp_path, twilio, 400, REMINDERS_SMS_RATE_PER_SECOND="25", **defaults)
+    try:
+        run.start()
+        deadline = time.monotonic() + 60
+        while len(twilio.messages) < 80 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(twilio.messages) >= 80, f"sending never got going: {run.counts()}"
+        run.engine.dispose()
+        cluster.stop(mode)
+        at_stop = len(twilio.messages)
+        time.sleep(10)
+        during = len(twilio.messages) - at_stop
+        cluster.start()
+        settled = run.wait_all_sent(120)
+        run.check_once_each()
+    finally:
+        run.stop()
+        twilio.stop()
+    assert at_stop < run.total, "everything went out before the outage: it tested nothing"
+    assert settled <= 60, f"settled {settled:.0f} s after PostgreSQL came back"
+    confirmed = run.reasons("confirmed with the provider%")
+    print(
+        f"\nPostgreSQL {mode} stop for 10 s: {at_stop} of {run.total} sent before, {during} "
+        f"taken by Twilio while it was down, {confirmed} confirmed by reconciliation; all "
+        f"settled {settled:.1f} s after it came back"
+    )
 
 
 def test_a_provider_that_accepts_but_answers_late_sends_no_duplicate(run_with):

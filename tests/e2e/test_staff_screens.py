@@ -8,11 +8,10 @@ from typing import Any
 
 import pytest
 
-from support.browser import sign_in
+from support.browser import AXE, axe_serious, sign_in
 from support.journey import JOSE, Seeded, seed_journey, simulate
 
 ROOT = Path(__file__).resolve().parents[2]
-AXE = ROOT / "tests" / "e2e" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "var" / "screenshots"
 WIDTHS = {"phone": (390, 844), "tablet": (820, 1180), "desk": (1280, 900)}
 
@@ -20,24 +19,6 @@ WIDTHS = {"phone": (390, 844), "tablet": (820, 1180), "desk": (1280, 900)}
 @pytest.fixture(scope="module")
 def seeded(server: str, server_env: dict[str, str]) -> Seeded:
     return seed_journey(server_env)
-
-
-def _axe_serious(b: Any) -> list[str]:
-    """axe-core's serious and critical violations on the page, one line each."""
-    if not b.execute_script("return typeof window.axe !== 'undefined'"):
-        b.execute_script(AXE.read_text(encoding="utf-8"))
-    b.set_script_timeout(30)
-    found = b.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations.map("
-        "v => [v.impact, v.id, v.help, v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')]"
-        ")));"
-    )
-    return [
-        f"{i} {rule}: {text} at {where}"
-        for i, rule, text, where in found
-        if i in ("serious", "critical")
-    ]
 
 
 def _sideways(b: Any) -> int:
@@ -87,7 +68,7 @@ def test_every_page_fits_passes_axe_and_is_captured(server, seeded, browser, dev
         if name == "patients":
             sign_in(b, server)
         b.get(server + path)
-        found = _axe_serious(b)
+        found = axe_serious(b)
         if wide := _sideways(b):
             found.append(f"scrolls sideways by {wide}px")
         if found:
@@ -201,7 +182,7 @@ def test_the_first_wrong_field_gets_the_focus(server, browser):
     b.find_element(By.ID, "enroll-submit").click()
     first = b.find_element(By.CSS_SELECTOR, "[aria-invalid=true]")
     assert b.switch_to.active_element == first
-    assert _axe_serious(b) == [] and _sideways(b) == 0
+    assert axe_serious(b) == [] and _sideways(b) == 0
     _screenshot(b, "enroll-errors", *WIDTHS["phone"])
 
 
@@ -213,6 +194,6 @@ def test_the_accessibility_check_sees_what_it_should(browser):
         "data:text/html,<html lang=en><title>t</title><main><input type=text>"
         "<p style='color:%23aaa;background:%23fff'>faint</p><div style='width:900px'>x</div></main>"
     )
-    found = " ".join(_axe_serious(b))
+    found = " ".join(axe_serious(b))
     assert "label" in found and "color-contrast" in found
     assert _sideways(b) > 0

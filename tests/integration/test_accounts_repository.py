@@ -68,7 +68,8 @@ def test_a_token_is_found_by_its_hash_or_name_never_by_its_prefix(engine):
         assert tokens.by_hash("rr_abcd") is None
         assert tokens.by_name("nobody") is None
         assert [t.name for t in tokens.all()] == ["cerner", "epic"]
-        tokens.update(epic, revoked_at=NOW + timedelta(days=1))
+        assert tokens.revoke(epic, NOW + timedelta(days=1)) is True
+        assert tokens.revoke(epic, NOW + timedelta(days=2)) is False  # once: the first stays
         revoked = tokens.by_name("epic")
         assert revoked is not None and revoked.revoked_at == NOW + timedelta(days=1)
 

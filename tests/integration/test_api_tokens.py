@@ -87,6 +87,10 @@ def test_cli_creates_a_scoped_expiring_token(container, monkeypatch):
     unknown = runner.invoke(main, ["token", "create", "x2", "--scope", "admin"])
     assert unknown.exit_code == 2 and "enroll" in unknown.output
     assert "Traceback" not in bad.output + unknown.output
+    assert runner.invoke(main, ["token", "revoke", "epic"]).output == "Token epic revoked.\n"
+    assert c.get("/api/v1/enrollments/9", headers=headers).status_code == 401
+    again = runner.invoke(main, ["token", "revoke", "epic"])
+    assert again.exit_code == 0 and "already revoked; nothing changed" in again.output
 
 
 def test_tokens_made_before_scopes_keep_every_scope(engine, container):

@@ -149,7 +149,7 @@ def test_with_written_consent_to_more_texts_the_reminder_is_a_text_in_waking_hou
     enroll(live, replace(ANA, consents=more, email=None))
     deliver(live, DAY1_CHECKIN)
     texts = len(twilio.sent_to(ANA.phone))
-    live.clock.advance(hours=33)  # day 2, 22:00 in Los Angeles: quiet hours
+    live.clock.advance(hours=37)  # day 2, 22:00 in Los Angeles: quiet hours
     assert follow_up(live) == {"waiting": 1}
     live.clock.advance(hours=10)  # day 3, 08:00
     assert follow_up(live) == {"reminder_sms": 1, "reminder_sent": 1}

@@ -4,10 +4,13 @@ The enrollment commands are tested in test_cli_enrollments.py."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from click.testing import CliRunner
 from test_cli_enrollments import ENROLL
 
+from reminders.domain.sms import measure, non_gsm7_characters
 from reminders.entrypoints.cli import main
 
 
@@ -39,3 +42,74 @@ def test_usage_errors_are_one_line_and_status_2(cli, args, line):
 def test_help_still_works(cli):
     r = cli.invoke(main, ["enroll", "--help"])
     assert r.exit_code == 0 and "--first-name" in r.output
+
+
+# ---- reminders plan: what a text-only patient is told (issue 12, "Done when") ---------------
+
+PLAN_ARGS = ["plan", "kyphoplasty", "--timezone", "America/Los_Angeles", "--channels", "sms"]
+# What every text-only patient must read in their texts, per language (CONTENT.md).
+MUST_SAY = {
+    "en": {
+        "911": r"\b911\b",
+        "chest pain": r"chest pain",
+        "trouble breathing": r"trouble breathing",
+        "swallowing, tongue or throat": r"swallow.*(tongue|throat)",
+        "fever threshold": r"fever of 100\.4 ?F",
+        "no driving": r"No driving for 2 days or on opioids",
+        "lifting limit in pounds": r"Lift under 10 lb",
+        "no bending or twisting": r"no bending or twisting",
+        "ice with a cloth": r"Ice 15-20 min with a cloth",
+        "pain medicines not mixed": r"Don't mix pain medicines",
+        "bathing rule": r"shower.*No tub, pool or hot tub",
+        "how to opt out": r"Reply STOP",
+    },
+    "es": {
+        "911": r"\b911\b",
+        "chest pain": r"dolor de pecho",
+        "trouble breathing": r"falta de aire",
+        "swallowing, tongue or throat": r"lengua o garganta hinchada, no poder tragar",
+        "fever threshold": r"Fiebre de 100\.4 ?F",
+        "no driving": r"No maneje 2 dias ni con opioides",
+        "lifting limit in pounds": r"No levante mas de 10 libras",
+        "no bending or twisting": r"No se agache ni se tuerza",
+        "ice with a cloth": r"Hielo 15 a 20 min, con un trapo",
+        "pain medicines not mixed": r"No mezcle medicinas para el dolor",
+        "bathing rule": r"regadera; no tina, alberca ni jacuzzi",
+        "how to opt out": r"responda PARAR",
+    },
+}
+
+
+def printed_texts(output: str) -> list[tuple[str, str]]:
+    """The SMS rows of `reminders plan`: (header, whole text with its wrapped lines joined)."""
+    texts: list[tuple[str, list[str]]] = []
+    for line in output.splitlines():
+        if line.startswith("    ") and texts:
+            texts[-1][1].append(line.strip())
+        elif "  SMS  " in line:
+            texts.append((line, []))
+    return [(header, " ".join(lines)) for header, lines in texts]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("overnight", [False, True])
+@pytest.mark.parametrize("hour", ["10:00", "19:30", "23:30"])
+def test_a_text_only_patient_reads_every_safety_fact_in_texts_of_two_segments(
+    language, overnight, hour
+):
+    args = [*PLAN_ARGS, "--language", language, "--performed-at", f"2026-09-30 {hour}"]
+    r = CliRunner().invoke(main, args + (["--overnight"] if overnight else []))
+    assert r.exit_code == 0, r.output
+    texts = printed_texts(r.stdout)
+    assert len(texts) >= 7 and "(11 SMS, 0 email)" in r.stdout
+    everything = " ".join(text for _, text in texts)
+    for fact, pattern in MUST_SAY[language].items():
+        assert re.search(pattern, everything, re.S), f"{language}: no text says {fact}"
+    for header, text in texts:
+        size = measure(text)
+        assert f"[{size.segments} segment" in header, (header, text)  # the printout is true
+        assert size.segments <= 2, (header, text)
+        if language == "es":
+            assert size.encoding == "GSM-7", (header, text, non_gsm7_characters(text))
+    first_days = [int(h.split("day")[1].split()[0]) for h, _ in texts[:3]]
+    assert first_days[-1] <= 3  # every fact above arrives by day 3

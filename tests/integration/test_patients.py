@@ -19,6 +19,8 @@ def test_enroll_shows_the_timeline(staff):
     assert 'data-channel="sms"' in page.text and 'data-channel="email"' in page.text
     listing = staff.get("/staff/patients?q=lopez 0142")
     assert f"/staff/patients/{enrollment_id}" in listing.text
+    by_phone = staff.get("/staff/patients", params={"q": "+1 805 555 0142"})
+    assert f"/staff/patients/{enrollment_id}" in by_phone.text
     assert "No patient matches" in staff.get("/staff/patients?q=nobody").text
 
 
@@ -122,3 +124,16 @@ def test_a_failed_message_past_its_deadline_is_not_resent(staff, container, engi
 def test_an_unknown_patient_is_a_clear_404(staff):
     r = staff.get("/staff/patients/424242")
     assert r.status_code == 404 and "no enrollment 424242" in r.text
+
+
+def test_step_titles_are_in_the_staffs_language(staff, container, monkeypatch):
+    enrollment_id = enroll_by_form(staff)  # Ana reads English; the staff may not
+    english = staff.get(f"/staff/patients/{enrollment_id}").text
+    assert "Check-in: pain score, day 1" in english and "Kyphoplasty" in english
+    monkeypatch.setattr(container.settings, "staff_language", "es")
+    spanish = staff.get(f"/staff/patients/{enrollment_id}").text
+    assert "Control: nivel de dolor, día 1" in spanish and "Cifoplastia" in spanish
+    assert "Check-in: pain score" not in spanish
+    # The step's title is the staff's; what the patient received stays in English.
+    assert '<div class="what">Señales de alarma: cuándo llamar</div>' in spanish
+    assert '<div class="what">Warning signs: when to call</div>' in english

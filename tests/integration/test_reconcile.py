@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -98,3 +99,61 @@ def test_reconciliation_never_claims_another_messages_twilio_sid(live, engine, t
     assert counts["resend"] == 1 and counts["confirmed"] == 0
     assert row(engine, second).status == "scheduled"
     assert row(engine, first).provider_id == twilio.messages[0]["sid"]
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)  # SQLite has one writer
+@pytest.mark.parametrize("twilio_took_it", [True, False])
+def test_two_reconcilers_over_the_same_row_count_it_once(
+    live, engine, twilio, monkeypatch, twilio_took_it
+):
+    """Two beats (or a slow reconcile overlapping the next) both read the same lapsed row
+    and both ask Twilio before either writes: one settles it and counts it, the other
+    changes nothing and counts nothing."""
+    enroll(live)
+    mid = sms_id(dispatch(live), engine)
+    doomed = "mark_sent_many" if twilio_took_it else "send_sms"
+
+    def crash(*a, **k):
+        raise SystemExit("worker killed")
+
+    target = MessageRepository if twilio_took_it else live.delivery.sms
+    monkeypatch.setattr(target, doomed, crash)
+    with pytest.raises(SystemExit):
+        send(live, mid)
+    monkeypatch.undo()
+    live.clock.advance(minutes=3)
+
+    both_asked = threading.Barrier(2, timeout=30)
+    real_find_sent = live.delivery.sms.find_sent
+
+    def find_sent_together(**kwargs):
+        found = real_find_sent(**kwargs)
+        both_asked.wait()  # neither writes before the other has read the row and asked
+        return found
+
+    monkeypatch.setattr(live.delivery.sms, "find_sent", find_sent_together)
+    results: list[dict[str, int]] = []
+    errors: list[BaseException] = []
+
+    def reconciler() -> None:
+        try:
+            results.append(
+                reconcile_expired(uow=live.uow(), delivery=live.delivery, now=live.clock)
+            )
+        except BaseException as exc:  # shown in the assertion below, not lost in a thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reconciler) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors and len(results) == 2, f"a reconciler did not finish: {errors!r}"
+    kind = "confirmed" if twilio_took_it else "resend"
+    assert sum(r[kind] for r in results) == 1, results
+    assert sum(sum(r.values()) for r in results) == 1, results
+    r = row(engine, mid)
+    if twilio_took_it:
+        assert (r.status, r.provider_id) == ("sent", twilio.messages[0]["sid"])
+    else:
+        assert r.status == "scheduled" and twilio.messages == []

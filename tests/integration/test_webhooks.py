@@ -35,7 +35,7 @@ QUEUED: list[tuple[str, tuple[object, ...]]] = []  # tasks web requests queued
 SENDER = "+18055550100"
 PERFORMED = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)  # Monday 07:00 in Los Angeles
 DAY0_TEXT = PERFORMED + timedelta(hours=2)  # the first-hours text, 09:00
-DAY1_CHECKIN = datetime(2026, 5, 5, 20, 0, tzinfo=UTC)  # day 1, 13:00: pain 0-10
+DAY1_CHECKIN = PERFORMED + timedelta(hours=26)  # day 1, 09:00: pain 0-10 and warning signs
 DAY3_CHECKIN = datetime(2026, 5, 7, 19, 0, tzinfo=UTC)  # day 3, 12:00: warning signs
 DAY7_CHECKIN = datetime(2026, 5, 11, 19, 0, tzinfo=UTC)  # day 7, 12:00: pain again
 ANA = EnrollPatient(
@@ -453,6 +453,26 @@ def test_every_opt_out_and_opt_in_keyword_variant(live, web, engine):
             assert not conn.scalar(select(sms_opt_outs.c.active))
         assert {row(engine, i).status for i in future} == {"scheduled"}, start
         live.clock.advance(minutes=1)
+
+
+def test_a_spanish_text_only_patient_who_writes_cancelar_gets_nothing_more(
+    live, web, engine, twilio
+):
+    # The Spanish opt-out line names PARAR; CANCELAR (what "para cancelar" used to invite)
+    # must opt the patient out just the same (issue 12).
+    luis = replace(LUIS, email=None, consents=(GiveConsent(Channel.SMS),))
+    enroll(live, luis)
+    deliver(live, DAY0_TEXT)
+    (first,) = twilio.sent_to(luis.phone)
+    assert "responda PARAR" in first["body"]
+    live.clock.advance(hours=1)
+    assert reply_of(text_in(web, live, "Cancelar", phone=luis.phone or "")) is None
+    with engine.connect() as conn:
+        assert conn.execute(select(sms_opt_outs.c.active)).scalar_one()
+    ahead = [r for r in sms_rows(engine) if r.send_at > live.clock.now]
+    assert len(ahead) >= 6 and {r.status for r in ahead} == {"cancelled"}
+    deliver(live, DAY7_CHECKIN + timedelta(hours=1))
+    assert len(twilio.sent_to(luis.phone)) == 1
 
 
 def test_opting_back_in_restores_future_texts_and_never_replays_past_ones(

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
+from typing import Any
 
+# axe-core from npm (tests/e2e/package.json), injected into each page it checks.
+AXE = Path(__file__).resolve().parents[1] / "e2e" / "node_modules" / "axe-core" / "axe.min.js"
 PASSWORD = "correct horse battery"
 WEBHOOK_TOKEN = "browser-test-token"  # signs the simulated Twilio webhooks
 
@@ -74,3 +78,21 @@ def _password(b: object, server: str) -> None:
     b.find_element(By.ID, "username").send_keys("nurse.kim")  # type: ignore[attr-defined]
     b.find_element(By.ID, "password").send_keys(PASSWORD)  # type: ignore[attr-defined]
     b.find_element(By.CSS_SELECTOR, "form[action='/staff/login'] button").click()  # type: ignore[attr-defined]
+
+
+def axe_serious(b: Any) -> list[str]:
+    """axe-core's serious and critical violations on the page, one line each."""
+    if not b.execute_script("return typeof window.axe !== 'undefined'"):
+        b.execute_script(AXE.read_text(encoding="utf-8"))
+    b.set_script_timeout(30)
+    found = b.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations.map("
+        "v => [v.impact, v.id, v.help, v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')]"
+        ")));"
+    )
+    return [
+        f"{i} {rule}: {text} at {where}"
+        for i, rule, text, where in found
+        if i in ("serious", "critical")
+    ]

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from reminders.adapters.care_plans import CarePlanLibrary
+from reminders.domain.careplan import missing_titles
 from reminders.domain.errors import InvalidCarePlan, UnknownProcedure
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,3 +90,10 @@ def test_a_wrong_step_in_a_file_is_named_with_the_path_and_the_step(tmp_path):
     with pytest.raises(InvalidCarePlan) as info:
         CarePlanLibrary(folder)
     assert info.value.message.startswith(f"{folder / 'rest.toml'}: step 1: rest: 'after lunch'")
+
+
+def test_every_step_of_the_clinics_plans_has_a_title_in_each_staff_language():
+    for name in PLANS.names():
+        assert missing_titles(PLANS.get(name)) == [], name
+        plan = PLANS.get(name)
+        assert plan.step("checkin_pain_day1").title_in("es") == "Control: nivel de dolor, día 1"

@@ -5,7 +5,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from reminders.domain.careplan import DEFAULT_STALE_AFTER, parse_care_plan
+from reminders.domain.careplan import (
+    DEFAULT_STALE_AFTER,
+    STAFF_LANGUAGES,
+    missing_titles,
+    parse_care_plan,
+)
 from reminders.domain.errors import InvalidCarePlan
 from reminders.domain.model import Channel, ProcedureRecord
 
@@ -188,3 +193,29 @@ def test_conditions_pick_the_steps_for_this_procedure(only_if, levels, overnight
     plan = parse_care_plan(plan_data(step), source="p.toml")
     record = ProcedureRecord("p", datetime(2026, 5, 4, tzinfo=UTC), levels, overnight)
     assert plan.steps[0].applies_to(record) is applies
+
+
+def test_a_step_title_is_one_text_in_english_or_one_per_language():
+    def plan(*titles):
+        steps = [
+            {"key": f"step{i}", "category": "rest", "at": "+2h", **({"title": t} if t else {})}
+            for i, t in enumerate(titles)
+        ]
+        data = {"procedure": "x", "languages": ["en"], "title": {"en": "x"}, "steps": steps}
+        return parse_care_plan(data, source="test")
+
+    both = plan({"en": " Rest ", "es": "Descanso"}).steps[0]
+    assert (both.title, both.title_in("en"), both.title_in("es")) == ("Rest", "Rest", "Descanso")
+    english = plan("Rest").steps[0]
+    assert english.title_in("es") == "Rest"  # shown in English rather than not at all
+    assert plan(None).steps[0].title_in("es") == "Step 0"  # made from the key
+    assert STAFF_LANGUAGES == ("en", "es")
+    assert missing_titles(plan({"en": "Rest", "es": "Descanso"}, "Walk", None)) == [
+        "step1: no title in es",
+        "step2: no title in en",
+        "step2: no title in es",
+    ]
+    with pytest.raises(InvalidCarePlan, match="one per language"):
+        plan({"en": "Rest", "es": " "})
+    with pytest.raises(InvalidCarePlan, match="one per language"):
+        plan(["Rest"])

@@ -41,7 +41,23 @@ def test_a_good_tree_is_ok_and_counts_what_it_checked(tree):
     r = check()
     assert r.exit_code == 0, r.output
     # hello and pain, in en and es, each as sms, subject and email: 12 templates.
-    assert r.stdout == "checked 12 templates in 1 plans, 2 languages: OK\n"
+    lines = r.stdout.splitlines()
+    assert lines[0] == "checked 12 templates in 1 plans, 2 languages: OK"
+    # Spanish is sent, so the clinic is told what to add to Twilio's Advanced Opt-Out.
+    assert "Twilio Advanced Opt-Out" in lines[1]
+    assert lines[2:] == [
+        "  es: opt-out PARAR, CANCELAR, BAJA, ALTO; opt-in COMENZAR, ALTA; help AYUDA"
+    ]
+
+
+def test_an_english_only_tree_has_no_twilio_words_to_add(tree):
+    plan = tree / "plans" / "demo.toml"
+    plan.write_text(plan.read_text().replace('languages = ["en", "es"]', 'languages = ["en"]'))
+    for spanish in (tree / "templates" / "messages" / "demo" / "es").iterdir():
+        spanish.unlink()  # unused templates fail the check
+    r = check()
+    assert r.exit_code == 0, r.output
+    assert r.stdout == "checked 6 templates in 1 plans, 1 languages: OK\n"
 
 
 def test_the_clinics_own_templates_pass(monkeypatch):
@@ -54,7 +70,8 @@ def test_the_clinics_own_templates_pass(monkeypatch):
     )
     r = check()
     assert r.exit_code == 0, r.output
-    assert r.stdout.endswith("in 2 plans, 2 languages: OK\n")
+    assert "in 2 plans, 2 languages: OK\n" in r.stdout
+    assert "es: opt-out PARAR, CANCELAR, BAJA, ALTO" in r.stdout
 
 
 def test_each_broken_template_is_named_under_the_templates_folder(tree):
@@ -71,6 +88,21 @@ def test_each_broken_template_is_named_under_the_templates_folder(tree):
     )
     assert any("messages/demo/es/pain.subject.j2" in line for line in lines)
     assert r.stderr == "2 problem(s) in message templates\n"
+
+
+def test_a_step_without_a_title_in_a_staff_language_fails(tree):
+    plan = tree / "plans" / "demo.toml"
+    plan.write_text(PLAN.replace(', es = "Control: dolor"', ""), encoding="utf-8")
+    r = check()
+    assert r.exit_code == 1
+    assert r.stdout == "plans: demo: pain: no title in es\n"
+    assert r.stderr.startswith("1 step(s) without a title in a staff language (en, es)")
+    plan.write_text(
+        PLAN.replace('title = { en = "Rest and walking", es = "Descanso y caminar" }\n', "")
+    )
+    r = check()
+    assert r.exit_code == 1
+    assert r.stdout == "plans: demo: hello: no title in en\nplans: demo: hello: no title in es\n"
 
 
 def test_a_broken_plan_or_no_plan_at_all_is_exit_2(tree):

@@ -45,9 +45,7 @@ def test_a_text_only_patient_missing_a_fact_is_found(tmp_path):
     plan = plans / "kyphoplasty.toml"
     text = plan.read_text()
     # Untag the day-1 text-only step: a text-only patient no longer learns about driving.
-    plan.write_text(
-        text.replace('facts = ["no_driving", "lifting", "ice", "pain_medicine"]', "facts = []")
-    )
+    plan.write_text(text.replace('facts = ["no_driving", "pain_medicine", "ice"]', "facts = []"))
     problems = check(plans, templates)
     assert any(
         re.search(r"kyphoplasty \(en, same day.*sms\).*never gets.*no_driving", p) for p in problems
@@ -89,3 +87,35 @@ def test_sms_only_steps_apply_only_without_email():
     assert not step.applies_to(procedure, {Channel.SMS, Channel.EMAIL})
     assert not step.applies_to(procedure, {Channel.EMAIL})
     assert step.applies_to(procedure) is False  # default: both channels
+
+
+def test_a_three_segment_merged_text_is_found(tmp_path):
+    plans, templates = copy(tmp_path)
+    sms = templates / "messages/kyphoplasty/es/text_day1.sms.j2"
+    # Alone, even as a first text with the opt-out line, this step fits 2 segments; merged
+    # with the day-1 check-in of a text-only patient it makes a 3-segment text.
+    sms.write_text(sms.read_text().strip() + " Descanse hoy y camine un poco cada hora.\n")
+    problems = check(plans, templates)
+    assert not any("es/text_day1.sms.j2: SMS is" in p for p in problems), problems
+    merged = [p for p in problems if "kyphoplasty/es/text_day1+checkin_pain_day1" in p]
+    assert merged and "is 3 segments" in merged[0] and "budget is 2" in merged[0], problems
+    assert "sms)" in merged[0]  # a text-only patient's journey
+
+
+def test_a_spanish_text_in_ucs2_for_an_accent_is_found(tmp_path):
+    plans, templates = copy(tmp_path)
+    sms = templates / "messages/kyphoplasty/es/followup_visit.sms.j2"
+    sms.write_text(sms.read_text().replace("seguimiento", "seguimiento (revisión)"))
+    problems = check(plans, templates)
+    assert any(
+        "kyphoplasty/es/followup_visit" in p and "UCS-2 because of ó" in p for p in problems
+    ), problems
+
+
+def test_ucs2_that_the_language_needs_is_not_reported():
+    from reminders.services.journey_check import avoidable_ucs2
+
+    assert avoidable_ucs2("Su cita: día 10") == ["í"]
+    assert avoidable_ucs2("\u201cHello\u201d") == ["\u201c", "\u201d"]
+    assert avoidable_ucs2("Su cita: dia 10, mañana") == []  # ñ is GSM-7
+    assert avoidable_ucs2("\u4f60\u597d, día 10") == []  # another script needs UCS-2

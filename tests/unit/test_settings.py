@@ -69,6 +69,15 @@ def test_settings_come_from_the_environment(clean_env, monkeypatch):
     assert (s.clinic_name, s.sms_per_day) == ("Valley Spine", 2)
 
 
+def test_the_staff_language_is_english_unless_set_to_a_supported_one(clean_env, monkeypatch):
+    assert Settings().staff_language == "en"
+    monkeypatch.setenv("REMINDERS_STAFF_LANGUAGE", "es")
+    assert Settings().staff_language == "es"
+    monkeypatch.setenv("REMINDERS_STAFF_LANGUAGE", "fr")
+    with pytest.raises(ValueError, match="REMINDERS_STAFF_LANGUAGE"):
+        Settings()
+
+
 def test_twilio_is_told_to_call_back_at_the_public_url(clean_env):
     s = Settings(REMINDERS_PUBLIC_URL="https://care.example.org/")
     assert s.status_callback_url == "https://care.example.org/webhooks/twilio/status"

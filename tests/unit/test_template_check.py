@@ -27,12 +27,14 @@ es = 3
 fever_f = "100.4"
 [[steps]]
 key = "hello"
+title = { en = "Rest and walking", es = "Descanso y caminar" }
 category = "rest"
 at = "+2h"
 [[steps]]
 key = "pain"
+title = { en = "Check-in: pain", es = "Control: dolor" }
 category = "checkin"
-at = "day 1 at 13:00"
+at = "+26h"
 checkin = "pain"
 """
 
@@ -50,10 +52,10 @@ GOOD = {
     "messages/demo/en/pain.sms.j2": 'How bad is your pain, 0 to 10? Reply with one number. {% include "layouts/en/emergency.j2" %}',
     "messages/demo/en/pain.subject.j2": "How is your pain?",
     "messages/demo/en/pain.email.j2": "How bad is your pain, 0 to 10? Answer our text with one number. Call us at {{ clinic.phone }} if it is bad.",
-    "messages/demo/es/hello.sms.j2": "Descanse hoy y camine un poco. Llámenos al {{ clinic.phone }} si se siente peor.",
+    "messages/demo/es/hello.sms.j2": "Descanse hoy y camine un poco. Llame al {{ clinic.phone }} si se siente peor.",
     "messages/demo/es/hello.subject.j2": "Descanse hoy",
     "messages/demo/es/hello.email.j2": "Descanse hoy. Camine un poco cada hora.\n\n- Llámenos al {{ clinic.phone }} si se siente peor.\n- Llámenos si tiene fiebre de {{ v.fever_f }} F.",
-    "messages/demo/es/pain.sms.j2": '¿Cuánto dolor tiene, de 0 a 10? Responda con un número. {% include "layouts/es/emergency.j2" %}',
+    "messages/demo/es/pain.sms.j2": '¿Dolor hoy, 0 a 10? Responda con un numero. {% include "layouts/es/emergency.j2" %}',
     "messages/demo/es/pain.subject.j2": "¿Cómo está su dolor?",
     "messages/demo/es/pain.email.j2": "¿Cuánto dolor tiene, de 0 a 10? Conteste el mensaje de texto con un número. Llámenos al {{ clinic.phone }} si es fuerte.",
 }
@@ -144,8 +146,12 @@ def test_spanish_letters_in_gsm7_do_not_force_ucs2(tmp_path):
     # ñ, é, ¿ and ¡ are in the GSM-7 alphabet: this text stays GSM-7 and fits 1 segment.
     plan = PLAN.replace("es = 3", "es = 1")
     body = "¡Descanse hoy! ¿Le duele? Llame al {{ clinic.phone }}. Mañana camine un poco, despacio."
-    problems = check(tmp_path, {"messages/demo/es/hello.sms.j2": body}, plan)
-    assert [p.template for p in problems] == ["messages/demo/es/pain.sms.j2"]  # it has ¿Cuánto
+    assert check(tmp_path, {"messages/demo/es/hello.sms.j2": body}, plan) == []
+    # One á makes it UCS-2: 2 segments, over the budget of 1.
+    accented = {"messages/demo/es/hello.sms.j2": body.replace("Mañana", "Mañana más")}
+    problems = check(tmp_path / "accented", accented, plan)
+    assert [p.template for p in problems] == ["messages/demo/es/hello.sms.j2"]
+    assert "because of á" in problems[0].message
 
 
 def test_a_missing_spanish_template_fails(tmp_path):

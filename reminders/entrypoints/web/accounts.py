@@ -1,4 +1,4 @@
-"""Staff pages for admins: accounts and API tokens; add, disable, enable, role, password, 2-step."""
+"""Staff pages for admins: accounts (add, disable, enable, role, password, 2-step), tokens listed."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from reminders.bootstrap import Container
-from reminders.domain.accounts import InvalidCredentials, LoginLocked, Role
+from reminders.domain.accounts import InvalidCredentials, LoginLocked, Role, Scope
 from reminders.domain.errors import ReminderError
 from reminders.entrypoints.web import staff_session
 from reminders.entrypoints.web.deps import AdminDep, ContainerDep, FormDep, StaffDep
@@ -20,10 +20,20 @@ router = APIRouter(prefix="/staff", include_in_schema=False)
 
 @router.get("/users", response_class=HTMLResponse)
 def users(request: Request, c: ContainerDep, user: AdminDep) -> Response:
-    return render(request, "users.html", _users_context(c, {}, {}), user=user)
+    return render(request, "users.html", users_context(c, {}, {}), user=user)
 
 
-def _users_context(c: Container, values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
+# What each scope lets a token do, beside its checkbox on the accounts page.
+SCOPE_HINTS = {
+    Scope.ENROLL.value: "create, change and cancel enrollments",
+    Scope.READ.value: "read enrollments with their patient and messages",
+    Scope.FHIR.value: "post FHIR Procedures and Encounters",
+    Scope.METRICS.value: "/metrics and the details of /readyz",
+}
+
+
+def users_context(c: Container, values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
+    """The accounts page: accounts, API tokens, and the forms to add and change both."""
     return {
         "users": accounts.list_users(uow=c.uow()),
         "tokens": accounts.list_tokens(uow=c.uow()),
@@ -31,6 +41,10 @@ def _users_context(c: Container, values: dict[str, str], errors: dict[str, str])
         "errors": errors,
         "roles": [r.value for r in Role],
         "mfa_for_staff": c.settings.mfa_for_staff,
+        "scope_hints": SCOPE_HINTS,
+        "token_values": {},
+        "chosen": [],
+        "now": c.clock(),
     }
 
 
@@ -53,7 +67,7 @@ def create_user(request: Request, c: ContainerDep, user: AdminDep, form: FormDep
         return render(
             request,
             "users.html",
-            _users_context(c, values, {field: message}),
+            users_context(c, values, {field: message}),
             status_code=422,
             user=user,
         )
@@ -113,7 +127,7 @@ def manage_user(request: Request, c: ContainerDep, user: AdminDep, form: FormDep
         return render(
             request,
             "users.html",
-            _users_context(c, {}, {"form": f"{username}: {message}"}),
+            users_context(c, {}, {"form": f"{username}: {message}"}),
             status_code=422,
             user=user,
         )

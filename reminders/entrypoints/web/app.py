@@ -38,6 +38,7 @@ from reminders.entrypoints.web import (
     inbox,
     outcomes,
     patients,
+    tokens,
     webhooks,
 )
 from reminders.entrypoints.web.api_docs import add_docs
@@ -86,6 +87,7 @@ def create_app(container: Container | None = None) -> FastAPI:
         enroll.router,
         imports.router,
         accounts.router,
+        tokens.router,
         audit.router,
     )
     for router in (health.router, auth.router, *staff_pages, api.router, fhir.router):

@@ -1,5 +1,5 @@
-"""EHR intake: POST /fhir/Procedure enrolls a completed procedure; problems come back as
-a FHIR OperationOutcome."""
+"""EHR intake: POST /fhir/Procedure enrolls a completed procedure, POST /fhir/Encounter pauses;
+problems come back as a FHIR OperationOutcome."""
 
 from __future__ import annotations
 
@@ -50,7 +50,8 @@ def outcome(
 
 
 def _resource_body(resource_type: str) -> dict[str, object]:
-    """The request body in the API document: a FHIR resource of this type, as JSON."""
+    """The request body in the API document: a FHIR resource of this type, read from the raw
+    body as FHIR's media type or plain JSON."""
     schema = {
         "type": "object",
         "required": ["resourceType"],
@@ -60,6 +61,24 @@ def _resource_body(resource_type: str) -> dict[str, object]:
         "required": True,
         "content": {FHIR_JSON: {"schema": schema}, "application/json": {"schema": schema}},
     }
+
+
+async def _json_body(request: Request, resource: str) -> Any:
+    """The request's JSON body, or the OperationOutcome refusing it (415 or 400)."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in (FHIR_JSON, "application/json"):
+        # A form or text/plain body is what a cross-site page can send without asking.
+        return outcome(
+            [Issue("not-supported", f"send the {resource} as {FHIR_JSON}")],
+            severity="error",
+            status_code=415,
+        )
+    try:
+        return json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError):
+        return outcome(
+            [Issue("invalid", "the body is not JSON")], severity="error", status_code=400
+        )
 
 
 @router.post(
@@ -79,20 +98,9 @@ def _resource_body(resource_type: str) -> dict[str, object]:
 async def create_procedure(request: Request, c: ContainerDep, caller: FhirCaller) -> JSONResponse:
     """Enroll from a FHIR R4 Procedure: status completed, performedDateTime, a CPT code
     the care plans cover, and the subject Patient contained with a phone in telecom."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type not in (FHIR_JSON, "application/json"):
-        # A form or text/plain body is what a cross-site page can send without asking.
-        return outcome(
-            [Issue("not-supported", f"send the Procedure as {FHIR_JSON}")],
-            severity="error",
-            status_code=415,
-        )
-    try:
-        body = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
-        return outcome(
-            [Issue("invalid", "the body is not JSON")], severity="error", status_code=400
-        )
+    body = await _json_body(request, "Procedure")
+    if isinstance(body, JSONResponse):
+        return body
     try:
         withdrawn = withdrawn_procedure(body)
     except FhirProblem as problem:
@@ -173,19 +181,9 @@ async def create_encounter(request: Request, c: ContainerDep, caller: FhirCaller
     the patient's remaining messages and opens a staff task; other Encounters change nothing.
     The patient is matched by a reasonReference to the enrolled Procedure, else by the phone
     of a contained Patient."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type not in (FHIR_JSON, "application/json"):
-        return outcome(
-            [Issue("not-supported", f"send the Encounter as {FHIR_JSON}")],
-            severity="error",
-            status_code=415,
-        )
-    try:
-        body = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
-        return outcome(
-            [Issue("invalid", "the body is not JSON")], severity="error", status_code=400
-        )
+    body = await _json_body(request, "Encounter")
+    if isinstance(body, JSONResponse):
+        return body
     try:
         event = encounter_event(body)
     except FhirProblem as problem:

@@ -111,6 +111,7 @@ def _patient_page(
         clinic=c.clinic,
         now=c.clock(),
         show_superseded=history,
+        staff_language=c.settings.staff_language,
     )
     return render(
         request,
@@ -122,6 +123,7 @@ def _patient_page(
             "history": history,
             "zone": zone.key,
             "plan": plan,
+            "staff_language": c.settings.staff_language,
             "channels": channels,
             "resendable": RESENDABLE_TONES,
             "performed_local": e.procedure.performed_at.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
@@ -163,6 +165,33 @@ def _act(
     return RedirectResponse(f"/staff/patients/{enrollment_id}", status_code=303)
 
 
+def _replan(
+    request: Request,
+    c: Container,
+    user: StaffUser,
+    enrollment_id: Id,
+    use_case: Any,
+    done: str,
+    **changes: Any,
+) -> Response:
+    """A care change that plans the unsent messages again (restart, new time, channels)."""
+    return _act(
+        request,
+        c,
+        user,
+        enrollment_id,
+        lambda: use_case(
+            enrollment_id,
+            uow=c.uow(),
+            planning=c.planning,
+            by=user.username,
+            now=c.clock(),
+            **changes,
+        ),
+        done,
+    )
+
+
 @router.post("/patients/{enrollment_id}/cancel")
 def cancel(
     request: Request, enrollment_id: Id, c: ContainerDep, user: StaffDep, form: FormDep
@@ -188,18 +217,12 @@ def cancel(
 def restart(
     request: Request, enrollment_id: Id, c: ContainerDep, user: StaffDep, form: FormDep
 ) -> Response:
-    return _act(
+    return _replan(
         request,
         c,
         user,
         enrollment_id,
-        lambda: care.restart(
-            enrollment_id,
-            uow=c.uow(),
-            planning=c.planning,
-            by=user.username,
-            now=c.clock(),
-        ),
+        care.restart,
         "Messages restarted: upcoming ones will go out; past ones will not.",
     )
 
@@ -212,20 +235,14 @@ def reschedule(
     when = parse_local(str(form.get("performed_at") or ""), errors)
     if when is None:
         return _patient_page(request, c, user, enrollment_id, errors, status_code=422)
-    return _act(
+    return _replan(
         request,
         c,
         user,
         enrollment_id,
-        lambda: care.update_enrollment(
-            enrollment_id,
-            uow=c.uow(),
-            planning=c.planning,
-            by=user.username,
-            now=c.clock(),
-            performed_at=when,
-        ),
+        care.update_enrollment,
         "Procedure time corrected; the messages not yet sent were planned again.",
+        performed_at=when,
     )
 
 
@@ -241,21 +258,15 @@ def preferences(
     ]
     if errors:
         return _patient_page(request, c, user, enrollment_id, errors, status_code=422)
-    return _act(
+    return _replan(
         request,
         c,
         user,
         enrollment_id,
-        lambda: care.update_enrollment(
-            enrollment_id,
-            uow=c.uow(),
-            planning=c.planning,
-            by=user.username,
-            now=c.clock(),
-            channels=channels,
-            language=str(form.get("language") or "") or None,
-        ),
+        care.update_enrollment,
         "Saved; the messages not yet sent follow the new channels and language.",
+        channels=channels,
+        language=str(form.get("language") or "") or None,
     )
 
 

@@ -222,7 +222,8 @@ def test_the_cli_enrolls_a_caregiver_and_shows_it(container, engine, monkeypatch
     r = CliRunner().invoke(main, args)
     assert r.exit_code == 0, r.output
     assert "caregiver: Rosa (daughter), en, consent to sms +18055550199" in r.output
-    assert "caregiver_first_day+caregiver_red_flags to caregiver" in r.output  # merged: 23:30
+    assert "caregiver_first_day to caregiver" in r.output  # 23:30: the next morning
+    assert "caregiver_red_flags to caregiver" in r.output  # and 24 hours later
     args[args.index("805 555 0199")] = "805-CALL-ROSA"
     r = CliRunner().invoke(main, [*args, "--external-id", "x2"])
     assert r.exit_code == 2 and "letters" in r.output

@@ -129,7 +129,7 @@ def test_a_caregiver_gets_the_first_day_text_and_the_warning_signs_never_a_check
     }
     assert all(m.kind == "caregiver" and m.checkin is None for m in planned)
     sms = [m for m in planned if m.channel is Channel.SMS]
-    assert [m.send_at.astimezone(LA).hour for m in sms] == [12, 10]  # +2 h, then day 1 10:00
+    assert [m.send_at.astimezone(LA).hour for m in sms] == [12, 12]  # +2 h, then 24 h later
     assert [m.first_sms for m in sms] == [True, False]  # its first text says how to opt out
 
 
@@ -139,9 +139,11 @@ def test_quiet_hours_are_the_patients_and_a_late_text_waits_for_morning():
     first = next(m for m in planned if m.parts[0] == "caregiver_first_day")
     assert first.status is MessageStatus.SCHEDULED
     assert first.send_at.astimezone(LA) == datetime(2026, 10, 1, 8, 0, tzinfo=LA)
-    # the cap of the caregiver's own phone: one text a day, so the day-1 text merges in
-    assert len([m for m in planned if m.status is MessageStatus.SCHEDULED]) == 1
-    assert first.parts == ("caregiver_first_day", "caregiver_red_flags")
+    # the warning signs come 24 hours after the first text: the next morning, not merged
+    # into one text of 4 segments (the caregiver's own phone has a cap of one a day)
+    second = next(m for m in planned if m.parts[0] == "caregiver_red_flags")
+    assert first.parts == ("caregiver_first_day",)
+    assert second.send_at.astimezone(LA) == datetime(2026, 10, 2, 8, 0, tzinfo=LA)
 
 
 def test_a_caregiver_without_consent_or_a_plan_without_caregiver_steps_gets_nothing():

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, TextClause, bindparam, insert, select, text, update
 
 from reminders.adapters.message_reads import MessageReads
 from reminders.adapters.orm import consents, enrollments, patients
@@ -25,8 +26,13 @@ class EnrollmentRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, enrollment: Enrollment, *, enrolled_by: str, now: datetime) -> int:
-        """Insert the patient, the enrollment and its consents; return the enrollment id."""
+    def add(self, enrollment: Enrollment, *, enrolled_by: str, now: datetime) -> Enrollment | None:
+        """Insert the patient, the enrollment and its consents; return them as stored.
+
+        None when the idempotency key is taken already (the caller rolls back, which also
+        drops the patient row): the insert skips a duplicate key instead of failing, so
+        a double submit costs no error and no extra look-up beforehand.
+        """
         p, proc = enrollment.patient, enrollment.procedure
         patient_id = _new_id(
             self.conn.execute(
@@ -44,24 +50,25 @@ class EnrollmentRepository:
                 )
             )
         )
-        enrollment_id = _new_id(
-            self.conn.execute(
-                insert(enrollments).values(
-                    patient_id=patient_id,
-                    idempotency_key=enrollment.idempotency_key,
-                    procedure=proc.procedure,
-                    performed_at=proc.performed_at,
-                    levels=proc.levels,
-                    overnight=proc.overnight,
-                    external_id=proc.external_id,
-                    status="active",
-                    revision=1,
-                    enrolled_by=enrolled_by,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+        enrollment_id = self.conn.scalar(
+            _NEW_KEY,
+            dict(
+                patient_id=patient_id,
+                idempotency_key=enrollment.idempotency_key,
+                procedure=proc.procedure,
+                performed_at=proc.performed_at,
+                levels=proc.levels,
+                overnight=proc.overnight,
+                external_id=proc.external_id,
+                status="active",
+                revision=1,
+                enrolled_by=enrolled_by,
+                created_at=now,
+                updated_at=now,
+            ),
         )
+        if enrollment_id is None:
+            return None
         self.conn.execute(
             insert(consents),
             [
@@ -77,7 +84,18 @@ class EnrollmentRepository:
                 for c in enrollment.consents
             ],
         )
-        return enrollment_id
+        # What get() would read back: the same values, times in UTC as the database gives them.
+        return replace(
+            enrollment,
+            id=enrollment_id,
+            status="active",
+            revision=1,
+            created_at=_utc(now),
+            patient=replace(p, id=patient_id),
+            procedure=replace(proc, performed_at=_utc(proc.performed_at)),
+            consents=[replace(c, recorded_at=_utc(c.recorded_at)) for c in enrollment.consents],
+            messages=[],
+        )
 
     def id_for_key(self, idempotency_key: str) -> int | None:
         return self.conn.scalar(
@@ -96,7 +114,9 @@ class EnrollmentRepository:
         if row is None:
             return None
         consent_rows = self.conn.execute(
-            select(consents).where(consents.c.enrollment_id == enrollment_id)
+            select(consents)
+            .where(consents.c.enrollment_id == enrollment_id)
+            .order_by(consents.c.id)
         ).mappings()
         return Enrollment(
             id=row["id"],
@@ -130,6 +150,28 @@ class EnrollmentRepository:
             .where(enrollments.c.id == enrollment_id)
             .values(updated_at=now, **values)
         )
+
+
+def _insert_new_key() -> TextClause:
+    """INSERT INTO enrollments ... ON CONFLICT (idempotency_key) DO NOTHING RETURNING id.
+
+    Spelled as text (from the table's own columns) because SQLAlchemy cannot cache its
+    dialect-specific ON CONFLICT insert: it would compile it again on every enrollment.
+    PostgreSQL and SQLite (3.35+) share this syntax.
+    """
+    names = [c.name for c in enrollments.columns if c.name != "id"]
+    return text(
+        f"INSERT INTO {enrollments.name} ({', '.join(names)})"
+        f" VALUES ({', '.join(':' + n for n in names)})"
+        " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+    ).bindparams(*(bindparam(n, type_=enrollments.c[n].type) for n in names))
+
+
+_NEW_KEY = _insert_new_key()
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
 
 
 def _new_id(result: Any) -> int:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from reminders.adapters.orm import enrollments, patients, scheduled_messages
 from reminders.domain import errors
@@ -61,6 +61,20 @@ def test_enrollment_stores_patient_consent_and_schedule(container, engine):
     assert len(sms_days) == len(set(sms_days)), "more than one SMS on a day"
     assert sum(m.first_sms for m in e.messages) == 1
     assert count(engine, scheduled_messages) == len(e.messages)
+
+
+def test_the_enrollment_returned_is_the_one_stored_without_reading_it_back(container, engine):
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, *rest):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    result = enroll(container, replace(ANA, external_id="EHR-9"))
+    event.remove(engine, "before_cursor_execute", note)
+    tables = ("enrollments", "patients", "consents", "scheduled_messages")
+    assert not [s for s in seen if any(f"FROM {t}" in s for t in tables)], "read back"
+    assert result.enrollment == svc.get_enrollment(result.enrollment.id, uow=container.uow())
 
 
 def test_same_external_id_twice_gives_one_enrollment_and_one_set_of_messages(container, engine):

@@ -5,10 +5,12 @@
 
 Each enrollment is a new patient after a kyphoplasty with SMS and email consent: the
 patient, consent, its ~30 planned messages and the hash-chained audit entry in one
-transaction. The use case is `services/enrollment.enroll`, called one at a time. The
-REST figure goes through the whole web app in process (FastAPI's TestClient kept open:
-routing, bearer token check, validation, JSON), one request at a time, on PostgreSQL,
-without a network hop. Each phase first runs 20 enrollments that are not timed (compile
+transaction. The use case is `services/enrollment.enroll`, called one at a time. REST
+is measured twice, one request at a time, on PostgreSQL: through the whole web app in
+process (FastAPI's TestClient kept open: routing, bearer token check, validation, JSON;
+the test client's own thread hops and cookie handling are in the figure), and over
+HTTP to the app in its own uvicorn process (keep-alive; the CPU column is the server
+process's, its SQL is not counted here: the same statements as in process). Each phase first runs 20 enrollments that are not timed (compile
 caches warm). SQL statements are counted with a `before_cursor_execute` listener (the
 pool's pre-ping is not a statement and not counted); CPU is this process's own time per
 enrollment (the database server's is not in it). The audit chain is verified at the end.
@@ -17,13 +19,15 @@ enrollment (the database server's is not in it). The audit chain is verified at 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,6 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "integration")]
 
+import httpx  # noqa: E402
 from sqlalchemy import Engine, event, text  # noqa: E402
 from webtools import client, token  # noqa: E402
 
@@ -43,6 +48,7 @@ from reminders.domain.model import Channel  # noqa: E402
 from reminders.services import audit  # noqa: E402
 from reminders.services import enrollment as enroll_svc  # noqa: E402
 from reminders.settings import Settings  # noqa: E402
+from support.smtp import free_port  # noqa: E402
 
 WARM = 20
 PERFORMED = datetime.now(UTC) - timedelta(hours=2)
@@ -89,27 +95,47 @@ class Statements:
             self.count += 1
 
 
-def run(name: str, engine: Engine, first: int, count: int, one: Callable[[int], None]) -> None:
-    """Warm up, then time `count` calls of one(n); print rate, p50, p99, SQL and CPU."""
+def run(
+    name: str,
+    engine: Engine | None,
+    first: int,
+    count: int,
+    one: Callable[[int], None],
+    cpu_clock: Callable[[], float] = time.process_time,
+) -> None:
+    """Warm up, then time `count` calls of one(n); print rate, p50, p99, SQL and CPU.
+
+    `engine` None: the statements run in another process and are not counted here.
+    """
     for n in range(first, first + WARM):
         one(n)
-    statements = Statements(engine)
+    statements = Statements(engine) if engine is not None else None
     latencies: list[float] = []
-    statements.on = True
-    cpu, start = time.process_time(), time.perf_counter()
+    if statements:
+        statements.on = True
+    cpu, start = cpu_clock(), time.perf_counter()
     for n in range(first + WARM, first + WARM + count):
         t = time.perf_counter()
         one(n)
         latencies.append(time.perf_counter() - t)
-    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
-    statements.on = False
+    wall, cpu = time.perf_counter() - start, cpu_clock() - cpu
+    sql = f"{statements.count / count:4.1f}" if statements else "   -"
     latencies.sort()
     p99 = latencies[max(int(len(latencies) * 0.99) - 1, 0)] * 1000
     print(
         f"  {name:36} {count / wall:6.0f} /s   p50 {statistics.median(latencies) * 1000:5.1f} ms"
-        f"  p99 {p99:5.1f} ms   {statements.count / count:4.1f} SQL"
-        f"   {cpu / count * 1000:4.2f} ms CPU  ({count})"
+        f"  p99 {p99:5.1f} ms   {sql} SQL   {cpu / count * 1000:4.2f} ms CPU  ({count})"
     )
+
+
+def cpu_seconds(pid: int) -> Callable[[], float]:
+    """A clock of another process's CPU time (user + system), from /proc."""
+
+    def clock() -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    return clock
 
 
 def use_case(c: Container) -> Callable[[int], None]:
@@ -117,6 +143,37 @@ def use_case(c: Container) -> Callable[[int], None]:
         enroll_svc.enroll(command(n), uow=c.uow(), planning=c.planning, now=c.clock(), via="bench")
 
     return one
+
+
+@contextlib.contextmanager
+def uvicorn_server(url: str) -> Iterator[tuple[str, int]]:
+    """The web app in its own uvicorn process (one worker, as `reminders run` starts it)."""
+    port = free_port()
+    env = {**os.environ, "REMINDERS_DATABASE_URL": url}
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("uvicorn")),
+            *("--factory", "--port", str(port), "--log-level", "warning", "--no-access-log"),
+            "reminders.entrypoints.web.app:create_app",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(base + "/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(0.1)
+        yield base, proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 def check_chain(c: Container) -> None:
@@ -147,7 +204,16 @@ def main() -> None:
                 r = api.post("/api/v1/enrollments", json=body(n))
                 assert r.status_code == 201, r.text
 
-            run("REST POST /api/v1/enrollments, PG", engine, 100_000, args.count, post)
+            run("REST in process (TestClient), PG", engine, 100_000, args.count, post)
+        with uvicorn_server(url) as (base, pid), httpx.Client(base_url=base, timeout=30) as http:
+            http.headers.update(token(c, name="bench-http"))
+
+            def post_http(n: int) -> None:
+                r = http.post("/api/v1/enrollments", json=body(n))
+                assert r.status_code == 201, r.text
+
+            server = cpu_seconds(pid)
+            run("REST over HTTP (uvicorn), PG", None, 200_000, args.count, post_http, server)
         check_chain(c)
         engine.dispose()
     finally:

@@ -7,8 +7,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, TextClause, bindparam, insert, select, text, update
+from sqlalchemy import Connection, select, update
 
+from reminders.adapters.enrollment_inserts import insert_enrollment
 from reminders.adapters.message_reads import MessageReads
 from reminders.adapters.orm import consents, enrollments, patients
 from reminders.domain.model import (
@@ -34,56 +35,48 @@ class EnrollmentRepository:
         a double submit costs no error and no extra look-up beforehand.
         """
         p, proc = enrollment.patient, enrollment.procedure
-        patient_id = _new_id(
-            self.conn.execute(
-                insert(patients).values(
-                    first_name=p.first_name,
-                    last_name=p.last_name,
-                    phone=p.phone,
-                    email=p.email,
-                    language=p.language,
-                    timezone=p.timezone,
-                    created_at=now,
-                    search_text=patient_search_key(
-                        first_name=p.first_name, last_name=p.last_name, phone=p.phone, email=p.email
-                    ),
-                )
-            )
-        )
-        enrollment_id = self.conn.scalar(
-            _NEW_KEY,
-            dict(
-                patient_id=patient_id,
-                idempotency_key=enrollment.idempotency_key,
-                procedure=proc.procedure,
-                performed_at=proc.performed_at,
-                levels=proc.levels,
-                overnight=proc.overnight,
-                external_id=proc.external_id,
-                status="active",
-                revision=1,
-                enrolled_by=enrolled_by,
-                created_at=now,
-                updated_at=now,
-            ),
-        )
-        if enrollment_id is None:
-            return None
-        self.conn.execute(
-            insert(consents),
+        ids = insert_enrollment(
+            self.conn,
+            {
+                "first_name": p.first_name,
+                "last_name": p.last_name,
+                "phone": p.phone,
+                "email": p.email,
+                "language": p.language,
+                "timezone": p.timezone,
+                "created_at": now,
+                "search_text": patient_search_key(
+                    first_name=p.first_name, last_name=p.last_name, phone=p.phone, email=p.email
+                ),
+            },
+            {
+                "idempotency_key": enrollment.idempotency_key,
+                "procedure": proc.procedure,
+                "performed_at": proc.performed_at,
+                "levels": proc.levels,
+                "overnight": proc.overnight,
+                "external_id": proc.external_id,
+                "status": "active",
+                "revision": 1,
+                "enrolled_by": enrolled_by,
+                "created_at": now,
+                "updated_at": now,
+            },
             [
                 {
-                    "enrollment_id": enrollment_id,
                     "channel": c.channel.value,
                     "given": c.given,
                     "method": c.method.value,
                     "recorded_by": c.recorded_by,
-                    "recorded_at": c.recorded_at,
+                    "recorded_at": _utc(c.recorded_at),
                     "more_frequent_sms": c.more_frequent_sms,
                 }
                 for c in enrollment.consents
             ],
         )
+        if ids is None:
+            return None
+        enrollment_id, patient_id = ids
         # What get() would read back: the same values, times in UTC as the database gives them.
         return replace(
             enrollment,
@@ -152,32 +145,8 @@ class EnrollmentRepository:
         )
 
 
-def _insert_new_key() -> TextClause:
-    """INSERT INTO enrollments ... ON CONFLICT (idempotency_key) DO NOTHING RETURNING id.
-
-    Spelled as text (from the table's own columns) because SQLAlchemy cannot cache its
-    dialect-specific ON CONFLICT insert: it would compile it again on every enrollment.
-    PostgreSQL and SQLite (3.35+) share this syntax.
-    """
-    names = [c.name for c in enrollments.columns if c.name != "id"]
-    return text(
-        f"INSERT INTO {enrollments.name} ({', '.join(names)})"
-        f" VALUES ({', '.join(':' + n for n in names)})"
-        " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
-    ).bindparams(*(bindparam(n, type_=enrollments.c[n].type) for n in names))
-
-
-_NEW_KEY = _insert_new_key()
-
-
 def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
-
-
-def _new_id(result: Any) -> int:
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])
 
 
 def _consent(row: Any) -> Consent:

@@ -146,6 +146,8 @@ class EnrollmentRepository:
 
 
 def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:  # as orm.UTCDateTime refuses it
+        raise ValueError("naive datetime given to the database; use an aware one")
     return moment.astimezone(UTC)
 
 

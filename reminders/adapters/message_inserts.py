@@ -1,22 +1,22 @@
 """New scheduled_messages rows: a whole plan in one INSERT that returns the rows as stored.
 
-Only message_repository.py runs these. On PostgreSQL the plan goes in as one array per
-column (`INSERT ... SELECT ... FROM unnest(...)`): the statement text never changes, so
-it is parsed and prepared once, however many rows a plan has. SQLite takes SQLAlchemy's
-multi-row VALUES. Either way the insert returns each row's id with its unique key (step,
-channel), so the caller has every stored row without reading them back.
+Only message_repository.py runs these: this module builds them and executes nothing.
+On PostgreSQL the plan goes in as one array per column (`INSERT ... SELECT ... FROM
+unnest(...)`): the statement text never changes, so it is parsed and prepared once,
+however many rows a plan has. SQLite takes SQLAlchemy's multi-row VALUES. Either way
+the insert returns each row's id with its unique key (step, channel), so the caller has
+every stored row without reading them back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
     ARRAY,
     Boolean,
-    Connection,
     DateTime,
     Integer,
     Text,
@@ -78,22 +78,30 @@ def insert_row(
     }
 
 
-def insert_plan(
-    conn: Connection,
+def plan_statement(
+    dialect: str,
     enrollment_id: int,
     revision: int,
     planned: Sequence[PlannedMessage],
     now: datetime,
-) -> list[ScheduledMessage]:
-    """Insert every planned row in one statement; return them as stored, in plan order."""
+) -> tuple[Executable, Any, list[dict[str, Any]]]:
+    """The cached INSERT for a plan, its parameters, and the rows it writes.
+
+    The repository runs it (it alone writes the table) and hands the result to stored().
+    """
     rows = [insert_row(enrollment_id, revision, m, now) for m in planned]
-    if conn.dialect.name == "postgresql":
-        params: dict[str, Any] = {name: [r[name] for r in rows] for name in _PER_ROW}
-        params.update(enrollment_id=enrollment_id, revision=revision, now=_utc(now))
-        result = conn.execute(_statement("postgresql"), params)
-    else:
-        result = conn.execute(_statement("sqlite"), rows)
-    ids = {(r.step_key, r.channel): r.id for r in result}
+    if dialect != "postgresql":
+        return _statement(dialect), rows, rows
+    params: dict[str, Any] = {name: [r[name] for r in rows] for name in _PER_ROW}
+    params.update(enrollment_id=enrollment_id, revision=revision, now=_utc(now))
+    return _statement(dialect), params, rows
+
+
+def stored(
+    planned: Sequence[PlannedMessage], rows: list[dict[str, Any]], returned: Iterable[Any]
+) -> list[ScheduledMessage]:
+    """The rows as stored, in plan order: each matched to its id by its unique key."""
+    ids = {(r.step_key, r.channel): r.id for r in returned}
     if len(ids) != len(rows):  # pragma: no cover - the unique key makes this unreachable
         raise RuntimeError(f"inserted {len(ids)} of {len(rows)} planned rows")
     return [

@@ -37,7 +37,9 @@ class MessageRepository:
         wanted = list(planned)
         if not wanted:
             return []
-        return inserts.insert_plan(self.conn, enrollment_id, revision, wanted, now)
+        dialect = self.conn.dialect.name
+        stmt, params, rows = inserts.plan_statement(dialect, enrollment_id, revision, wanted, now)
+        return inserts.stored(wanted, rows, self.conn.execute(stmt, params))
 
     def add_resend(self, original: ScheduledMessage, *, send_at: datetime, now: datetime) -> int:
         """One new row that sends a failed message again, once (resend_of is unique); it

@@ -47,6 +47,7 @@ class AuditRepository:
         ).first()
         new_id = (last.id + 1) if last else 1
         prev = last.row_hash if last else GENESIS
+        rows = []
         for entry in self._pending:
             values = {
                 "id": new_id,
@@ -58,8 +59,10 @@ class AuditRepository:
                 "client_addr": (entry.client_addr or None) and entry.client_addr[:64],
             }
             digest = row_hash(prev_hash=prev, **values)  # type: ignore[arg-type]
-            self.conn.execute(insert(audit_log).values(**values, prev_hash=prev, row_hash=digest))
+            rows.append({**values, "prev_hash": prev, "row_hash": digest})
             new_id, prev = new_id + 1, digest
+        # One cached statement with the rows as parameters (not a new INSERT built per row).
+        self.conn.execute(insert(audit_log), rows)
         self._pending.clear()
 
     def recent(

@@ -22,24 +22,17 @@ class CaregiverRepository:
         found = row.first()
         return to_caregiver(found) if found else None
 
+    def add(self, enrollment_id: int, caregiver: Caregiver, *, by: str, now: datetime) -> int:
+        """Store a new enrollment's caregiver; return its id."""
+        row = {"enrollment_id": enrollment_id, "created_at": now, **_values(caregiver, by, now)}
+        return int(self.conn.execute(insert(G).values(row).returning(G.c.id)).scalar_one())
+
     def put(self, enrollment_id: int, caregiver: Caregiver, *, by: str, now: datetime) -> None:
         """Add the enrollment's caregiver, or replace the one it has."""
-        values = {
-            "name": caregiver.name,
-            "relationship": caregiver.relationship,
-            "phone": caregiver.phone,
-            "email": caregiver.email,
-            "language": caregiver.language,
-            "sms_consent": caregiver.sms_consent,
-            "email_consent": caregiver.email_consent,
-            "recorded_by": by,
-            "updated_at": now,
-        }
+        values = _values(caregiver, by, now)
         done = self.conn.execute(update(G).where(G.c.enrollment_id == enrollment_id).values(values))
         if not done.rowcount:
-            self.conn.execute(
-                insert(G).values(enrollment_id=enrollment_id, created_at=now, **values)
-            )
+            self.add(enrollment_id, caregiver, by=by, now=now)
 
     def remove(self, enrollment_id: int) -> bool:
         done = self.conn.execute(delete(G).where(G.c.enrollment_id == enrollment_id))
@@ -54,6 +47,20 @@ class CaregiverRepository:
             .order_by((enrollments.c.status == "active").desc(), enrollments.c.id.desc())
             .limit(1)
         )
+
+
+def _values(caregiver: Caregiver, by: str, now: datetime) -> dict[str, Any]:
+    return {
+        "name": caregiver.name,
+        "relationship": caregiver.relationship,
+        "phone": caregiver.phone,
+        "email": caregiver.email,
+        "language": caregiver.language,
+        "sms_consent": caregiver.sms_consent,
+        "email_consent": caregiver.email_consent,
+        "recorded_by": by,
+        "updated_at": now,
+    }
 
 
 def to_caregiver(row: Any) -> Caregiver:

@@ -24,7 +24,6 @@ from reminders.adapters.orm import (
     scheduled_messages,
 )
 from reminders.domain.delivery import MessageStatus
-from reminders.domain.model import PlannedMessage
 
 M = scheduled_messages
 S = MessageStatus
@@ -55,31 +54,6 @@ def rows_param(dialect: str, rows: list[tuple[int, int, str]]) -> dict[str, Any]
             "texts": [r[2] for r in rows],
         }
     return {"data": json.dumps(rows)}
-
-
-def insert_row(
-    enrollment_id: int, revision: int, m: PlannedMessage, now: datetime
-) -> dict[str, Any]:
-    return {
-        "enrollment_id": enrollment_id,
-        "revision": revision,
-        "step_key": m.step_key,
-        "parts": " ".join(m.parts),
-        "channel": m.channel.value,
-        "category": m.category,
-        "checkin": m.checkin,
-        "first_sms": m.first_sms,
-        "send_at": m.send_at,
-        "deadline": m.deadline,
-        "status": m.status.value,
-        "status_reason": m.status_reason,
-        "reason_code": m.reason_code.value if m.reason_code else None,
-        "kind": m.kind,
-        "resend_of": m.resend_of,
-        "attempts": 0,
-        "created_at": now,
-        "updated_at": now,
-    }
 
 
 def texts_to(phone: str) -> Any:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, insert, update
 
 from reminders.adapters import message_batches as sql
+from reminders.adapters import message_inserts as inserts
 from reminders.adapters.message_batches import Fence
 from reminders.adapters.orm import enrollments, scheduled_messages
 from reminders.domain.delivery import UNSENT, MessageStatus, Reason, check_transitions, lower_ranks
@@ -30,10 +31,15 @@ class MessageRepository:
 
     def add_many(
         self, enrollment_id: int, revision: int, planned: Iterable[PlannedMessage], *, now: datetime
-    ) -> None:
-        rows = [sql.insert_row(enrollment_id, revision, m, now) for m in planned]
-        if rows:
-            self.conn.execute(insert(M), rows)
+    ) -> list[ScheduledMessage]:
+        """Insert the planned rows in one statement; return them as stored, in plan order
+        (message_inserts.py), so the caller needs no read-back."""
+        wanted = list(planned)
+        if not wanted:
+            return []
+        dialect = self.conn.dialect.name
+        stmt, params, rows = inserts.plan_statement(dialect, enrollment_id, revision, wanted, now)
+        return inserts.stored(wanted, rows, self.conn.execute(stmt, params))
 
     def add_resend(self, original: ScheduledMessage, *, send_at: datetime, now: datetime) -> int:
         """One new row that sends a failed message again, once (resend_of is unique); it
@@ -50,7 +56,7 @@ class MessageRepository:
             kind="caregiver" if original.kind == "caregiver" else "resend",
             resend_of=original.id,
         )
-        row = sql.insert_row(original.enrollment_id, original.revision, again, now)
+        row = inserts.insert_row(original.enrollment_id, original.revision, again, now)
         key = self.conn.execute(insert(M).values(**row)).inserted_primary_key
         assert key is not None
         return int(key[0])

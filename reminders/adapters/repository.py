@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 
 from reminders.adapters.caregiver_repository import CaregiverRepository
+from reminders.adapters.enrollment_inserts import insert_enrollment
 from reminders.adapters.message_reads import MessageReads
 from reminders.adapters.orm import consents, enrollments, patients
 from reminders.domain.model import (
@@ -26,63 +28,75 @@ class EnrollmentRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, enrollment: Enrollment, *, enrolled_by: str, now: datetime) -> int:
-        """Insert the patient, the enrollment and its consents; return the enrollment id."""
+    def add(self, enrollment: Enrollment, *, enrolled_by: str, now: datetime) -> Enrollment | None:
+        """Insert the patient, the enrollment and its consents; return them as stored.
+
+        None when the idempotency key is taken already (the caller rolls back, which also
+        drops the patient row): the insert skips a duplicate key instead of failing, so
+        a double submit costs no error and no extra look-up beforehand.
+        """
         p, proc = enrollment.patient, enrollment.procedure
-        patient_id = _new_id(
-            self.conn.execute(
-                insert(patients).values(
-                    first_name=p.first_name,
-                    last_name=p.last_name,
-                    phone=p.phone,
-                    email=p.email,
-                    language=p.language,
-                    timezone=p.timezone,
-                    created_at=now,
-                    search_text=patient_search_key(
-                        first_name=p.first_name, last_name=p.last_name, phone=p.phone, email=p.email
-                    ),
-                )
-            )
-        )
-        enrollment_id = _new_id(
-            self.conn.execute(
-                insert(enrollments).values(
-                    patient_id=patient_id,
-                    idempotency_key=enrollment.idempotency_key,
-                    procedure=proc.procedure,
-                    performed_at=proc.performed_at,
-                    levels=proc.levels,
-                    overnight=proc.overnight,
-                    external_id=proc.external_id,
-                    status="active",
-                    revision=1,
-                    enrolled_by=enrolled_by,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-        )
-        self.conn.execute(
-            insert(consents),
+        ids = insert_enrollment(
+            self.conn,
+            {
+                "first_name": p.first_name,
+                "last_name": p.last_name,
+                "phone": p.phone,
+                "email": p.email,
+                "language": p.language,
+                "timezone": p.timezone,
+                "created_at": now,
+                "search_text": patient_search_key(
+                    first_name=p.first_name, last_name=p.last_name, phone=p.phone, email=p.email
+                ),
+            },
+            {
+                "idempotency_key": enrollment.idempotency_key,
+                "procedure": proc.procedure,
+                "performed_at": proc.performed_at,
+                "levels": proc.levels,
+                "overnight": proc.overnight,
+                "external_id": proc.external_id,
+                "status": "active",
+                "revision": 1,
+                "enrolled_by": enrolled_by,
+                "created_at": now,
+                "updated_at": now,
+            },
             [
                 {
-                    "enrollment_id": enrollment_id,
                     "channel": c.channel.value,
                     "given": c.given,
                     "method": c.method.value,
                     "recorded_by": c.recorded_by,
-                    "recorded_at": c.recorded_at,
+                    "recorded_at": _utc(c.recorded_at),
                     "more_frequent_sms": c.more_frequent_sms,
                 }
                 for c in enrollment.consents
             ],
         )
-        if enrollment.caregiver is not None:
-            CaregiverRepository(self.conn).put(
-                enrollment_id, enrollment.caregiver, by=enrolled_by, now=now
+        if ids is None:
+            return None
+        enrollment_id, patient_id = ids
+        caregiver = enrollment.caregiver
+        if caregiver is not None:
+            found = CaregiverRepository(self.conn).add(
+                enrollment_id, caregiver, by=enrolled_by, now=now
             )
-        return enrollment_id
+            caregiver = replace(caregiver, id=found)
+        # What get() would read back: the same values, times in UTC as the database gives them.
+        return replace(
+            enrollment,
+            id=enrollment_id,
+            status="active",
+            revision=1,
+            created_at=_utc(now),
+            patient=replace(p, id=patient_id),
+            procedure=replace(proc, performed_at=_utc(proc.performed_at)),
+            consents=[replace(c, recorded_at=_utc(c.recorded_at)) for c in enrollment.consents],
+            messages=[],
+            caregiver=caregiver,
+        )
 
     def id_for_key(self, idempotency_key: str) -> int | None:
         return self.conn.scalar(
@@ -101,7 +115,9 @@ class EnrollmentRepository:
         if row is None:
             return None
         consent_rows = self.conn.execute(
-            select(consents).where(consents.c.enrollment_id == enrollment_id)
+            select(consents)
+            .where(consents.c.enrollment_id == enrollment_id)
+            .order_by(consents.c.id)
         ).mappings()
         return Enrollment(
             id=row["id"],
@@ -138,10 +154,10 @@ class EnrollmentRepository:
         )
 
 
-def _new_id(result: Any) -> int:
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:  # as orm.UTCDateTime refuses it
+        raise ValueError("naive datetime given to the database; use an aware one")
+    return moment.astimezone(UTC)
 
 
 def _consent(row: Any) -> Consent:

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError
-
 from reminders.adapters.unit_of_work import UnitOfWork
 from reminders.domain import intake
 from reminders.domain import procedure_time as procedure_times
@@ -76,17 +74,17 @@ def enroll(
         )
     key, by = enrollment.idempotency_key, cmd.enrolled_by.strip()
     with uow:
-        existing = uow.enrollments.id_for_key(key)
-        if existing is None:
-            try:
-                new_id = uow.enrollments.add(enrollment, enrolled_by=by, now=now)
-                uow.messages.add_many(new_id, 1, planned, now=now)
-                created = _load(uow, new_id)
-                _record(uow, created, by=by, via=via, now=now, repeated=False)
-                uow.commit()
-                return EnrollmentResult(created, created=True)
-            except IntegrityError:
-                pass  # another request enrolled the same procedure a moment ago
+        created = uow.enrollments.add(enrollment, enrolled_by=by, now=now)
+        if created is not None:
+            assert created.id is not None
+            stored = uow.messages.add_many(created.id, 1, planned, now=now)
+            # Ordered as a read gives them (get_enrollment): by time, then id.
+            created.messages = sorted(stored, key=lambda m: (m.send_at, m.id or 0))
+            _record(uow, created, by=by, via=via, now=now, repeated=False)
+            uow.commit()
+            return EnrollmentResult(created, created=True)
+        # Enrolled before (a double submit, the same external id, or a request a moment
+        # ago): the patient row just inserted is rolled back with the rest.
     with uow:
         found = uow.enrollments.id_for_key(key)
         if found is None:  # pragma: no cover - the unique key makes this unreachable

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import copy
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
-from reminders.adapters.orm import enrollments, patients, scheduled_messages
+from reminders.adapters.orm import audit_log, enrollments, patients, scheduled_messages
 from reminders.domain import errors
 from reminders.domain.commands import EnrollPatient, GiveConsent
 from reminders.domain.model import Channel, ConsentMethod, MessageStatus
-from reminders.services import care
+from reminders.services import audit, care
 from reminders.services import enrollment as svc
 
 ANA = EnrollPatient(
@@ -63,6 +64,20 @@ def test_enrollment_stores_patient_consent_and_schedule(container, engine):
     assert count(engine, scheduled_messages) == len(e.messages)
 
 
+def test_the_enrollment_returned_is_the_one_stored_without_reading_it_back(container, engine):
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, *rest):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    result = enroll(container, replace(ANA, external_id="EHR-9"))
+    event.remove(engine, "before_cursor_execute", note)
+    tables = ("enrollments", "patients", "consents", "scheduled_messages")
+    assert not [s for s in seen if any(f"FROM {t}" in s for t in tables)], "read back"
+    assert result.enrollment == svc.get_enrollment(result.enrollment.id, uow=container.uow())
+
+
 def test_same_external_id_twice_gives_one_enrollment_and_one_set_of_messages(container, engine):
     cmd = replace(ANA, external_id="EHR-123")
     first = enroll(container, cmd)
@@ -100,6 +115,21 @@ def test_concurrent_enrollments_of_one_procedure_make_one(container, engine):
     assert sum(r.created for r in results) == 1
     assert len({r.enrollment.id for r in results}) == 1
     assert count(engine, enrollments) == 1
+
+
+def test_concurrent_enrollments_keep_one_unbroken_audit_chain(container, engine):
+    """Each enrollment's audit entry links to the one before, however many commit at once."""
+    cmds = [replace(ANA, last_name=f"Lopez{i}", external_id=f"EHR-{i}") for i in range(16)]
+    cmds += cmds[:4]  # four repeats, racing their originals: entries of their own
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda cmd: enroll(container, cmd), cmds))
+    checked = audit.verify(uow=container.uow())
+    assert checked.broken is None
+    assert checked.rows == len(cmds)
+    assert sum(r.created for r in results) == 16
+    with engine.connect() as conn:
+        ids = conn.scalars(select(audit_log.c.id).order_by(audit_log.c.id)).all()
+    assert ids == list(range(1, len(cmds) + 1))
 
 
 @pytest.mark.parametrize(

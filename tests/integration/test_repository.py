@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 
-import pytest
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 
-from reminders.adapters.orm import enrollments
+from reminders.adapters.orm import consents, enrollments
 from reminders.adapters.repository import EnrollmentRepository
 from reminders.domain.model import (
     Channel,
@@ -38,12 +37,21 @@ def ana(key="auto:ana", **procedure):
     )
 
 
+def add(repo: EnrollmentRepository, e: Enrollment) -> int:
+    added = repo.add(e, enrolled_by="nurse.kim", now=NOW)
+    assert added is not None and added.id is not None
+    return added.id
+
+
 def test_an_enrollment_is_read_back_as_it_was_written(engine):
     with engine.begin() as conn:
         repo = EnrollmentRepository(conn)
-        eid = repo.add(ana(), enrolled_by="nurse.kim", now=NOW)
+        added = repo.add(ana(), enrolled_by="nurse.kim", now=NOW)
+        assert added is not None and added.id is not None
+        eid = added.id
         got = repo.get(eid)
     assert got is not None
+    assert added == got, "add() returns the enrollment exactly as a read gives it back"
     assert (got.id, got.status, got.revision, got.created_at, got.idempotency_key) == (
         eid,
         "active",
@@ -64,11 +72,26 @@ def test_an_enrollment_is_read_back_as_it_was_written(engine):
 def test_the_idempotency_key_finds_the_enrollment_and_is_taken_once(engine):
     with engine.begin() as conn:
         repo = EnrollmentRepository(conn)
-        eid = repo.add(ana(), enrolled_by="nurse.kim", now=NOW)
+        eid = add(repo, ana())
         assert repo.id_for_key("auto:ana") == eid
         assert repo.id_for_key("auto:luis") is None
-    with pytest.raises(IntegrityError), engine.begin() as conn:
-        EnrollmentRepository(conn).add(ana(), enrolled_by="api", now=NOW)
+    with engine.begin() as conn:
+        # A taken key is no error: add() says None and writes no enrollment or consent.
+        assert EnrollmentRepository(conn).add(ana(), enrolled_by="api", now=NOW) is None
+        assert conn.scalar(select(func.count()).select_from(enrollments)) == 1
+        assert conn.scalar(select(func.count()).select_from(consents)) == 2
+
+
+def test_a_utc_offset_time_comes_back_in_utc_as_a_read_gives_it(engine):
+    pacific = timezone(timedelta(hours=-7))
+    e = ana()
+    e.procedure = replace(e.procedure, performed_at=e.procedure.performed_at.astimezone(pacific))
+    with engine.begin() as conn:
+        repo = EnrollmentRepository(conn)
+        added = repo.add(e, enrolled_by="nurse.kim", now=NOW.astimezone(pacific))
+        assert added is not None and added.id is not None
+        assert added == repo.get(added.id)
+    assert added.procedure.performed_at.utcoffset() == timedelta(0)
 
 
 def test_an_unknown_id_is_none(engine):
@@ -81,10 +104,10 @@ def test_update_changes_the_named_columns_and_the_time(engine):
     later = NOW + timedelta(hours=2)
     with engine.begin() as conn:
         repo = EnrollmentRepository(conn)
-        eid = repo.add(ana(), enrolled_by="nurse.kim", now=NOW)
+        eid = add(repo, ana())
         repo.update(eid, now=later, status="cancelled", revision=2)
         got = repo.get(eid, for_update=True)
-        other = repo.add(ana("auto:two"), enrolled_by="x", now=NOW)
+        other = add(repo, ana("auto:two"))
         untouched = repo.get(other)
         stamps = dict(conn.execute(select(enrollments.c.id, enrollments.c.updated_at)).all())
     assert got is not None and (got.status, got.revision) == ("cancelled", 2)

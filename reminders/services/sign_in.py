@@ -20,7 +20,6 @@ from reminders.services import audit, second_factor
 from reminders.services.accounts import account_key, verify_credentials
 from reminders.services.login_throttle import (
     Attempt,
-    locked_message,
     record_failure,
     refuse_if_locked,
 )
@@ -75,7 +74,7 @@ def sign_in(
             locked = record_failure(uow, attempt, detail="wrong username or password", now=now)
             uow.commit()
             if locked is not None:
-                raise LoginLocked(locked_message(locked, now)) from None
+                raise LoginLocked(locked) from None
             raise
         uow.throttle.clear(account_key(user.username))
         stage = Stage.OK
@@ -181,7 +180,7 @@ def second_step(
                 uow.sessions.end(session.id, reason="locked", now=now)
             uow.commit()
             if locked is not None:
-                raise LoginLocked(locked_message(locked, now))
+                raise LoginLocked(locked)
             raise InvalidCredentials("that code is not right (or was used already)")
         token = promote(uow, session=session, user=user, client_addr=client_addr, now=now)
         audit.record(
@@ -230,7 +229,7 @@ def confirm_password(
             locked = record_failure(uow, attempt, detail=detail, now=now)
             uow.commit()
             if locked is not None:
-                raise LoginLocked(locked_message(locked, now)) from None
+                raise LoginLocked(locked) from None
             raise
 
 

@@ -34,6 +34,28 @@ def give_code(c, code):
     )
 
 
+ACCOUNT_LOCKED = (
+    "Too many failed sign-ins for this account. It is locked for {} more minute(s); wait,"
+    " or ask an admin to unlock it (Accounts page: Enable, or `reminders staff enable USERNAME`)."
+)
+ADDRESS_LOCKED = (
+    "Too many failed sign-ins from this device's network address. Sign-in from here is paused"
+    " for {} more minute(s), for every account; wait and try again (unlocking an account does"
+    " not lift this)."
+)
+
+
+def said(r) -> str:
+    """The sign-in error the person reads."""
+    import html
+
+    found = re.search(r'id="login-error"[^>]*>([^<]*)<', r.text) or re.search(
+        r'id="code-error"[^>]*>([^<]*)<', r.text
+    )
+    assert found, r.text
+    return html.unescape(found.group(1)).strip()
+
+
 def in_(c) -> bool:
     return c.get("/staff/patients", follow_redirects=False).status_code == 200
 
@@ -54,11 +76,12 @@ def test_five_failures_lock_the_account_even_for_the_right_password(container, e
         r = attempt(c, password="wrong password")
         assert r.status_code == 401 and "not right" in r.text
     r = attempt(c, password="wrong password")
-    assert r.status_code == 429 and "locked for 15 more minute(s)" in r.text
+    assert r.status_code == 429 and said(r) == ACCOUNT_LOCKED.format(15)
     right = attempt(c)
-    assert right.status_code == 429 and "Too many failed sign-ins" in right.text
+    assert right.status_code == 429 and said(right) == ACCOUNT_LOCKED.format(15)
     container.clock.advance(minutes=14)
-    assert attempt(c).status_code == 429
+    r = attempt(c)
+    assert r.status_code == 429 and said(r) == ACCOUNT_LOCKED.format(1)
     container.clock.advance(minutes=2)
     assert attempt(c).status_code == 303 and in_(c)
     rows = audit_rows(engine, "login_failed", "login_locked", "login_refused", "login")
@@ -78,8 +101,12 @@ def test_failures_spread_over_accounts_lock_the_address(container, engine, setti
     c = client(strict)
     for name in ("a.one", "b.two"):
         assert attempt(c, username=name, password="x" * 12).status_code == 401
-    assert attempt(c, username="c.three", password="x" * 12).status_code == 429
-    assert attempt(c).status_code == 429  # a real account, from the locked address
+    r = attempt(c, username="c.three", password="x" * 12)
+    assert r.status_code == 429 and said(r) == ADDRESS_LOCKED.format(15)
+    clock.advance(minutes=5)
+    r = attempt(c)  # a real account, from the locked address: the address is named, not it
+    assert r.status_code == 429 and said(r) == ADDRESS_LOCKED.format(10)
+    assert "staff enable" not in r.text  # an admin's unlock of an account would not help
     locked = audit_rows(engine, "login_locked")
     assert locked == [("c.three", "login_locked", "testclient")]
 
@@ -213,7 +240,7 @@ def test_wrong_codes_count_toward_the_lock(container):
     for _ in range(4):
         assert give_code(c, "000000").status_code == 401
     r = give_code(c, "000000")
-    assert r.status_code == 429 and "Too many failed sign-ins" in r.text
+    assert r.status_code == 429 and said(r) == ACCOUNT_LOCKED.format(15)
     assert attempt(c, "dr.lee").status_code == 429  # the password alone is refused too now
 
 

@@ -96,8 +96,17 @@ def read_audit(request: Request, c: ContainerDep) -> ReadAudit:
 ReadAuditDep = Annotated[ReadAudit, Depends(read_audit)]
 
 
+def _ids(ids: list[int]) -> str:
+    return ", ".join(f"#{i}" for i in ids[:50]) + (" …" if len(ids) > 50 else "")
+
+
 def search_read(query: str, ids: list[int]) -> str:
     """What a patient list showed: the search typed and the enrollments it listed (the first 50)."""
-    shown = ", ".join(f"#{i}" for i in ids[:50]) + (" …" if len(ids) > 50 else "")
     head = f"patient search {query!r}" if query else "patient list"
-    return f"{head}: {len(ids)} shown" + (f" ({shown})" if ids else "")
+    return f"{head}: {len(ids)} shown" + (f" ({_ids(ids)})" if ids else "")
+
+
+def list_read(head: str, items: int, ids: list[int | None]) -> str:
+    """What a list of patients' items showed: how many, and the enrollments they belong to."""
+    known = sorted({i for i in ids if i is not None})
+    return f"{head}: {items} item(s)" + (f" of {_ids(known)}" if known else "")

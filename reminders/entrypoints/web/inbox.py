@@ -79,9 +79,11 @@ def _record_read(
     what = list_read("inbox", len(items), [x.enrollment_id for x in items])
     keys = sorted(f"{type(x).__name__}{x.id}" for x in items)
     digest = hashlib.sha256(" ".join(keys).encode()).hexdigest()[:16]
-    if fragment and request.session.get("inbox_read") == digest:
+    seen = request.session.get("inbox_read") == digest
+    if fragment and seen:
         return
-    request.session["inbox_read"] = digest
+    if not seen:  # the cookie is rewritten only when what was shown changed
+        request.session["inbox_read"] = digest
     reads(actor=actor, what=what + (" (live refresh)" if fragment else ""))
 
 
@@ -92,7 +94,7 @@ def count(c: ContainerDep, user: StaffDep) -> JSONResponse:
 
 
 def _note(form: Any) -> str:
-    return str(form.get("note") or "").strip()[:2000]
+    return str(form.get("note") or "").strip()  # its length is checked by the service
 
 
 @router.post("/escalations/{escalation_id}/acknowledge")

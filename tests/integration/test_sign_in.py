@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from webtools import PASSWORD, add_staff, client, csrf, login, totp_code
 
-from reminders.adapters.orm import audit_log, recovery_codes, staff_users
+from reminders.adapters.orm import audit_log, recovery_codes
 from reminders.bootstrap import bootstrap
 from reminders.domain.accounts import Role
 from reminders.entrypoints.cli import main
@@ -54,6 +54,31 @@ def said(r) -> str:
     )
     assert found, r.text
     return html.unescape(found.group(1)).strip()
+
+
+def wrong_code(c, secret: str) -> str:
+    """A six-digit code sure to be wrong: none of the steps the app accepts now.
+
+    The tests' clock is fixed (no 30-second boundary can pass between making a code and
+    checking it), so what is left to chance is a fixed "000000", or another secret's code,
+    being right for a random secret: rare, but it failed a run once. This is never right.
+    """
+    near = accepted(c, secret)
+    return next(f"{n:06d}" for n in range(1_000_000) if f"{n:06d}" not in near)
+
+
+def accepted(c, secret: str) -> set[str]:
+    """The codes the app takes now for this secret (this step and its two neighbours)."""
+    now = c.app.state.container.clock()
+    return {pyotp.TOTP(secret).at(now, counter_offset=k) for k in (-1, 0, 1)}
+
+
+def secret_of(container, username: str) -> str:
+    with container.uow() as uow:
+        found = uow.staff.by_username(username)
+        secret = uow.staff.totp_secret(found[0].id)
+    assert secret
+    return secret
 
 
 def in_(c) -> bool:
@@ -134,9 +159,10 @@ def test_an_admin_must_set_up_totp_and_then_give_a_code(container, engine):
     key = re.search(r"<code>([A-Z2-7]{16,})</code>", again.text).group(1)
     old_key = re.search(r"<code>([A-Z2-7]{16,})</code>", first.text).group(1)
     assert key != old_key  # each showing makes a new secret: a QR seen earlier is useless
-    bad = c.post(
-        "/staff/mfa/setup", data={"code": totp_code(c, old_key), "csrf_token": csrf(again.text)}
-    )
+    stale = totp_code(c, old_key)  # the old QR's code; by chance it could be right for the new
+    if stale in accepted(c, key):
+        stale = wrong_code(c, key)
+    bad = c.post("/staff/mfa/setup", data={"code": stale, "csrf_token": csrf(again.text)})
     assert bad.status_code == 422 and not in_(c)
     done = c.post(
         "/staff/mfa/setup", data={"code": totp_code(c, key), "csrf_token": csrf(again.text)}
@@ -151,7 +177,7 @@ def test_an_admin_must_set_up_totp_and_then_give_a_code(container, engine):
 
     other = client(container)
     assert attempt(other, "dr.lee").headers["location"] == "/staff/login/code"
-    assert give_code(other, "000000").status_code == 401 and not in_(other)
+    assert give_code(other, wrong_code(c, key)).status_code == 401 and not in_(other)
     container.clock.advance(seconds=30)
     assert give_code(other, pyotp.TOTP(key).at(container.clock())).status_code == 303
     assert in_(other)
@@ -175,15 +201,22 @@ def test_a_totp_code_and_a_recovery_code_each_work_once(container, engine):
     c = client(container)
     codes = login(c, "dr.lee")
     assert len(codes) == 10
-    with engine.connect() as conn:
-        secret = conn.scalar(select(staff_users.c.totp_secret))
+    with container.uow() as uow:
+        secret = uow.staff.totp_secret(
+            1
+        )  # stored encrypted (tests/integration/test_field_cipher.py)
     container.clock.advance(seconds=30)
     now_code = pyotp.TOTP(secret).at(container.clock())
     one, two = client(container), client(container)
     attempt(one, "dr.lee")
     attempt(two, "dr.lee")
     assert give_code(one, now_code).status_code == 303
-    assert give_code(two, now_code).status_code == 401  # replayed within its 30 seconds
+    replayed = give_code(two, now_code)  # within its 30 seconds: refused, and said why
+    assert replayed.status_code == 401
+    assert said(replayed) == (
+        "that code was used already; wait for the next code your app shows"
+        " (a new one every 30 seconds) and enter it"
+    )
     assert give_code(two, codes[0].upper()).status_code == 303 and in_(two)
     three = client(container)
     attempt(three, "dr.lee")
@@ -238,8 +271,8 @@ def test_wrong_codes_count_toward_the_lock(container):
     c = client(container)
     attempt(c, "dr.lee")
     for _ in range(4):
-        assert give_code(c, "000000").status_code == 401
-    r = give_code(c, "000000")
+        assert give_code(c, wrong_code(c, secret_of(container, "dr.lee"))).status_code == 401
+    r = give_code(c, wrong_code(c, secret_of(container, "dr.lee")))
     assert r.status_code == 429 and said(r) == ACCOUNT_LOCKED.format(15)
     assert attempt(c, "dr.lee").status_code == 429  # the password alone is refused too now
 

@@ -75,15 +75,9 @@ def patients(
 
 def _search_too_long(request: Request, c: Container, user: StaffUser, q: str) -> Response:
     error = f"the search is {len(q):,} characters long; at most {SEARCH_MAX} are searched"
-    context = {
-        "found": PatientPage(rows=[], total=0, page=1, per_page=1),
-        "rows": [],
-        "query": PatientQuery(),
-        "q": q[:SEARCH_MAX],
-        "kept": {"q": q[:SEARCH_MAX]},
-        "procedures": c.plans.names(),
-        "errors": {"q": error},
-    }
+    empty, cut = PatientPage(rows=[], total=0, page=1, per_page=1), q[:SEARCH_MAX]
+    context = {"found": empty, "rows": [], "query": PatientQuery(), "q": cut, "kept": {"q": cut}}
+    context |= {"procedures": c.plans.names(), "errors": {"q": error}}
     return render(request, "patients.html", context, status_code=422, user=user)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 import redis
@@ -12,6 +13,7 @@ from sqlalchemy import Engine
 
 from reminders.adapters.care_plans import CarePlanLibrary
 from reminders.adapters.db import make_engine
+from reminders.adapters.field_cipher import FieldCipher
 from reminders.adapters.migrate import is_current, upgrade
 from reminders.adapters.outbox import Outbox
 from reminders.adapters.providers import EmailProvider, SmsProvider, VoiceProvider
@@ -49,7 +51,12 @@ class Container:
     send_task: Callable[..., None] = field(default=lambda name, *args: None)
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.engine)
+        return UnitOfWork(self.engine, self.cipher)
+
+    @cached_property
+    def cipher(self) -> FieldCipher:
+        """Encrypts TOTP secrets at rest, with REMINDERS_FIELD_KEY or a key derived by HKDF."""
+        return FieldCipher.from_settings(self.settings.field_key, self.settings.secret_key)
 
     @property
     def skew(self) -> timedelta:
@@ -169,7 +176,7 @@ def bootstrap(
     plans = CarePlanLibrary(settings.care_plans_dir)
     renderer = MessageRenderer(settings.templates_dir)
     clinic = clinic_from_settings(settings)
-    return Container(
+    container = Container(
         settings=settings,
         engine=engine,
         plans=plans,
@@ -180,3 +187,5 @@ def bootstrap(
         clock=clock,
         send_task=task_sender(settings),
     )
+    container.cipher  # noqa: B018  (a malformed REMINDERS_FIELD_KEY stops the start, clearly)
+    return container

@@ -96,6 +96,10 @@ class Settings(BaseSettings):
     # Signs staff session cookies; a known value would let anyone forge a login.
     secret_key: str = Field(DEV_SECRET_KEY, alias="REMINDERS_SECRET_KEY")
     session_hours: int = Field(12, ge=1, alias="REMINDERS_SESSION_HOURS")
+    # Encrypts staff TOTP secrets at rest (adapters/field_cipher.py): Fernet keys, comma-
+    # separated, newest first. Unset: derived from REMINDERS_SECRET_KEY (changing that key
+    # then makes admins set up two-step sign-in again; docs/security.md).
+    field_key: str = Field("", alias="REMINDERS_FIELD_KEY")
     # Staff sign-in (docs/security.md): sessions end after this long unused; this many
     # failed sign-ins within the window lock the account (or the address) for a while;
     # admins always need a second factor (TOTP), staff when REMINDERS_MFA_FOR_STAFF=true.

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from reminders.adapters.field_cipher import PREFIX, FieldCipher, UnreadableField
 from reminders.adapters.orm import api_tokens, recovery_codes, staff_users
 from reminders.domain.accounts import (
     ALL_SCOPES,
@@ -18,10 +20,15 @@ from reminders.domain.accounts import (
     scopes_text,
 )
 
+log = logging.getLogger(__name__)
+
 
 class StaffUserRepository:
-    def __init__(self, conn: Connection) -> None:
+    """Staff users; their TOTP secret is written encrypted and read back in clear."""
+
+    def __init__(self, conn: Connection, cipher: FieldCipher | None = None) -> None:
         self.conn = conn
+        self.cipher = cipher
 
     def add(
         self, *, username: str, full_name: str, role: Role, password_hash: str, now: datetime
@@ -54,12 +61,44 @@ class StaffUserRepository:
         return [_user(r) for r in rows]
 
     def update(self, user_id: int, **values: Any) -> None:
+        if values.get("totp_secret") is not None:
+            values["totp_secret"] = self._cipher().encrypt(values["totp_secret"])
         self.conn.execute(update(staff_users).where(staff_users.c.id == user_id).values(**values))
 
     def totp_secret(self, user_id: int) -> str | None:
-        return self.conn.scalar(
+        """The secret in clear; None if there is none, or if no configured key opens it."""
+        return self._open_secret(user_id)[0]
+
+    def rewrap_totp_secret(self, user_id: int) -> bool:
+        """Encrypt a secret stored in clear (or under an older key) with the current key."""
+        plain, stale = self._open_secret(user_id)
+        if plain is None or not stale:
+            return False
+        self.update(user_id, totp_secret=plain)
+        return True
+
+    def _open_secret(self, user_id: int) -> tuple[str | None, bool]:
+        stored = self.conn.scalar(
             select(staff_users.c.totp_secret).where(staff_users.c.id == user_id)
         )
+        if not stored:
+            return None, False
+        if self.cipher is None and not stored.startswith(PREFIX):
+            return stored, False  # no key here to rewrite it with
+        try:
+            return self._cipher().decrypt(stored)
+        except UnreadableField as exc:
+            log.error(
+                "staff user %s: %s; `reminders staff mfa-reset` lets them set it up again",
+                user_id,
+                exc,
+            )
+            return None, False
+
+    def _cipher(self) -> FieldCipher:
+        if self.cipher is None:
+            raise RuntimeError("no field cipher: build the unit of work from the container")
+        return self.cipher
 
     def last_totp_step(self, user_id: int) -> int | None:
         """The last TOTP step accepted for this user (a code is good once)."""

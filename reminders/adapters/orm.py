@@ -196,7 +196,7 @@ staff_users = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_login_at", UTCDateTime),
     # TOTP (RFC 6238): the shared secret, set at enrolment; enabled once a code confirmed it.
-    Column("totp_secret", String(64)),
+    Column("totp_secret", String(255)),  # "fernet:" + token (adapters/field_cipher.py)
     Column("totp_enabled_at", UTCDateTime),
     Column("totp_last_step", Integer),  # the last 30-second step accepted: a code works once
 )

@@ -14,6 +14,7 @@ from reminders.adapters.checkin_repository import CheckinRepository
 from reminders.adapters.contact_repository import ContactRepository
 from reminders.adapters.due_messages import DueMessages
 from reminders.adapters.escalation_repository import EscalationRepository
+from reminders.adapters.field_cipher import FieldCipher
 from reminders.adapters.import_repository import ImportRepository
 from reminders.adapters.inbound_repository import InboundRepository
 from reminders.adapters.message_reads import MessageReads
@@ -49,8 +50,9 @@ class UnitOfWork:
     outcomes: OutcomesRepository
     caregivers: CaregiverRepository
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, cipher: FieldCipher | None = None) -> None:
         self.engine = engine
+        self.cipher = cipher  # for fields encrypted at rest (TOTP secrets)
 
     def __enter__(self) -> UnitOfWork:
         self.conn = self.engine.connect()
@@ -60,7 +62,7 @@ class UnitOfWork:
         self.message_reads = MessageReads(self.conn)
         self.due = DueMessages(self.conn)
         self.opt_outs = OptOutRepository(self.conn)
-        self.staff = StaffUserRepository(self.conn)
+        self.staff = StaffUserRepository(self.conn, self.cipher)
         self.tokens = ApiTokenRepository(self.conn)
         self.audit = AuditRepository(self.conn)
         self.sessions = StaffSessionRepository(self.conn)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from reminders.domain.errors import ReminderError
+from reminders.domain.limits import PASSWORD_MAX
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 10
@@ -148,20 +149,30 @@ def scopes_text(scopes: frozenset[Scope]) -> str:
     return " ".join(sorted(s.value for s in scopes))
 
 
+def shown_name(raw: str) -> str:
+    """A typed name quoted back in a message; a very long one by its length only."""
+    return repr(raw) if len(raw or "") <= 64 else f"a name of {len(raw):,} characters"
+
+
 def check_username(raw: str) -> str:
     """Return the username lowercased, or raise InvalidAccount saying what is allowed."""
     name = (raw or "").strip().lower()
     if not USERNAME.match(name):
         raise InvalidAccount(
-            f"{raw!r} is not a username: use 2-64 letters, digits, dots, dashes or underscores",
+            f"{shown_name(raw)} is not a username: use 2-64 letters, digits, dots, dashes or underscores",
             field="username",
         )
     return name
 
 
 def check_password(password: str) -> None:
-    """Refuse passwords too short to resist guessing."""
+    """Refuse passwords too short to resist guessing, or too long to be a password."""
     if len(password) < MIN_PASSWORD:
         raise InvalidAccount(
             f"the password needs at least {MIN_PASSWORD} characters", field="password"
+        )
+    if len(password) > PASSWORD_MAX:
+        raise InvalidAccount(
+            f"the password is {len(password):,} characters long; at most {PASSWORD_MAX} fit",
+            field="password",
         )

@@ -22,7 +22,9 @@ from reminders.domain.accounts import (
     check_password,
     check_username,
     scopes_text,
+    shown_name,
 )
+from reminders.domain.limits import ACTOR_MAX, FULL_NAME_MAX, check_length
 from reminders.services import audit
 
 TOKEN_PREFIX = "rr_"
@@ -48,6 +50,8 @@ def create_staff_user(
     """Create an active account; the username must be new."""
     name = check_username(username)
     check_password(password)
+    check_length(full_name.strip(), field="full_name", limit=FULL_NAME_MAX)
+    check_length(by, field="by", limit=ACTOR_MAX, label="name of who acts")
     with uow:
         if uow.staff.by_username(name) is not None:
             raise InvalidAccount(f"there is already a user {name!r}", field="username")
@@ -159,7 +163,7 @@ def set_role(
 def _existing(uow: UnitOfWork, username: str) -> StaffUser:
     found = uow.staff.by_username((username or "").strip().lower())
     if found is None:
-        raise InvalidAccount(f"there is no user {username!r}", field="username")
+        raise InvalidAccount(f"there is no user {shown_name(username)}", field="username")
     return found[0]
 
 
@@ -274,7 +278,7 @@ def revoke_api_token(
     with uow:
         token = uow.tokens.by_name((name or "").strip().lower())
         if token is None:
-            raise InvalidAccount(f"there is no token named {name!r}", field="name")
+            raise InvalidAccount(f"there is no token named {shown_name(name)}", field="name")
         if not uow.tokens.revoke(token.id, now):
             return False
         audit.record(

@@ -24,6 +24,7 @@ from reminders.domain.errors import (
     NoConsent,
     UnsupportedLanguage,
 )
+from reminders.domain.limits import ACTOR_MAX, CHOICE_MAX, check_length
 from reminders.domain.model import (
     Channel,
     Consent,
@@ -51,6 +52,7 @@ def restart(
     now: datetime,
 ) -> Enrollment:
     """Reopen a cancelled enrollment: plan again from now; nothing already past is sent."""
+    check_length(by, field="by", limit=ACTOR_MAX, label="name of who acts")
     with uow:
         enrollment = uow.enrollments.get(enrollment_id, for_update=True)
         if enrollment is None:
@@ -94,6 +96,9 @@ def update_enrollment(
 ) -> Enrollment:
     """Correct the procedure time, switch channels (recording consent for a new one) or
     language, all in one transaction; unsent messages are re-planned once."""
+    check_length(by, field="by", limit=ACTOR_MAX, label="name of who acts")
+    if language is not None:
+        check_length(language.strip(), field="language", limit=CHOICE_MAX)
     with uow:
         enrollment, plan = open_enrollment(uow, enrollment_id, planning.plans)
         patient, consents, changes = enrollment.patient, list(enrollment.consents), []

@@ -19,6 +19,7 @@ from reminders.domain.caregiver import expand_caregiver_plan
 from reminders.domain.careplan import CarePlan
 from reminders.domain.commands import EnrollPatient
 from reminders.domain.errors import EnrollmentNotFound
+from reminders.domain.limits import ACTOR_MAX, REASON_MAX, check_length
 from reminders.domain.model import Enrollment
 from reminders.domain.schedule import expand_care_plan
 from reminders.services import audit
@@ -128,7 +129,8 @@ def cancel(
     enrollment_id: int, *, uow: UnitOfWork, by: str, reason: str, now: datetime
 ) -> Enrollment:
     """Cancel every unsent message, close the enrollment and audit it, in one transaction."""
-    reason = reason.strip() or "no reason given"
+    check_length(by, field="by", limit=ACTOR_MAX, label="name of who acts")
+    reason = check_length(reason.strip(), field="reason", limit=REASON_MAX) or "no reason given"
     with uow:
         enrollment = uow.enrollments.get(enrollment_id, for_update=True)
         if enrollment is None:

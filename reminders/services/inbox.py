@@ -13,6 +13,7 @@ from reminders.domain.escalations import (
     InboundNotFound,
     InboundText,
 )
+from reminders.domain.limits import NOTE_MAX, check_length
 from reminders.services import audit
 
 STILL_OPEN = (EscalationStatus.OPEN.value, EscalationStatus.ACKNOWLEDGED.value)
@@ -61,6 +62,7 @@ def resolve(
 def _move(
     uow: UnitOfWork, escalation_id: int, by: str, note: str, now: datetime, to: EscalationStatus
 ) -> Escalation:
+    check_length(note.strip(), field="note", limit=NOTE_MAX)
     current = get_escalation(uow=uow, escalation_id=escalation_id)
     with uow:
         if to is EscalationStatus.ACKNOWLEDGED:
@@ -86,7 +88,7 @@ def _move(
         if not moved and current.status is EscalationStatus.RESOLVED:
             raise EscalationClosed(f"escalation {escalation_id} was already resolved")
         if note.strip():
-            uow.escalations.add_note(escalation_id, f"{by}: {note.strip()[:2000]}", now=now)
+            uow.escalations.add_note(escalation_id, f"{by}: {note.strip()}", now=now)
         audit.record(
             uow,
             actor=by,

@@ -42,13 +42,11 @@ def refuse_if_locked(uow: UnitOfWork, attempt: Attempt, *, now: datetime, audite
                     client_addr=attempt.client_addr,
                 )
                 uow.commit()
-            raise LoginLocked(locked_message(until, now))
+            raise LoginLocked(locked_message(until, now, key.split(":")[0]))
 
 
-def record_failure(
-    uow: UnitOfWork, attempt: Attempt, *, detail: str, now: datetime
-) -> datetime | None:
-    """Audit a failed attempt and count it on both keys; the end of a lock it caused, if any.
+def record_failure(uow: UnitOfWork, attempt: Attempt, *, detail: str, now: datetime) -> str | None:
+    """Audit a failed attempt and count it on both keys; the message of a lock it caused, if any.
 
     The caller commits (so the count survives the failed request) and raises.
     """
@@ -60,12 +58,13 @@ def record_failure(
         now=now,
         client_addr=attempt.client_addr,
     )
-    locked: datetime | None = None
+    message: str | None = None
     for key, throttle in attempt.keys:
         state = after_failure(uow.throttle.get(key, for_update=True), now=now, policy=throttle)
         uow.throttle.put(key, state)
         if state.locked_until is not None:
-            locked = max(locked or state.locked_until, state.locked_until)
+            # The account's lock is named first: it is the one an admin can lift.
+            message = message or locked_message(state.locked_until, now, key.split(":")[0])
             audit.record(
                 uow,
                 actor=attempt.actor,
@@ -75,12 +74,24 @@ def record_failure(
                 now=now,
                 client_addr=attempt.client_addr,
             )
-    return locked
+    return message
 
 
-def locked_message(until: datetime, now: datetime) -> str:
+def locked_message(until: datetime, now: datetime, kind: str) -> str:
+    """What the person at the sign-in page reads: which lock, how long, and what lifts it.
+
+    An account lock follows the account to any device, and an admin can lift it; an address
+    lock holds every account on this device's network address and only time lifts it.
+    """
     minutes = max(1, int((until - now).total_seconds() + 59) // 60)
+    if kind == "address":
+        return (
+            "Too many failed sign-ins from this device's network address."
+            f" Sign-in from here is paused for {minutes} more minute(s), for every account;"
+            " wait and try again (unlocking an account does not lift this)."
+        )
     return (
-        f"Too many failed sign-ins. Sign-in is locked for {minutes} more minute(s);"
-        " an admin can unlock the account with `reminders staff enable USERNAME`."
+        "Too many failed sign-ins for this account. It is locked for"
+        f" {minutes} more minute(s); wait, or ask an admin to unlock it"
+        " (Accounts page: Enable, or `reminders staff enable USERNAME`)."
     )

@@ -10,7 +10,7 @@ import pyotp
 import segno
 
 from reminders.adapters.unit_of_work import UnitOfWork
-from reminders.domain.accounts import InvalidAccount, InvalidCredentials, StaffUser
+from reminders.domain.accounts import InvalidAccount, InvalidCredentials, StaffUser, shown_name
 from reminders.services import audit
 
 RECOVERY_CODES = 10
@@ -70,7 +70,9 @@ def confirm_enrolment(
 
 
 def check_code(uow: UnitOfWork, *, user_id: int, code: str, now: datetime) -> str | None:
-    """Inside the caller's transaction: "totp" or "recovery" if the code is good, else None."""
+    """Inside the caller's transaction: "totp" or "recovery" if the code is good, "used" if
+    it is a right code of a step already taken (a replay, or a second sign-in within the
+    same 30 s), else None. Only "totp" and "recovery" sign in."""
     secret = uow.staff.totp_secret(user_id)
     if not secret:
         return None
@@ -78,7 +80,10 @@ def check_code(uow: UnitOfWork, *, user_id: int, code: str, now: datetime) -> st
     step = _matching_step(secret, code, now=now, last_step=found)
     if step is not None:
         uow.staff.update(user_id, totp_last_step=step)
+        uow.staff.rewrap_totp_secret(user_id)  # stored in clear before: encrypted from now on
         return "totp"
+    if found is not None and _matching_step(secret, code, now=now, last_step=None) is not None:
+        return "used"
     normal = _normal(code)
     if len(normal) >= 10 and uow.staff.use_recovery_code(user_id, _code_hash(normal), now=now):
         return "recovery"
@@ -120,7 +125,7 @@ def reset(
     with uow:
         found = uow.staff.by_username((username or "").strip().lower())
         if found is None:
-            raise InvalidAccount(f"there is no user {username!r}", field="username")
+            raise InvalidAccount(f"there is no user {shown_name(username)}", field="username")
         user = found[0]
         uow.staff.update(user.id, totp_secret=None, totp_enabled_at=None, totp_last_step=None)
         uow.staff.replace_recovery_codes(user.id, [], now=now)

@@ -20,7 +20,6 @@ from reminders.services import audit, second_factor
 from reminders.services.accounts import account_key, verify_credentials
 from reminders.services.login_throttle import (
     Attempt,
-    locked_message,
     record_failure,
     refuse_if_locked,
 )
@@ -75,7 +74,7 @@ def sign_in(
             locked = record_failure(uow, attempt, detail="wrong username or password", now=now)
             uow.commit()
             if locked is not None:
-                raise LoginLocked(locked_message(locked, now)) from None
+                raise LoginLocked(locked) from None
             raise
         uow.throttle.clear(account_key(user.username))
         stage = Stage.OK
@@ -175,14 +174,22 @@ def second_step(
     with uow:
         refuse_if_locked(uow, attempt, now=now, audited=False)
         used = second_factor.check_code(uow, user_id=user.id, code=code, now=now)
-        if used is None:
+        if used in (None, "used"):
             locked = record_failure(uow, attempt, detail="wrong second-factor code", now=now)
             if locked is not None:
                 uow.sessions.end(session.id, reason="locked", now=now)
             uow.commit()
             if locked is not None:
-                raise LoginLocked(locked_message(locked, now))
-            raise InvalidCredentials("that code is not right (or was used already)")
+                raise LoginLocked(locked)
+            if used == "used":  # right, but taken already: say so, so the person waits for the next
+                raise InvalidCredentials(
+                    "that code was used already; wait for the next code your app shows"
+                    " (a new one every 30 seconds) and enter it"
+                )
+            raise InvalidCredentials(
+                "that code is not right (or is a recovery code used already);"
+                " check it and the phone's clock"
+            )
         token = promote(uow, session=session, user=user, client_addr=client_addr, now=now)
         audit.record(
             uow,
@@ -230,7 +237,7 @@ def confirm_password(
             locked = record_failure(uow, attempt, detail=detail, now=now)
             uow.commit()
             if locked is not None:
-                raise LoginLocked(locked_message(locked, now)) from None
+                raise LoginLocked(locked) from None
             raise
 
 

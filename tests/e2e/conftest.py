@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from support.browser import PASSWORD, WEBHOOK_TOKEN
+from support.browser import ADMIN, PASSWORD, STAFF, WEBHOOK_TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -72,27 +72,31 @@ def server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def server(server_env: dict[str, str]) -> Iterator[str]:
-    """uvicorn serving the app the way `reminders run` does, with one admin account."""
+    """uvicorn serving the app the way `reminders run` does, with a staff user and an admin.
+
+    The staff user signs in with a password; the admin also sets up the authenticator at
+    the first sign-in and gives a TOTP code at each one after (tests/support/browser.py).
+    """
     env = server_env
     var = Path(env["REMINDERS_VAR_DIR"])
-    subprocess.run(
-        [
-            str(BIN / "reminders"),
-            "staff",
-            "create",
-            "nurse.kim",
-            "--role",
-            "staff",  # staff sign in with a password; admins' two-step sign-in is tested in
-            # tests/integration/test_sign_in.py (see the session note on browser sign-in)
-            "--password-stdin",
-        ],
-        input=PASSWORD + "\n",
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    for username, role in ((STAFF, "staff"), (ADMIN, "admin")):
+        subprocess.run(
+            [
+                str(BIN / "reminders"),
+                "staff",
+                "create",
+                username,
+                "--role",
+                role,
+                "--password-stdin",
+            ],
+            input=PASSWORD + "\n",
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
     port = env["REMINDERS_TEST_PORT"]
     log = (var / "web.log").open("w")
     proc = subprocess.Popen(

@@ -23,7 +23,9 @@ def test_log_in_enroll_see_the_timeline_and_cancel(server, browser, tmp_path):
     assert "not right" in b.find_element(By.ID, "login-error").text
     b.find_element(By.ID, "password").send_keys(PASSWORD)
     b.find_element(By.CSS_SELECTOR, "form[action='/staff/login'] button").click()
-    second_step(b, server)  # an admin sets up the authenticator at the first sign-in
+    second_step(
+        b, server
+    )  # a staff user: the password is enough (admins: tests/support/browser.py)
 
     b.find_element(By.LINK_TEXT, "Enroll").click()
     assert b.find_element(By.ID, "timezone").get_attribute("value") == "America/Los_Angeles"

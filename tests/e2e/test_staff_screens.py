@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from support.browser import AXE, axe_serious, sign_in
+from support.browser import ADMIN, AXE, axe_serious, sign_in
 from support.journey import JOSE, Seeded, seed_journey, simulate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +50,10 @@ def _pages(s: Seeded) -> dict[str, str]:
         "import-run": f"/staff/imports/{s.run}",
         "inbox": "/staff/inbox",
         "inbox-patient": f"/staff/inbox/patients/{s.jose}",
+        "audit": "/staff/audit",  # admin pages: the test signs in as an admin
+        "audit-filtered": "/staff/audit?actor=dr.lee&action=login",
+        "users": "/staff/users",
+        "account": "/staff/account",
     }
 
 
@@ -66,7 +70,7 @@ def test_every_page_fits_passes_axe_and_is_captured(server, seeded, browser, dev
     pages = {"login": "/staff/login", **_pages(seeded)}
     for name, path in pages.items():
         if name == "patients":
-            sign_in(b, server)
+            sign_in(b, server, ADMIN)  # password and TOTP code, as admins sign in
         b.get(server + path)
         found = axe_serious(b)
         if wide := _sideways(b):

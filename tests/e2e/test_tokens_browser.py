@@ -1,7 +1,7 @@
 """API tokens in a real Chromium: an admin creates one, reads it once, and revokes it.
 
 Its own module: it signs in as an admin (the shared browser tests sign in as staff), so it
-sets up the admin's authenticator on the first sign-in through support/browser.second_step.
+sets up the admin's authenticator on the first sign-in through support/browser.sign_in.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from support.browser import AXE, PASSWORD, axe_serious, second_step
+from support.browser import AXE, PASSWORD, axe_serious, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 REMINDERS = str(Path(sys.executable).parent / "reminders")
@@ -25,7 +25,6 @@ ADMIN = "dr.admin"
 @pytest.fixture(scope="module")
 def admin(server: str, server_env: dict[str, str], browser: Any) -> Any:
     """The browser, signed in as an admin made for this module with the CLI."""
-    from selenium.webdriver.common.by import By
 
     subprocess.run(
         [REMINDERS, "staff", "create", ADMIN, "--role", "admin", "--password-stdin"],
@@ -38,11 +37,7 @@ def admin(server: str, server_env: dict[str, str], browser: Any) -> Any:
     )
     b = browser
     b.delete_all_cookies()
-    b.get(f"{server}/staff/login")
-    b.find_element(By.ID, "username").send_keys(ADMIN)
-    b.find_element(By.ID, "password").send_keys(PASSWORD)
-    b.find_element(By.CSS_SELECTOR, "form[action='/staff/login'] button").click()
-    second_step(b, server)  # the first sign-in sets up the authenticator
+    sign_in(b, server, ADMIN)  # the first sign-in sets up the authenticator
     return b
 
 

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from unittest.mock import ANY
+
 import pytest
+import test_webhooks as shared
 from click.testing import CliRunner
+from csvfiles import GOOD_AND_BAD, run_worker, upload
 from sqlalchemy import delete, func, select, update
+from test_webhooks import DAY1_CHECKIN, deliver, enroll, text_in
 from webtools import add_staff, client, login, token
 
 from reminders.adapters.orm import audit_log
 from reminders.domain.accounts import AuditEntry
 from reminders.entrypoints.cli import main
+
+twilio, smtp, live, web = shared.twilio, shared.smtp, shared.live, shared.web  # fixtures
 
 ANA = {
     "first_name": "Ana",
@@ -68,6 +75,74 @@ def test_a_patient_page_a_search_and_an_api_read_are_recorded(container, engine,
         ("nurse.kim", "patient search 'nobody': 0 shown", None, "testclient"),
         ("token:epic", "API GET enrollment", eid, "testclient"),
     ]
+
+
+def reads_at(engine):
+    with engine.connect() as conn:
+        return conn.execute(
+            select(audit_log.c.actor, audit_log.c.detail, audit_log.c.client_addr, audit_log.c.at)
+            .where(audit_log.c.action == "read")
+            .order_by(audit_log.c.id)
+        ).all()
+
+
+def test_the_import_report_and_its_rejected_rows_are_recorded(container, engine):
+    container.send_task = lambda name, *args: None
+    add_staff(container)
+    staff = client(container)
+    login(staff)
+    r = upload(staff, GOOD_AND_BAD)
+    run_id = int(r.headers["location"].rsplit("/", 1)[1])
+    run_worker(container, run_id)
+    enrolled = sorted(reads_ids(engine))
+    container.clock.advance(minutes=3)
+    assert staff.get(f"/staff/imports/{run_id}").status_code == 200
+    assert staff.get(f"/staff/imports/{run_id}/rejected.csv").status_code == 200
+    assert staff.get("/staff/imports/999999/rejected.csv").status_code == 404  # nothing seen
+    ids = ", ".join(f"#{i}" for i in enrolled)
+    assert [tuple(r) for r in reads_at(engine)] == [
+        ("nurse.kim", f"import #{run_id} report: 5 item(s) of {ids}", "testclient", ANY),
+        ("nurse.kim", f"import #{run_id} rejected rows CSV: 3 row(s)", "testclient", ANY),
+    ]
+    assert {_utc(r.at) for r in reads_at(engine)} == {container.clock()}
+
+
+def reads_ids(engine):
+    from reminders.adapters.orm import enrollments
+
+    with engine.connect() as conn:
+        return conn.execute(select(enrollments.c.id)).scalars().all()
+
+
+def _utc(at):
+    from datetime import UTC
+
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def test_the_inbox_list_and_its_patient_page_are_recorded(live, web, engine):
+    enroll(live)
+    deliver(live, DAY1_CHECKIN)
+    text_in(web, live, "9")  # a red flag for Ana
+    text_in(web, live, "who is this?", phone="+18055550999")  # a stranger: staff read it
+    add_staff(live)
+    login(web)
+    (eid,) = reads_ids(engine)
+    assert web.get("/staff/inbox").status_code == 200
+    assert web.get("/staff/inbox?fragment=1").status_code == 200  # the same items: not again
+    text_in(web, live, "me again", phone="+18055550998")
+    assert web.get("/staff/inbox?fragment=1").status_code == 200  # a new item shown: recorded
+    assert web.get(f"/staff/inbox/patients/{eid}").status_code == 200
+    assert web.get("/staff/inbox/patients/999999").status_code == 404
+    got = reads_at(engine)
+    assert [(r.actor, r.detail, r.client_addr) for r in got] == [
+        ("nurse.kim", f"inbox: 2 item(s) of #{eid}", "testclient"),
+        ("nurse.kim", f"inbox: 3 item(s) of #{eid} (live refresh)", "testclient"),
+        ("nurse.kim", "inbox patient page: 1 text(s)", "testclient"),
+    ]
+    with engine.connect() as conn:
+        last = conn.execute(select(audit_log).order_by(audit_log.c.id.desc())).first()
+    assert last.enrollment_id == eid and _utc(last.at) == live.clock()
 
 
 def test_verify_passes_on_an_untouched_log(cli, enrolled):

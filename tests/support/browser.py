@@ -1,83 +1,112 @@
-"""What browser tests share: the staff password, the webhook token, signing in (two steps)."""
+"""What browser tests share: the passwords, the webhook token, signing in (with two steps).
+
+Signing in waits for each answer before the next step: a click starts a navigation and
+returns at once, so reading the URL, or going to another page, right after it races the
+POST (navigating away cancels it in the browser while the server may still finish it,
+using up the TOTP code and leaving the browser with the old, pending session).
+"""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 # axe-core from npm (tests/e2e/package.json), injected into each page it checks.
 AXE = Path(__file__).resolve().parents[1] / "e2e" / "node_modules" / "axe-core" / "axe.min.js"
 PASSWORD = "correct horse battery"
 WEBHOOK_TOKEN = "browser-test-token"  # signs the simulated Twilio webhooks
+STAFF = "nurse.kim"  # signs in with a password
+ADMIN = "dr.lee"  # signs in with a password and a TOTP code (set up at the first sign-in)
 
-# Per server: the admin's authenticator secret and the last TOTP step used (a code is
-# good once, so a second sign-in in the same 30 s waits for the next code).
-_SECRET: dict[str, str] = {}
-_LAST_STEP: dict[str, int] = {}
+# Per server and user: the authenticator secret, and the last TOTP step the app accepted
+# (a code is good once: the app refuses a step at or before the last one it took).
+_SECRET: dict[tuple[str, str], str] = {}
+_LAST_STEP: dict[tuple[str, str], int] = {}
 
 
-def sign_in(b: object, server: str) -> None:
-    """Sign in as nurse.kim (an admin: the second step is set up on the first sign-in)."""
+def _path(b: object) -> str:
+    return urlparse(b.current_url).path  # type: ignore[attr-defined]
+
+
+def _left(b: object, path: str, timeout: float = 15) -> str:
+    """Wait until the browser is on another page than `path` (the POST was answered)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(b, timeout).until(lambda d: _path(d) != path)
+    return _path(b)
+
+
+def sign_in(b: object, server: str, username: str = STAFF) -> None:
+    """Sign in from the login page and land on the patients (through the second step)."""
     from selenium.webdriver.common.by import By
 
     b.get(f"{server}/staff/login")  # type: ignore[attr-defined]
-    b.find_element(By.ID, "username").send_keys("nurse.kim")  # type: ignore[attr-defined]
+    b.find_element(By.ID, "username").send_keys(username)  # type: ignore[attr-defined]
     b.find_element(By.ID, "password").send_keys(PASSWORD)  # type: ignore[attr-defined]
     b.find_element(By.CSS_SELECTOR, "form[action='/staff/login'] button").click()  # type: ignore[attr-defined]
-    second_step(b, server)
+    second_step(b, server, username)
 
 
-def second_step(b: object, server: str) -> None:
-    """After the password: set up the authenticator, or give a code; land on the patients."""
-    import pyotp
+def second_step(b: object, server: str, username: str = STAFF) -> None:
+    """After the password was sent: set up the authenticator or give a code, as needed."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    url = b.current_url  # type: ignore[attr-defined]
-    if "/staff/mfa/setup" in url:
-        key = "//p[contains(., 'Type this key')]/code"
-        secret = b.find_element(By.XPATH, key).text  # type: ignore[attr-defined]
-        _SECRET[server] = secret
-        _LAST_STEP[server] = int(time.time() // 30)
-        code = pyotp.TOTP(secret).now()
-        b.find_element(By.ID, "code").send_keys(code)  # type: ignore[attr-defined]
-        b.find_element(By.CSS_SELECTOR, "form[action='/staff/mfa/setup'] button").click()  # type: ignore[attr-defined]
-        b.find_element(By.CSS_SELECTOR, "a.button").click()  # type: ignore[attr-defined]
-    elif "/staff/login/code" in url:
-        for _ in range(3):  # as a person would: a code refused, wait for the next and retry
-            if "/staff/login/code" not in b.current_url:  # type: ignore[attr-defined]
-                _password(b, server)
-            step = int(time.time() // 30)
-            if step <= _LAST_STEP.get(server, -1):  # a code is good once: wait for the next
-                time.sleep((_LAST_STEP[server] + 1) * 30 - time.time() + 0.5)
-                step = int(time.time() // 30)
-            _LAST_STEP[server] = step
-            code = pyotp.TOTP(_SECRET[server]).at(step * 30 + 1)
-            field = b.find_element(By.ID, "code")  # type: ignore[attr-defined]
-            field.clear()
-            field.send_keys(code)
-            field.submit()
-            time.sleep(0.5)
-            b.get(f"{server}/staff/patients")  # type: ignore[attr-defined]
-            if "/staff/login" not in b.current_url:  # type: ignore[attr-defined]
-                return  # signed in (the app may have sent us to an earlier page first)
-    b.get(f"{server}/staff/patients")  # type: ignore[attr-defined]
+    where = _left(b, "/staff/login")
+    if where == "/staff/mfa/setup":
+        _enrol(b, server, username)
+    elif where == "/staff/login/code":
+        _give_code(b, server, username)
     try:
-        WebDriverWait(b, 10).until(ec.url_contains("/staff/patients"))
-    except Exception as exc:  # say where the sign-in stopped
-        page = b.find_element(By.TAG_NAME, "body").text[-400:]  # type: ignore[attr-defined]
+        WebDriverWait(b, 10).until(lambda d: _path(d).startswith("/staff/patients"))
+    except Exception as exc:  # say where the sign-in stopped, and what the page said
+        page = b.find_element(By.TAG_NAME, "main").text[:400]  # type: ignore[attr-defined]
         raise AssertionError(f"sign-in stopped at {b.current_url}: {page}") from exc  # type: ignore[attr-defined]
 
 
-def _password(b: object, server: str) -> None:
+def _enrol(b: object, server: str, username: str) -> None:
     from selenium.webdriver.common.by import By
 
-    b.get(f"{server}/staff/login")  # type: ignore[attr-defined]
-    b.find_element(By.ID, "username").send_keys("nurse.kim")  # type: ignore[attr-defined]
-    b.find_element(By.ID, "password").send_keys(PASSWORD)  # type: ignore[attr-defined]
-    b.find_element(By.CSS_SELECTOR, "form[action='/staff/login'] button").click()  # type: ignore[attr-defined]
+    secret = b.find_element(By.XPATH, "//p[contains(., 'Type this key')]/code").text  # type: ignore[attr-defined]
+    _SECRET[server, username] = secret
+    _submit_code(b, server, username, "/staff/mfa/setup")
+    # The recovery codes page, shown once; then on to the page asked for.
+    b.find_element(By.CSS_SELECTOR, "ul.codes ~ p a.button").click()  # type: ignore[attr-defined]
+
+
+def _give_code(b: object, server: str, username: str) -> None:
+    _submit_code(b, server, username, "/staff/login/code")
+
+
+def _submit_code(b: object, server: str, username: str, page: str) -> None:
+    """Type the code of the next unused step, as the phone shows it, and send it once.
+
+    The app takes the current step and one either side; a step it took already is
+    refused. So: the step after the last one used, and if that is more than one step
+    ahead of now, wait until it is not (at most 30 s, only for back-to-back sign-ins).
+    """
+    import pyotp
+    from selenium.webdriver.common.by import By
+
+    key = (server, username)
+    step = _LAST_STEP.get(key, -1) + 1
+    while step > time.time() // 30 + 1:
+        time.sleep(min(1.0, max(0.05, (step - 1) * 30 - time.time() + 0.05)))
+    step = max(step, int(time.time() // 30))
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    field = b.find_element(By.ID, "code")  # type: ignore[attr-defined]
+    field.send_keys(pyotp.TOTP(_SECRET[key]).at(step * 30))
+    b.find_element(By.CSS_SELECTOR, f"form[action='{page}'] button").click()  # type: ignore[attr-defined]
+    WebDriverWait(b, 15).until(ec.staleness_of(field))  # the answer to the POST is shown
+    error = b.find_elements(By.CSS_SELECTOR, "[role=alert]")  # type: ignore[attr-defined]
+    if error or b.find_elements(By.ID, "code"):  # type: ignore[attr-defined]
+        said = error[0].text if error else "(no error shown)"
+        raise AssertionError(f"the code for step {step} was not taken at {b.current_url}: {said}")  # type: ignore[attr-defined]
+    _LAST_STEP[key] = step
 
 
 def axe_serious(b: Any) -> list[str]:

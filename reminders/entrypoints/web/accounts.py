@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from reminders.bootstrap import Container
-from reminders.domain.accounts import InvalidCredentials, LoginLocked, Role, Scope
+from reminders.domain.accounts import InvalidCredentials, LoginLocked, Role, Scope, shown_name
 from reminders.domain.errors import ReminderError
 from reminders.entrypoints.web import staff_session
 from reminders.entrypoints.web.deps import AdminDep, ContainerDep, FormDep, StaffDep
@@ -127,7 +127,7 @@ def manage_user(request: Request, c: ContainerDep, user: AdminDep, form: FormDep
         return render(
             request,
             "users.html",
-            users_context(c, {}, {"form": f"{username}: {message}"}),
+            users_context(c, {}, {"form": f"{shown_name(username)}: {message}"}),
             status_code=422,
             user=user,
         )

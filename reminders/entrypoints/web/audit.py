@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from reminders.bootstrap import Container
+from reminders.domain.limits import FILTER_MAX
 from reminders.domain.timing import zone_named
 from reminders.entrypoints.web import staff_session
 from reminders.entrypoints.web.deps import AdminDep, ContainerDep
@@ -41,14 +42,27 @@ def audit_log(
     page: int = 1,
 ) -> Response:
     page = max(1, min(page, 10_000))
+    filters = {"actor": actor, "action": action, "patient": patient}
+    filters |= {"day_from": day_from, "day_to": day_to}
+    errors = {
+        k: f"this filter is {len(v):,} characters long; at most {FILTER_MAX} are used"
+        for k, v in filters.items()
+        if len(v) > FILTER_MAX
+    }
+    if errors:  # said beside each field; nothing looked up
+        shown = {k: v[:FILTER_MAX] for k, v in filters.items()}
+        context = {**shown, "entries": [], "actions": [], "page": 1, "pages": 1, "kept": shown}
+        return render(
+            request, "audit.html", {**context, "errors": errors}, status_code=422, user=user
+        )
     zone = zone_named(c.settings.clinic_timezone)
     start, end = _day(day_from), _day(day_to)
     enrollment = patient.strip().lstrip("#")
     # Dates are the clinic's days: from its midnight to the midnight after the last one.
     entries = audit.recent_entries(
         uow=c.uow(),
-        actor=actor.strip()[:120] or None,
-        action=action.strip()[:40] or None,
+        actor=actor.strip() or None,
+        action=action.strip() or None,
         enrollment_id=int(enrollment) if enrollment.isdigit() and len(enrollment) < 10 else None,
         since=datetime.combine(start, time(), zone) if start else None,
         until=datetime.combine(end + timedelta(days=1), time(), zone) if end else None,
@@ -96,8 +110,17 @@ def read_audit(request: Request, c: ContainerDep) -> ReadAudit:
 ReadAuditDep = Annotated[ReadAudit, Depends(read_audit)]
 
 
+def _ids(ids: list[int]) -> str:
+    return ", ".join(f"#{i}" for i in ids[:50]) + (" …" if len(ids) > 50 else "")
+
+
 def search_read(query: str, ids: list[int]) -> str:
     """What a patient list showed: the search typed and the enrollments it listed (the first 50)."""
-    shown = ", ".join(f"#{i}" for i in ids[:50]) + (" …" if len(ids) > 50 else "")
     head = f"patient search {query!r}" if query else "patient list"
-    return f"{head}: {len(ids)} shown" + (f" ({shown})" if ids else "")
+    return f"{head}: {len(ids)} shown" + (f" ({_ids(ids)})" if ids else "")
+
+
+def list_read(head: str, items: int, ids: list[int | None]) -> str:
+    """What a list of patients' items showed: how many, and the enrollments they belong to."""
+    known = sorted({i for i in ids if i is not None})
+    return f"{head}: {items} item(s)" + (f" of {_ids(known)}" if known else "")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,6 +12,7 @@ from starlette.datastructures import UploadFile
 
 from reminders.bootstrap import Container
 from reminders.domain.errors import ReminderError
+from reminders.entrypoints.web.audit import ReadAuditDep, list_read
 from reminders.entrypoints.web.deps import ContainerDep, FormDep, Id, StaffDep
 from reminders.entrypoints.web.pages import render
 from reminders.services import intake
@@ -72,21 +75,29 @@ async def upload(
 
 
 @router.get("/imports/{run_id}", response_class=HTMLResponse)
-def import_run(request: Request, run_id: Id, c: ContainerDep, user: StaffDep) -> Response:
+def import_run(
+    request: Request, run_id: Id, c: ContainerDep, user: StaffDep, reads: ReadAuditDep
+) -> Response:
     try:
         run, rows = intake.import_report(uow=c.uow(), run_id=run_id)
     except ReminderError as exc:
         return render(request, "error.html", {"message": exc.message}, status_code=404, user=user)
+    ids = [r["enrollment_id"] if isinstance(r["enrollment_id"], int) else None for r in rows]
+    reads(actor=user.username, what=list_read(f"import #{run_id} report", len(rows), ids))
     return render(request, "import_run.html", {"run": run, "rows": rows}, user=user)
 
 
 @router.get("/imports/{run_id}/rejected.csv")
-def rejected_rows(request: Request, run_id: Id, c: ContainerDep, user: StaffDep) -> Response:
+def rejected_rows(
+    request: Request, run_id: Id, c: ContainerDep, user: StaffDep, reads: ReadAuditDep
+) -> Response:
     """The rejected rows to fix in a spreadsheet and upload again."""
     try:
         text = rejected_csv(uow=c.uow(), run_id=run_id)
     except ReminderError as exc:
         return render(request, "error.html", {"message": exc.message}, status_code=404, user=user)
+    rejected = len(list(csv.reader(io.StringIO(text)))) - 1  # the rows under the header
+    reads(actor=user.username, what=f"import #{run_id} rejected rows CSV: {rejected} row(s)")
     return PlainTextResponse(
         text,
         media_type="text/csv; charset=utf-8",

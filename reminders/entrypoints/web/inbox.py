@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -11,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from reminders.bootstrap import Container
 from reminders.domain.errors import ReminderError
 from reminders.domain.escalations import EscalationNotFound, InboundNotFound
+from reminders.entrypoints.web.audit import ReadAuditDep, list_read
 from reminders.entrypoints.web.deps import ContainerDep, FormDep, Id, StaffDep
 from reminders.entrypoints.web.pages import flash, render
 from reminders.services import alerts, worklist
@@ -40,7 +42,12 @@ def _context(c: Container, errors: dict[str, str], page: int) -> dict[str, Any]:
 
 @router.get("", response_class=HTMLResponse)
 def inbox(
-    request: Request, c: ContainerDep, user: StaffDep, page: int = 1, fragment: bool = False
+    request: Request,
+    c: ContainerDep,
+    user: StaffDep,
+    reads: ReadAuditDep,
+    page: int = 1,
+    fragment: bool = False,
 ) -> Response:
     # An action's error comes back once, after the redirect, beside the item it concerns.
     errors = request.session.pop("inbox_errors", None) or {}
@@ -53,9 +60,31 @@ def inbox(
     shown |= {f"text-{t.id}" for t in context["texts"]}
     for key in [k for k in errors if k not in shown]:  # its item left the list: say it on top
         errors["form"] = errors.pop(key)
+    _record_read(request, reads, user.username, context, fragment=fragment)
     if fragment:  # the live part, fetched by static/live.js every few seconds
         return render(request, "_inbox_live.html", context, user=user)
     return render(request, "inbox.html", context, user=user)
+
+
+def _record_read(
+    request: Request, reads: Any, actor: str, context: dict[str, Any], *, fragment: bool
+) -> None:
+    """Audit what the inbox showed: every page load, and a live refresh that shows new items.
+
+    The live part refreshes every 20 s; recording each unchanged refresh would bury the log,
+    so a refresh is recorded only when its items differ from the last ones recorded for
+    this browser (a digest of ids kept in the session, nothing about the patients).
+    """
+    items = context["red_flags"] + context["tasks"] + context["texts"] + context["resolved"]
+    what = list_read("inbox", len(items), [x.enrollment_id for x in items])
+    keys = sorted(f"{type(x).__name__}{x.id}" for x in items)
+    digest = hashlib.sha256(" ".join(keys).encode()).hexdigest()[:16]
+    seen = request.session.get("inbox_read") == digest
+    if fragment and seen:
+        return
+    if not seen:  # the cookie is rewritten only when what was shown changed
+        request.session["inbox_read"] = digest
+    reads(actor=actor, what=what + (" (live refresh)" if fragment else ""))
 
 
 @router.get("/count")
@@ -65,7 +94,7 @@ def count(c: ContainerDep, user: StaffDep) -> JSONResponse:
 
 
 def _note(form: Any) -> str:
-    return str(form.get("note") or "").strip()[:2000]
+    return str(form.get("note") or "").strip()  # its length is checked by the service
 
 
 @router.post("/escalations/{escalation_id}/acknowledge")
@@ -162,13 +191,14 @@ def reviewed(
 
 @router.get("/patients/{enrollment_id}", response_class=HTMLResponse)
 def patient_replies(
-    request: Request, enrollment_id: Id, c: ContainerDep, user: StaffDep
+    request: Request, enrollment_id: Id, c: ContainerDep, user: StaffDep, reads: ReadAuditDep
 ) -> Response:
     try:
         e = get_enrollment(enrollment_id, uow=c.uow())
     except ReminderError as exc:
         return render(request, "error.html", {"message": exc.message}, status_code=404, user=user)
     texts = staff_inbox.replies_for_enrollment(uow=c.uow(), enrollment_id=enrollment_id)
+    reads(actor=user.username, what=f"inbox patient page: {len(texts)} text(s)", enrollment_id=e.id)
     return render(
         request,
         "inbox.html",

@@ -8,11 +8,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from reminders.adapters.care_repository import PatientPage
 from reminders.adapters.patient_search import RECOVERY_DAYS, SORTS, PatientQuery
 from reminders.bootstrap import Container
 from reminders.domain.accounts import ResendNeedsConfirmation, StaffUser
 from reminders.domain.commands import GiveConsent
 from reminders.domain.errors import ReminderError
+from reminders.domain.limits import SEARCH_MAX
 from reminders.domain.model import Channel
 from reminders.domain.timing import zone_named
 from reminders.entrypoints.web.audit import ReadAuditDep, search_read
@@ -50,8 +52,10 @@ def patients(
     sort: str = "newest",
     page: int = 1,
 ) -> Response:
+    if len(q) > SEARCH_MAX:  # said beside the field; nothing searched, nothing shown
+        return _search_too_long(request, c, user, q)
     query = PatientQuery(
-        text=q[:100],
+        text=q,
         status=status if status in ("active", "cancelled") else "",
         procedure=procedure if procedure in c.plans.names() else "",
         recovery=recovery if recovery in RECOVERY_DAYS else "",
@@ -62,12 +66,20 @@ def patients(
         page=max(1, min(page, 10_000)),
     )
     found = worklist.find_patients(uow=c.uow(), query=query, now=c.clock())
-    reads(actor=user.username, what=search_read(q[:100], [r.id for r in found.rows]))
+    reads(actor=user.username, what=search_read(q, [r.id for r in found.rows]))
     # The same filters on the pager's links, so paging keeps what the nurse chose.
     kept = {k: v for k, v in request.query_params.items() if k != "page" and v}
     context = {"found": found, "rows": found.rows, "query": query, "q": q, "kept": kept}
     context["procedures"] = c.plans.names()
     return render(request, "patients.html", context, user=user)
+
+
+def _search_too_long(request: Request, c: Container, user: StaffUser, q: str) -> Response:
+    error = f"the search is {len(q):,} characters long; at most {SEARCH_MAX} are searched"
+    empty, cut = PatientPage(rows=[], total=0, page=1, per_page=1), q[:SEARCH_MAX]
+    context = {"found": empty, "rows": [], "query": PatientQuery(), "q": cut, "kept": {"q": cut}}
+    context |= {"procedures": c.plans.names(), "errors": {"q": error}}
+    return render(request, "patients.html", context, status_code=422, user=user)
 
 
 @router.get("/patients/{enrollment_id}", response_class=HTMLResponse)
@@ -196,7 +208,7 @@ def _replan(
 def cancel(
     request: Request, enrollment_id: Id, c: ContainerDep, user: StaffDep, form: FormDep
 ) -> Response:
-    reason = str(form.get("reason") or "").strip()[:500]
+    reason = str(form.get("reason") or "").strip()  # its length is checked by the service
     if not reason:
         # A written reason makes stopping a patient's messages a deliberate act, never a mis-tap.
         errors = {"reason": "Write why the messages should stop; it goes in the record."}

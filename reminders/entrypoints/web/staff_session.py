@@ -45,8 +45,11 @@ def current(request: Request, c: Container) -> tuple[StaffSession, StaffUser] | 
         found = sign_in.resolve(
             uow=c.uow(), token=token, policy=policy(c.settings).session, now=c.clock()
         )
-        if found is None:
-            request.session.clear()  # ended or expired: the browser forgets it too
+        # An ended id is left in the cookie, not cleared: clearing would send a Set-Cookie,
+        # and a request sent before a sign-in finished (a second click on "Sign in", a
+        # request in flight) would then overwrite the new session's cookie with an empty
+        # one, signing the person out again. A dead id opens nothing; the next sign-in
+        # replaces it.
     request.state.staff_session = found
     return found
 

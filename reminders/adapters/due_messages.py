@@ -15,6 +15,7 @@ from sqlalchemy import Connection, select
 from reminders.adapters.message_reads import MessageReads, to_message
 from reminders.adapters.opt_out_repository import OptOutRepository
 from reminders.adapters.orm import consents, enrollments, patients, scheduled_messages
+from reminders.adapters.sql_sets import among
 from reminders.domain.model import Channel, ConsentMethod, Patient, ScheduledMessage
 
 M = scheduled_messages
@@ -75,7 +76,7 @@ class DueMessages:
                 )
                 .join(enrollments, enrollments.c.id == M.c.enrollment_id)
                 .join(patients, patients.c.id == enrollments.c.patient_id)
-                .where(M.c.id.in_(message_ids))
+                .where(among(self.conn, M.c.id, message_ids))
                 .order_by(M.c.send_at, M.c.id)
             )
             .mappings()
@@ -89,7 +90,7 @@ class DueMessages:
                 consents.c.method,
                 consents.c.more_frequent_sms,
             ).where(
-                consents.c.enrollment_id.in_({r["enrollment_id"] for r in rows}),
+                among(self.conn, consents.c.enrollment_id, {r["enrollment_id"] for r in rows}),
                 consents.c.given.is_(True),
             )
         ):

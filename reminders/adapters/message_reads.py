@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from reminders.adapters.orm import enrollments, notifications, patients, scheduled_messages
+from reminders.adapters.sql_sets import among, not_among
 from reminders.domain.delivery import RESENDABLE, UNSENT, WENT_OUT, MessageStatus, Reason
 from reminders.domain.model import Channel, ScheduledMessage
 from reminders.domain.schedule import SendHistory
@@ -94,17 +95,17 @@ class MessageReads:
             .join(enrollments, enrollments.c.patient_id == patients.c.id)
             .join(M, M.c.enrollment_id == enrollments.c.id)
             .where(
-                patients.c.phone.in_(wanted),
+                among(self.conn, patients.c.phone, wanted),
                 M.c.channel == Channel.SMS.value,
                 M.c.status.in_(COUNTED if planned else WENT_OUT_VALUES),
                 at > lo,
                 at < hi,
-                M.c.id.not_in(list(exclude)),
+                not_among(self.conn, M.c.id, exclude),
             )
         )
         sent_at = func.coalesce(N.c.sent_at, N.c.created_at)
         reminders = select(N.c.recipient, sent_at).where(
-            N.c.recipient.in_(wanted),
+            among(self.conn, N.c.recipient, wanted),
             N.c.channel == Channel.SMS.value,
             N.c.kind == "checkin_reminder",
             N.c.status != "failed",

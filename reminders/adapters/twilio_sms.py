@@ -81,7 +81,8 @@ class TwilioSms:
         # Proxies are read once, here; requests would re-read the environment on every call
         # otherwise (a measurable share of each send).
         session.trust_env = False
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=self._max_in_flight)
+        # At least requests' usual 10: a lookup beside a send never finds the pool full.
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(10, self._max_in_flight))
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         return session

@@ -7,8 +7,10 @@
 One run, one broker (a private redis-server), one PostgreSQL database, the same worker
 command and concurrency for both figures. End to end = a due row claimed by beat's
 dispatcher, a worker renders it, takes a rate-limit token, gets a 201 from a local fake
-Twilio through the real twilio client, and marks the row sent. Memory is the worker's
-resident size (main process plus pool) sampled while 100,000 messages go through.
+Twilio through the real twilio client, and marks the row sent. SQL statements per message
+are counted in the worker processes (bench/sql_counter.py; --sql-detail lists them by
+kind). Memory is the worker's resident size (main process plus pool) sampled while
+100,000 messages go through.
 """
 
 from __future__ import annotations

@@ -7,8 +7,10 @@
 One run, one broker (a private redis-server), one PostgreSQL database, the same worker
 command and concurrency for both figures. End to end = a due row claimed by beat's
 dispatcher, a worker renders it, takes a rate-limit token, gets a 201 from a local fake
-Twilio through the real twilio client, and marks the row sent. Memory is the worker's
-resident size (main process plus pool) sampled while 100,000 messages go through.
+Twilio through the real twilio client, and marks the row sent. SQL statements per message
+are counted in the worker processes (bench/sql_counter.py; --sql-detail lists them by
+kind). Memory is the worker's resident size (main process plus pool) sampled while
+100,000 messages go through.
 """
 
 from __future__ import annotations
@@ -66,10 +68,20 @@ def noop_rate(env: dict[str, str], tmp: Path, n: int, concurrency: int) -> float
 
 def end_to_end(
     env: dict[str, str], tmp: Path, n: int, concurrency: int, engine: object
-) -> tuple[float, list[tuple[int, int]]]:
+) -> tuple[float, list[tuple[int, int]], dict[str, int]]:
+    """Messages a second, (sent, worker KiB) samples, and the workers' SQL counts."""
     make_due_rows(env, n)
+    counting = counted_env(env)
     beat = start_celery("beat", env, tmp / "beat.log", "-s", str(tmp / f"beat-{n}"))
-    worker = start_celery("worker", env, tmp / f"worker-{n}.log", "--concurrency", str(concurrency))
+    worker = start_celery(
+        "worker",
+        counting,
+        tmp / f"worker-{n}.log",
+        "--concurrency",
+        str(concurrency),
+        "-I",
+        "bench.sql_counter",
+    )
     count = (
         select(text("count(*)"))
         .select_from(scheduled_messages)
@@ -88,10 +100,39 @@ def end_to_end(
                 break
             time.sleep(0.5)
         assert start is not None
-        return (n - first) / (time.monotonic() - start), samples
+        rate = (n - first) / (time.monotonic() - start)
+        return rate, samples, sql_counts(counting)
     finally:
         kill_group(worker)
         kill_group(beat)
+
+
+def counted_env(env: dict[str, str]) -> dict[str, str]:
+    """The worker environment with a fresh Redis hash for bench/sql_counter.py."""
+    return {**env, "BENCH_SQL_COUNTER": f"bench:sql:{uuid.uuid4().hex}"}
+
+
+def sql_counts(env: dict[str, str]) -> dict[str, int]:
+    """Statements and commits every worker process ran (each adds its own after a task)."""
+    from bench.sql_counter import totals
+
+    time.sleep(1.0)  # the last task adds its counts just after its rows are marked sent
+    r = redis.Redis.from_url(env["REMINDERS_BROKER_URL"])
+    return totals(r, env["BENCH_SQL_COUNTER"])
+
+
+def sql_line(counts: dict[str, int], n: int, detail: bool = False) -> str:
+    statements, commits = counts.get("statements", 0), counts.get("commits", 0)
+    line = (
+        f"SQL statements per message   {statements / n:8.3f}     (target <= 0.3; "
+        f"{statements} statements, {commits / n:.3f} commits a message)"
+    )
+    if detail:
+        kinds = sorted(
+            ((v, k[5:]) for k, v in counts.items() if k.startswith("sql: ")), reverse=True
+        )
+        line += "".join(f"\n  {v / n:7.3f}  {k}" for v, k in kinds)
+    return line
 
 
 def main() -> None:
@@ -100,6 +141,7 @@ def main() -> None:
     ap.add_argument("--memory-messages", type=int, default=100_000)
     ap.add_argument("--concurrency", type=int, default=2)
     ap.add_argument("--latency-ms", type=float, default=0, help="the fake Twilio's answer time")
+    ap.add_argument("--sql-detail", action="store_true", help="statements a message, by kind")
     args = ap.parse_args()
 
     with bench_stack(
@@ -112,11 +154,12 @@ def main() -> None:
         )
         noop = noop_rate(env, tmp, args.messages, args.concurrency)
         print(f"raw Celery no-op tasks      {noop:8.0f} /s   ({args.messages} tasks)")
-        e2e, _ = end_to_end(env, tmp, args.messages, args.concurrency, engine)
+        e2e, _, sql = end_to_end(env, tmp, args.messages, args.concurrency, engine)
         print(f"end-to-end messages         {e2e:8.0f} /s   ({args.messages} messages)")
         print(f"ratio                       {e2e / noop:8.2f}     (target >= 1.0)")
+        print(sql_line(sql, args.messages, args.sql_detail))
         if args.memory_messages:
-            rate, samples = end_to_end(env, tmp, args.memory_messages, args.concurrency, engine)
+            rate, samples, _ = end_to_end(env, tmp, args.memory_messages, args.concurrency, engine)
             peak = max(kb for _, kb in samples)
             marks = []
             for share in (0.1, 0.5, 0.9):

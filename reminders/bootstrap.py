@@ -109,6 +109,7 @@ def build_delivery(
             status_callback=settings.status_callback_url,
             api_base_url=settings.twilio_api_base_url,
             timeout=settings.twilio_timeout,
+            max_in_flight=window_for(settings.sms_rate_per_second),
         )
     if settings.smtp_host:
         email = SmtpEmail(

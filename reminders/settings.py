@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     dispatch_interval: float = Field(1.0, gt=0, alias="REMINDERS_DISPATCH_INTERVAL")
     reconcile_interval: float = Field(10.0, gt=0, alias="REMINDERS_RECONCILE_INTERVAL")
     dispatch_batch_size: int = Field(500, ge=1, alias="REMINDERS_DISPATCH_BATCH_SIZE")
-    send_batch_size: int = Field(50, ge=1, alias="REMINDERS_SEND_BATCH_SIZE")  # ids per task
+    send_batch_size: int = Field(100, ge=1, alias="REMINDERS_SEND_BATCH_SIZE")  # ids per task
     max_in_flight: int = Field(5000, ge=1, alias="REMINDERS_MAX_IN_FLIGHT")
     sms_rate_per_second: float = Field(1.0, gt=0, alias="REMINDERS_SMS_RATE_PER_SECOND")
     redis_url: str = Field("", alias="REMINDERS_REDIS_URL")  # rate limit; default: the broker

@@ -17,6 +17,7 @@ from reminders.adapters.caregiver_repository import to_caregiver
 from reminders.adapters.message_reads import MessageReads, to_message
 from reminders.adapters.opt_out_repository import OptOutRepository
 from reminders.adapters.orm import caregivers, consents, enrollments, patients, scheduled_messages
+from reminders.adapters.sql_sets import among
 from reminders.domain.caregiver import KIND, as_recipient
 from reminders.domain.model import Caregiver, Channel, ConsentMethod, Patient, ScheduledMessage
 
@@ -99,7 +100,7 @@ class DueMessages:
                 .join(enrollments, enrollments.c.id == M.c.enrollment_id)
                 .join(patients, patients.c.id == enrollments.c.patient_id)
                 .outerjoin(caregivers, caregivers.c.enrollment_id == enrollments.c.id)
-                .where(M.c.id.in_(message_ids))
+                .where(among(self.conn, M.c.id, message_ids))
                 .order_by(M.c.send_at, M.c.id)
             )
             .mappings()
@@ -113,7 +114,7 @@ class DueMessages:
                 consents.c.method,
                 consents.c.more_frequent_sms,
             ).where(
-                consents.c.enrollment_id.in_({r["enrollment_id"] for r in rows}),
+                among(self.conn, consents.c.enrollment_id, {r["enrollment_id"] for r in rows}),
                 consents.c.given.is_(True),
             )
         ):

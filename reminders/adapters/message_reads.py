@@ -18,6 +18,7 @@ from reminders.adapters.orm import (
     patients,
     scheduled_messages,
 )
+from reminders.adapters.sql_sets import among, not_among
 from reminders.domain.delivery import RESENDABLE, UNSENT, WENT_OUT, MessageStatus, Reason
 from reminders.domain.model import Channel, ScheduledMessage
 from reminders.domain.schedule import SendHistory
@@ -103,22 +104,22 @@ class MessageReads:
             M.c.status.in_(COUNTED if planned else WENT_OUT_VALUES),
             at > lo,
             at < hi,
-            M.c.id.not_in(list(exclude)),
+            not_among(self.conn, M.c.id, exclude),
         )
         care = (
             select(patients.c.phone, at)
             .join(enrollments, enrollments.c.patient_id == patients.c.id)
             .join(M, M.c.enrollment_id == enrollments.c.id)
-            .where(patients.c.phone.in_(wanted), M.c.kind != CAREGIVER, *counted)
+            .where(among(self.conn, patients.c.phone, wanted), M.c.kind != CAREGIVER, *counted)
         )
         to_caregivers = (  # a caregiver's texts count for the caregiver's phone
             select(caregivers.c.phone, at)
             .join(M, M.c.enrollment_id == caregivers.c.enrollment_id)
-            .where(caregivers.c.phone.in_(wanted), M.c.kind == CAREGIVER, *counted)
+            .where(among(self.conn, caregivers.c.phone, wanted), M.c.kind == CAREGIVER, *counted)
         )
         sent_at = func.coalesce(N.c.sent_at, N.c.created_at)
         reminders = select(N.c.recipient, sent_at).where(
-            N.c.recipient.in_(wanted),
+            among(self.conn, N.c.recipient, wanted),
             N.c.channel == Channel.SMS.value,
             N.c.kind == "checkin_reminder",
             N.c.status != "failed",

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection, insert, select, update
 
 from reminders.adapters.orm import sms_opt_outs
+from reminders.adapters.sql_sets import among
 
 O = sms_opt_outs  # noqa: E741
 
@@ -60,5 +61,7 @@ class OptOutRepository:
         if not wanted:
             return set()
         return set(
-            self.conn.scalars(select(O.c.phone).where(O.c.phone.in_(wanted), O.c.active.is_(True)))
+            self.conn.scalars(
+                select(O.c.phone).where(among(self.conn, O.c.phone, wanted), O.c.active.is_(True))
+            )
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -10,6 +11,7 @@ from typing import Any
 from urllib.request import getproxies
 
 import requests
+from requests.adapters import HTTPAdapter
 from requests.exceptions import ChunkedEncodingError
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
@@ -46,6 +48,7 @@ class TwilioSms:
         status_callback: str | None = None,
         api_base_url: str = "",
         timeout: float = 15.0,
+        max_in_flight: int = 32,
     ) -> None:
         if not (from_number or messaging_service_sid):
             raise ValueError("set TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
@@ -54,23 +57,47 @@ class TwilioSms:
         self._proxy = getproxies() or None
         self.timeout = timeout
         self._local = threading.local()
+        self._max_in_flight = max_in_flight
+        self._session: tuple[int, requests.Session] | None = None
+        self._session_lock = threading.Lock()
         self.from_number = from_number
         self.messaging_service_sid = messaging_service_sid
         self.status_callback = status_callback
         self.sender = messaging_service_sid or from_number
 
     @property
+    def session(self) -> requests.Session:
+        """This process's HTTP session, shared by the threads that keep sends in flight: one
+        pool of keep-alive connections, as large as the calls in flight, so a connection a
+        thread let go serves the next call of any thread (none is opened per call)."""
+        pid = os.getpid()
+        with self._session_lock:
+            if self._session is None or self._session[0] != pid:  # sockets stay in the parent
+                self._session = (pid, self._new_session())
+            return self._session[1]
+
+    def _new_session(self) -> requests.Session:
+        session = requests.Session()
+        # Proxies are read once, here; requests would re-read the environment on every call
+        # otherwise (a measurable share of each send).
+        session.trust_env = False
+        # At least requests' usual 10: a lookup beside a send never finds the pool full.
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(10, self._max_in_flight))
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        return session
+
+    @property
     def client(self) -> Client:
-        """This thread's client: requests sessions and the last response are not shared
-        between the threads that keep several sends in flight."""
+        """This thread's client (the last response's headers are the thread's own) over the
+        process's shared session."""
         client: Client | None = getattr(self._local, "client", None)
-        if client is None:
-            http = _Http(timeout=self.timeout, proxy=self._proxy)
-            if http.session is not None:
-                # Proxies are read once, here; requests would re-read the environment on
-                # every call otherwise (a measurable share of each send).
-                http.session.trust_env = False
+        session = self.session
+        if client is None or self._local.session is not session:
+            http = _Http(pool_connections=False, timeout=self.timeout, proxy=self._proxy)
+            http.session = session
             client = Client(*self._account, http_client=http)
+            self._local.session = session
             if self._base_url:
                 client.api.base_url = self._base_url
             self._local.client = client

@@ -6,6 +6,7 @@ import threading
 from collections import Counter
 from collections.abc import Sequence
 from datetime import timedelta
+from itertools import pairwise
 
 from celery.signals import worker_process_init
 from kombu.exceptions import KombuError
@@ -45,10 +46,17 @@ def _fresh_after_fork(**_: object) -> None:
 
 
 def enqueue_sends(ids: Sequence[int]) -> None:
-    size = container().settings.send_batch_size
     with app.producer_or_acquire() as producer:
-        for start in range(0, len(ids), size):
-            send.apply_async((list(ids[start : start + size]),), producer=producer)
+        for batch in even_batches(ids, container().settings.send_batch_size):
+            send.apply_async((batch,), producer=producer)
+
+
+def even_batches(ids: Sequence[int], size: int) -> list[list[int]]:
+    """As few tasks as `size` allows, of even length (120 ids: 60 + 60, not 100 + 20): a
+    short tail task would cost a whole round of provider calls for a few texts."""
+    n = -(-len(ids) // size)
+    bounds = [len(ids) * i // n for i in range(n + 1)] if n else []
+    return [list(ids[a:b]) for a, b in pairwise(bounds)]
 
 
 def in_flight_bound(c: Container) -> int:

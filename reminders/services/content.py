@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from babel.dates import format_date
@@ -47,6 +49,13 @@ def clinic_names(clinic: Clinic) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=4096)
+def long_date(day: date, language: str) -> str:
+    """The procedure's day as a reader of `language` writes it (every text of a batch asks
+    again for the same few days: babel's formatting is a measurable share of a send)."""
+    return format_date(day, format="long", locale=language)
+
+
 def message_context(
     *,
     plan: CarePlan,
@@ -71,7 +80,7 @@ def message_context(
             "title": plan.title.get(language, plan.procedure),
             "levels": procedure.levels,
             "overnight": procedure.overnight,
-            "date": format_date(local_day, format="long", locale=language),
+            "date": long_date(local_day, language),
         },
         "v": dict(plan.variables),
         "discreet": clinic.discreet_sms,

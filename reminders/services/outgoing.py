@@ -66,12 +66,13 @@ class Delivery:
 
 def window_for(rate: float) -> int:
     """Provider calls a worker process keeps in flight: a second of the sender's rate,
-    1-32, so 100 ms of provider latency does not cap throughput and a slow sender (1 a
-    second) never holds rows in `sending` waiting for their token. Also the bucket's burst."""
+    1-64, so 100 ms of provider latency does not cap throughput and a slow sender (1 a
+    second) never holds rows in `sending` waiting for their token. Also the bucket's burst.
+    At least a task's batch (50 ids by default): a task's texts go out in one round."""
     return max(1, min(WINDOW_MAX, int(rate)))
 
 
-WINDOW_MAX = 32
+WINDOW_MAX = 100
 
 
 @dataclass(frozen=True)

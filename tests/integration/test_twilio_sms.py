@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+import requests
 
 from reminders.adapters.providers import ProviderError
 from reminders.adapters.twilio_sms import TwilioSms
@@ -42,3 +45,48 @@ def test_a_429_carries_retry_after_and_slows_the_sender(twilio):
     exc = caught.value
     assert (exc.retry_after, exc.slows_the_sender, exc.unknown) == (7.0, True, False)
     assert sms.send_sms(to="+18055550142", body="hi", reference="rr-1").provider_id
+
+
+def test_sends_in_flight_from_many_threads_share_keep_alive_connections(twilio):
+    """Twenty sends at a time, twice: no more connections than sends in flight, and the
+    second round opens none (each thread takes a connection another thread let go)."""
+    twilio.delay = 0.05
+    sms = TwilioSms(
+        account_sid=twilio.account_sid,
+        auth_token=twilio.auth_token,
+        from_number="+18055550100",
+        api_base_url=twilio.url,
+        max_in_flight=20,
+    )
+
+    def one(i: int) -> str:
+        return sms.send_sms(to=f"+1805555{i:04d}", body="hi", reference=f"rr-{i}").provider_id
+
+    def connections() -> int:  # opened so far by the session's pool for the fake
+        request = requests.Request("POST", twilio.url).prepare()
+        adapter = sms.session.get_adapter(twilio.url)
+        return int(adapter.get_connection_with_tls_context(request, verify=True).num_connections)
+
+    with ThreadPoolExecutor(20) as threads:
+        assert all(threads.map(one, range(20)))
+        opened = connections()
+        assert all(threads.map(one, range(20, 40)))
+    assert len(twilio.messages) == 40
+    assert 1 <= opened <= 20
+    assert connections() == opened
+
+
+def test_each_thread_reads_its_own_responses_retry_after(twilio):
+    sms = adapter(twilio.url, twilio.account_sid, twilio.auth_token)
+    twilio.fail(to="+18055550142", status=429, code=20429, retry_after=7)
+
+    def one(to: str) -> float | None:
+        try:
+            sms.send_sms(to=to, body="hi", reference="rr-1")
+        except ProviderError as exc:
+            return exc.retry_after
+        return -1.0
+
+    with ThreadPoolExecutor(8) as threads:
+        got = list(threads.map(one, ["+18055550142", *[f"+1805555{i:04d}" for i in range(7)]]))
+    assert got == [7.0] + [-1.0] * 7

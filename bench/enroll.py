@@ -13,13 +13,17 @@ HTTP to the app in its own uvicorn process (keep-alive; the CPU column is the se
 process's, its SQL is not counted here: the same statements as in process). Each phase first runs 20 enrollments that are not timed (compile
 caches warm). SQL statements are counted with a `before_cursor_execute` listener (the
 pool's pre-ping is not a statement and not counted); CPU is this process's own time per
-enrollment (the database server's is not in it). The audit chain is verified at the end.
+enrollment (the database server's is not in it). Then the throughput with work in
+parallel, as a clinic's EHR feed, staff and imports give it: the use case from 2 processes
+at once (each warmed up first, timed from a common start), and REST with 8 requests in
+flight to uvicorn with 2 workers. The audit chain is verified at the end.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import multiprocessing
 import os
 import statistics
 import subprocess
@@ -146,7 +150,7 @@ def use_case(c: Container) -> Callable[[int], None]:
 
 
 @contextlib.contextmanager
-def uvicorn_server(url: str) -> Iterator[tuple[str, int]]:
+def uvicorn_server(url: str, workers: int = 1) -> Iterator[tuple[str, int]]:
     """The web app in its own uvicorn process (one worker, as `reminders run` starts it)."""
     port = free_port()
     env = {**os.environ, "REMINDERS_DATABASE_URL": url}
@@ -154,6 +158,7 @@ def uvicorn_server(url: str) -> Iterator[tuple[str, int]]:
         [
             str(Path(sys.executable).with_name("uvicorn")),
             *("--factory", "--port", str(port), "--log-level", "warning", "--no-access-log"),
+            *("--workers", str(workers)),
             "reminders.entrypoints.web.app:create_app",
         ],
         env=env,
@@ -174,6 +179,76 @@ def uvicorn_server(url: str) -> Iterator[tuple[str, int]]:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def _enroll_range(url: str, first: int, count: int, ready: Any, go: Any) -> None:
+    """One process's share of the parallel phase: its own engine and container, warmed up,
+    then the timed enrollments once every process is ready."""
+    engine = make_engine(url)
+    c = bootstrap(Settings(REMINDERS_DATABASE_URL=url), engine=engine)
+    one = use_case(c)
+    for n in range(first - WARM, first):
+        one(n)
+    ready.release()
+    go.wait()
+    for n in range(first, first + count):
+        one(n)
+    engine.dispose()
+
+
+def parallel_use_case(url: str, first: int, count: int, processes: int) -> None:
+    """The audited use case from several processes at once (EHR feeds, staff, imports)."""
+    ctx = multiprocessing.get_context("spawn")
+    share = count // processes
+    ready, go = ctx.Semaphore(0), ctx.Event()
+    procs = [
+        ctx.Process(
+            target=_enroll_range, args=(url, first + WARM + i * (share + WARM), share, ready, go)
+        )
+        for i in range(processes)
+    ]
+    for p in procs:
+        p.start()
+    for _ in procs:
+        ready.acquire()
+    start = time.perf_counter()
+    go.set()
+    for p in procs:
+        p.join()
+    wall = time.perf_counter() - start
+    assert all(p.exitcode == 0 for p in procs)
+    name = f"audited use case, PG, {processes} processes"
+    print(f"  {name:36} {share * processes / wall:6.0f} /s   ({share * processes})")
+
+
+def parallel_http(base: str, tok: dict[str, str], first: int, count: int, clients: int) -> None:
+    """REST over HTTP with `clients` requests in flight at once."""
+    import asyncio
+
+    async def go() -> list[float]:
+        latencies: list[float] = []
+        queue = iter(range(first, first + count))
+        async with httpx.AsyncClient(base_url=base, timeout=30, headers=tok) as http:
+
+            async def worker() -> None:
+                for n in queue:
+                    t = time.perf_counter()
+                    r = await http.post("/api/v1/enrollments", json=body(n))
+                    assert r.status_code == 201, r.text
+                    latencies.append(time.perf_counter() - t)
+
+            await asyncio.gather(*(worker() for _ in range(clients)))
+        return latencies
+
+    start = time.perf_counter()
+    latencies = sorted(asyncio.run(go()))
+    wall = time.perf_counter() - start
+    p99 = latencies[max(int(len(latencies) * 0.99) - 1, 0)] * 1000
+    name = f"REST over HTTP, {clients} in flight"
+    print(
+        f"  {name:36} {count / wall:6.0f} /s   p50 {statistics.median(latencies) * 1000:5.1f} ms"
+        f"  p99 {p99:5.1f} ms"
+    )
 
 
 def check_chain(c: Container) -> None:
@@ -214,6 +289,9 @@ def main() -> None:
 
             server = cpu_seconds(pid)
             run("REST over HTTP (uvicorn), PG", None, 200_000, args.count, post_http, server)
+        parallel_use_case(url, 300_000, args.count, processes=2)
+        with uvicorn_server(url, workers=2) as (base, _):
+            parallel_http(base, token(c, name="bench-par"), 400_000, args.count, clients=8)
         check_chain(c)
         engine.dispose()
     finally:

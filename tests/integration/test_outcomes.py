@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import rows
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from webtools import add_staff, client, login, token
 
 from reminders.adapters.orm import (
+    audit_log,
     checkin_answers,
     enrollments,
     escalations,
@@ -140,7 +141,7 @@ def test_every_figure_of_a_known_cohort(container, seeded):
     assert everyone.enrolled == 5
 
 
-def test_the_page_and_the_csv_show_the_same_figures(container, seeded, clock):
+def test_the_page_and_the_csv_show_the_same_figures(container, engine, seeded, clock):
     clock.now = LATER
     web = client(container)
     add_staff(container)
@@ -167,6 +168,11 @@ def test_the_page_and_the_csv_show_the_same_figures(container, seeded, clock):
     assert table["Red flags past the 15-min target"] == "2"
     assert table["Undelivered rate, transient"] == "11.1%"
     assert table["Opt-out rate"] == "25.0%"
+    with engine.connect() as conn:  # the export is in the audit log, with who
+        export = conn.execute(
+            select(audit_log.c.actor, audit_log.c.detail).where(audit_log.c.action == "read")
+        ).all()
+    assert any(d.startswith("export outcomes-") for _, d in export)
 
 
 def test_bad_dates_are_refused_clearly(container, seeded):

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from reminders.adapters.outcomes_repository import Cohort
 from reminders.bootstrap import Container
 from reminders.domain.timing import zone_named
+from reminders.entrypoints.web.audit import ReadAuditDep
 from reminders.entrypoints.web.deps import ContainerDep, StaffDep
 from reminders.entrypoints.web.pages import render
 from reminders.services import outcomes
@@ -89,7 +90,7 @@ def outcomes_page(
 
 @router.get("/outcomes.csv")
 def outcomes_csv(
-    request: Request, c: ContainerDep, user: StaffDep, procedure: str = ""
+    request: Request, c: ContainerDep, user: StaffDep, reads: ReadAuditDep, procedure: str = ""
 ) -> Response:
     q = request.query_params
     cohort, errors, values = _cohort(c, q.get("from", ""), q.get("to", ""), procedure)
@@ -98,6 +99,8 @@ def outcomes_csv(
     out = io.StringIO()
     csv.writer(out).writerows(outcomes.csv_rows(_figures(c, cohort)))
     name = f"outcomes-{values['from']}-{values['to']}.csv"
+    # Aggregate figures only, no patient in them; an export is still recorded (ASVS 7.1).
+    reads(actor=user.username, what=f"export {name} ({procedure or 'all procedures'})")
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",

@@ -19,7 +19,7 @@ from reminders.domain.accounts import (
     scopes_text,
 )
 from reminders.entrypoints.cli import container, friendly_errors
-from reminders.services import accounts, intake, second_factor
+from reminders.services import accounts, api_tokens, intake, second_factor
 from reminders.services.csv_rows import read_csv
 from reminders.services.intake import RowOutcome
 
@@ -160,7 +160,7 @@ def token_create(name: str, scopes: tuple[str, ...], expires: str | None) -> Non
     now = c.clock()
     chosen = frozenset(Scope(s) for s in scopes) or ALL_SCOPES
     until = expiry(expires, now=now) if expires else None
-    created, raw = accounts.create_api_token(
+    created, raw = api_tokens.create_api_token(
         uow=c.uow(), name=name, by="cli", now=now, scopes=chosen, expires_at=until
     )
     ends = f", expires {until:%Y-%m-%d %H:%M} UTC" if until else ""
@@ -186,7 +186,7 @@ def expiry(text: str, *, now: datetime) -> datetime:
 def token_revoke(name: str) -> None:
     """Revoke a token at once."""
     c = container()
-    if accounts.revoke_api_token(uow=c.uow(), name=name, by="cli", now=c.clock()):
+    if api_tokens.revoke_api_token(uow=c.uow(), name=name, by="cli", now=c.clock()):
         click.echo(f"Token {name} revoked.")
     else:
         click.echo(f"Token {name} was already revoked; nothing changed.")
@@ -196,7 +196,7 @@ def token_revoke(name: str) -> None:
 @friendly_errors
 def token_list() -> None:
     """List tokens (names and first characters only)."""
-    for t in accounts.list_tokens(uow=container().uow()):
+    for t in api_tokens.list_tokens(uow=container().uow()):
         used = t.last_used_at.strftime("%Y-%m-%d %H:%M") if t.last_used_at else "never used"
         now = datetime.now(UTC)
         state = "revoked" if t.revoked_at else ("active" if t.live(now) else "expired")

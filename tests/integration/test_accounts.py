@@ -6,9 +6,10 @@ import pytest
 from sqlalchemy import select
 from webtools import PASSWORD, add_staff, client, csrf, login, post_form, token
 
-from reminders.adapters.orm import api_tokens, staff_users
+from reminders.adapters.orm import api_tokens as api_token_rows
+from reminders.adapters.orm import staff_users
 from reminders.domain.accounts import InvalidAccount, InvalidCredentials, Role
-from reminders.services import accounts
+from reminders.services import accounts, api_tokens
 
 # Swagger UI's own files (no patient data) are public like the login page.
 PUBLIC = {"/healthz", "/readyz", "/staff/login", "/docs/assets/init.js", "/docs/assets/{name}"}
@@ -113,11 +114,11 @@ def test_tokens_are_hashed_and_revocable(container, engine):
     headers = token(container, "epic")
     raw = headers["Authorization"].split()[1]
     with engine.connect() as conn:
-        row = conn.execute(select(api_tokens)).one()
+        row = conn.execute(select(api_token_rows)).one()
     assert raw not in str(tuple(row)) and row.prefix == raw[:8]
     c = client(container)
     assert c.get("/api/v1/enrollments/1", headers=headers).status_code == 404  # authenticated
-    accounts.revoke_api_token(uow=container.uow(), name="epic", by="test", now=container.clock())
+    api_tokens.revoke_api_token(uow=container.uow(), name="epic", by="test", now=container.clock())
     assert c.get("/api/v1/enrollments/1", headers=headers).status_code == 401
 
 

@@ -15,7 +15,7 @@ from reminders.adapters.migrate import alembic_config, upgrade
 from reminders.adapters.orm import enrollments
 from reminders.domain.accounts import ALL_SCOPES, Scope
 from reminders.entrypoints.cli import main
-from reminders.services import accounts
+from reminders.services import api_tokens
 
 
 def count(engine) -> int:  # type: ignore[no-untyped-def]
@@ -55,7 +55,7 @@ def test_each_route_checks_its_scope(container, engine):
 
 def test_a_token_stops_working_at_its_expiry(container):
     now = container.clock()
-    _, raw = accounts.create_api_token(
+    _, raw = api_tokens.create_api_token(
         uow=container.uow(), name="pilot", by="test", now=now, expires_at=now + timedelta(days=90)
     )
     headers = {"Authorization": f"Bearer {raw}"}
@@ -104,8 +104,10 @@ def test_tokens_made_before_scopes_keep_every_scope(engine, container):
                 "INSERT INTO api_tokens (name, token_hash, prefix, created_by, created_at)"
                 " VALUES ('legacy', :h, 'rr_abcde', 'cli', :at)"
             ),
-            {"h": accounts.token_hash("rr_legacy-secret"), "at": container.clock()},
+            {"h": api_tokens.token_hash("rr_legacy-secret"), "at": container.clock()},
         )
     upgrade(engine)
-    legacy = accounts.token_for(uow=container.uow(), raw="rr_legacy-secret", now=container.clock())
+    legacy = api_tokens.token_for(
+        uow=container.uow(), raw="rr_legacy-secret", now=container.clock()
+    )
     assert legacy is not None and legacy.scopes == ALL_SCOPES and legacy.expires_at is None

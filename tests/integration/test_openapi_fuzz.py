@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
 from reminders.adapters.db import make_engine
 from reminders.bootstrap import bootstrap
 from reminders.entrypoints.web.app import create_app
-from reminders.services import accounts
+from reminders.services import api_tokens
 from reminders.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,7 +35,7 @@ _container = bootstrap(
     engine=make_engine(_settings.database_url),
     clock=lambda: datetime(2026, 3, 8, 7, 30, tzinfo=UTC),
 )
-_, _raw = accounts.create_api_token(
+_, _raw = api_tokens.create_api_token(
     uow=_container.uow(), name="fuzz", by="test", now=_container.clock()
 )
 AUTH = {"Authorization": f"Bearer {_raw}"}

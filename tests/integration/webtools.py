@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from reminders.bootstrap import Container
 from reminders.domain.accounts import ALL_SCOPES, Role, Scope
 from reminders.entrypoints.web.app import create_app
-from reminders.services import accounts
+from reminders.services import accounts, api_tokens
 
 PASSWORD = "correct horse battery"
 # The staff enrollment form, filled in for Ana.
@@ -45,7 +45,7 @@ def add_staff(container: Container, username: str = "nurse.kim", role: Role = Ro
 def token(
     container: Container, name: str = "epic", scopes: Iterable[Scope] = ALL_SCOPES
 ) -> dict[str, str]:
-    _, raw = accounts.create_api_token(
+    _, raw = api_tokens.create_api_token(
         uow=container.uow(), name=name, by="test", now=container.clock(), scopes=frozenset(scopes)
     )
     return {"Authorization": f"Bearer {raw}"}

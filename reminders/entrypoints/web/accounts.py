@@ -13,7 +13,7 @@ from reminders.domain.errors import ReminderError
 from reminders.entrypoints.web import staff_session
 from reminders.entrypoints.web.deps import AdminDep, ContainerDep, FormDep, StaffDep
 from reminders.entrypoints.web.pages import flash, render
-from reminders.services import accounts, second_factor, sign_in
+from reminders.services import accounts, api_tokens, second_factor, sign_in
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
@@ -36,7 +36,7 @@ def users_context(c: Container, values: dict[str, str], errors: dict[str, str]) 
     """The accounts page: accounts, API tokens, and the forms to add and change both."""
     return {
         "users": accounts.list_users(uow=c.uow()),
-        "tokens": accounts.list_tokens(uow=c.uow()),
+        "tokens": api_tokens.list_tokens(uow=c.uow()),
         "values": values,
         "errors": errors,
         "roles": [r.value for r in Role],

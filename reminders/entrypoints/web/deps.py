@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 from reminders.bootstrap import Container
 from reminders.domain.accounts import ApiToken, Scope, StaffUser
 from reminders.entrypoints.web import staff_session
-from reminders.services import accounts
+from reminders.services import api_tokens
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -80,7 +80,7 @@ AdminDep = Annotated[StaffUser, Depends(current_admin)]
 def _bearer_token(c: Container, credentials: HTTPAuthorizationCredentials | None) -> ApiToken:
     """The live token of a request; 401 without one (a staff cookie is not enough)."""
     if credentials is not None:
-        token = accounts.token_for(uow=c.uow(), raw=credentials.credentials, now=c.clock())
+        token = api_tokens.token_for(uow=c.uow(), raw=credentials.credentials, now=c.clock())
         if token is not None:
             return token
     # Bearer only: a browser sends the staff cookie by itself, so accepting it here would
@@ -126,7 +126,7 @@ def optional_token(
     if credentials is None:
         return None
     try:
-        return accounts.token_for(uow=c.uow(), raw=credentials.credentials, now=c.clock())
+        return api_tokens.token_for(uow=c.uow(), raw=credentials.credentials, now=c.clock())
     except SQLAlchemyError:
         return None  # the database is down: /readyz must still say "not ready", not 500
 

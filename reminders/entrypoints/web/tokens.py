@@ -12,7 +12,7 @@ from reminders.entrypoints.web import staff_session
 from reminders.entrypoints.web.accounts import users_context
 from reminders.entrypoints.web.deps import AdminDep, ContainerDep, FormDep
 from reminders.entrypoints.web.pages import flash, render
-from reminders.services import accounts
+from reminders.services import api_tokens
 
 router = APIRouter(prefix="/staff/tokens", include_in_schema=False)
 
@@ -32,7 +32,7 @@ def create_token(request: Request, c: ContainerDep, user: AdminDep, form: FormDe
         # A date from the picker: the token stops at the start of that day, clinic time.
         zone = zone_named(c.settings.clinic_timezone)
         until = parse_expiry(values["expires"], now=now, zone=zone) if values["expires"] else None
-        token, raw = accounts.create_api_token(
+        token, raw = api_tokens.create_api_token(
             uow=c.uow(),
             name=values["token_name"],
             by=user.username,
@@ -59,7 +59,7 @@ def create_token(request: Request, c: ContainerDep, user: AdminDep, form: FormDe
 @router.get("/revoke", response_class=HTMLResponse)
 def confirm_revoke(request: Request, c: ContainerDep, user: AdminDep, name: str = "") -> Response:
     """Ask first: a revoked token stops an EHR's feed at once and cannot be brought back."""
-    found = [t for t in accounts.list_tokens(uow=c.uow()) if t.name == name.strip().lower()]
+    found = [t for t in api_tokens.list_tokens(uow=c.uow()) if t.name == name.strip().lower()]
     if not found:
         message = f"There is no token named {name!r}."
         return render(request, "error.html", {"message": message}, status_code=404, user=user)
@@ -71,7 +71,7 @@ def revoke_token(request: Request, c: ContainerDep, user: AdminDep, form: FormDe
     """Revoke once; a second submit (a double click, a reload) changes nothing and says so."""
     name = str(form.get("name") or "")
     try:
-        revoked = accounts.revoke_api_token(
+        revoked = api_tokens.revoke_api_token(
             uow=c.uow(),
             name=name,
             by=user.username,

@@ -72,19 +72,7 @@ class NotificationRepository:
         if not result.rowcount:
             return None
         r = self.conn.execute(select(N).where(N.c.id == notification_id)).mappings().one()
-        return OutgoingNote(
-            id=r["id"],
-            kind=r["kind"],
-            channel=r["channel"],
-            recipient=r["recipient"],
-            language=r["language"],
-            subject=r["subject"],
-            body=r["body"],
-            attempts=r["attempts"],
-            created_at=r["created_at"],
-            checkin_id=r["checkin_id"],
-            escalation_id=r["escalation_id"],
-        )
+        return _note(r)
 
     def notification_sent(self, notification_id: int, *, provider_id: str, now: datetime) -> None:
         self.conn.execute(
@@ -173,22 +161,7 @@ class NotificationRepository:
             .where(N.c.escalation_id == escalation_id, or_(N.c.step == "page", N.c.step.is_(None)))
             .order_by(N.c.id)
         ).mappings()
-        return [
-            OutgoingNote(
-                id=r["id"],
-                kind=r["kind"],
-                channel=r["channel"],
-                recipient=r["recipient"],
-                language=r["language"],
-                subject=r["subject"],
-                body=r["body"],
-                attempts=r["attempts"],
-                created_at=r["created_at"],
-                checkin_id=r["checkin_id"],
-                escalation_id=r["escalation_id"],
-            )
-            for r in rows
-        ]
+        return [_note(r) for r in rows]
 
     def for_escalations(self, escalation_ids: Sequence[int]) -> dict[int, list[Notification]]:
         """The notifications of each of these escalations, oldest first."""
@@ -217,3 +190,19 @@ class NotificationRepository:
                 )
             )
         return out
+
+
+def _note(r: Any) -> OutgoingNote:
+    return OutgoingNote(
+        id=r["id"],
+        kind=r["kind"],
+        channel=r["channel"],
+        recipient=r["recipient"],
+        language=r["language"],
+        subject=r["subject"],
+        body=r["body"],
+        attempts=r["attempts"],
+        created_at=r["created_at"],
+        checkin_id=r["checkin_id"],
+        escalation_id=r["escalation_id"],
+    )

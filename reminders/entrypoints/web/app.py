@@ -37,6 +37,7 @@ from reminders.entrypoints.web import (
     imports,
     inbox,
     outcomes,
+    patient_actions,
     patients,
     tokens,
     webhooks,
@@ -83,6 +84,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     )
     staff_pages = (
         patients.router,
+        patient_actions.router,
         caregivers.router,
         enroll.router,
         imports.router,

@@ -10,7 +10,7 @@ from reminders.entrypoints.web.deps import ContainerDep, FormDep, Id, StaffDep
 from reminders.entrypoints.web.enroll import caregiver_command
 from reminders.entrypoints.web.forms import typed_values
 from reminders.entrypoints.web.pages import flash, render
-from reminders.entrypoints.web.patients import _patient_page
+from reminders.entrypoints.web.patients import patient_page
 from reminders.services.caregivers import set_caregiver
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -28,7 +28,7 @@ def save_caregiver(
             enrollment_id, wanted, uow=c.uow(), planning=c.planning, by=user.username, now=c.clock()
         )
     except InvalidEnrollment as exc:
-        return _patient_page(
+        return patient_page(
             request, c, user, enrollment_id, exc.errors, status_code=422, caregiver_values=values
         )
     except ReminderError as exc:
@@ -37,7 +37,7 @@ def save_caregiver(
                 request, "error.html", {"message": exc.message}, status_code=404, user=user
             )
         errors = {exc.field or "form": exc.message}
-        return _patient_page(request, c, user, enrollment_id, errors, status_code=422)
+        return patient_page(request, c, user, enrollment_id, errors, status_code=422)
     flash(request, "Caregiver saved." if wanted else "Caregiver removed.")
     return RedirectResponse(f"/staff/patients/{enrollment_id}#caregiver-card", status_code=303)
 

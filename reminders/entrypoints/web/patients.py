@@ -1,9 +1,6 @@
-"""Staff pages for patients: the list, one patient's timeline, and the actions on it."""
+"""Staff pages for patients: the list and one patient's journey (its actions: patient_actions.py)."""
 
 from __future__ import annotations
-
-from functools import partial
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -11,19 +8,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from reminders.adapters.care_repository import PatientPage
 from reminders.adapters.patient_search import RECOVERY_DAYS, SORTS, PatientQuery
 from reminders.bootstrap import Container
-from reminders.domain.accounts import ResendNeedsConfirmation, StaffUser
-from reminders.domain.commands import GiveConsent
+from reminders.domain.accounts import StaffUser
 from reminders.domain.errors import ReminderError
 from reminders.domain.limits import SEARCH_MAX
-from reminders.domain.model import Channel
 from reminders.domain.timing import zone_named
 from reminders.entrypoints.web.audit import ReadAuditDep, search_read
-from reminders.entrypoints.web.deps import ContainerDep, FormDep, Id, StaffDep
+from reminders.entrypoints.web.deps import ContainerDep, Id, StaffDep
 from reminders.entrypoints.web.enroll import caregiver_form_values
-from reminders.entrypoints.web.forms import consent_method, parse_local
-from reminders.entrypoints.web.pages import flash, render
-from reminders.services import audit, care, enrollment, inbox, pain_trend, worklist
-from reminders.services import resend as sending_again
+from reminders.entrypoints.web.pages import render
+from reminders.services import audit, inbox, pain_trend, worklist
 from reminders.services.enrollment import get_enrollment
 from reminders.services.timeline import RESENDABLE_TONES, patient_journey
 
@@ -96,10 +89,10 @@ def patient(
     except ReminderError as exc:
         return render(request, "error.html", {"message": exc.message}, status_code=404, user=user)
     reads(actor=user.username, what="patient page", enrollment_id=e.id)
-    return _patient_page(request, c, user, e.id or 0, {}, history=history)
+    return patient_page(request, c, user, e.id or 0, {}, history=history)
 
 
-def _patient_page(
+def patient_page(
     request: Request,
     c: Container,
     user: StaffUser,
@@ -150,161 +143,3 @@ def _patient_page(
         status_code=status_code,
         user=user,
     )
-
-
-def _act(
-    request: Request,
-    c: Container,
-    user: StaffUser,
-    enrollment_id: Id,
-    action: Any,
-    done: str,
-) -> Response:
-    """Run a staff action; on a domain error show the patient page with it, else redirect."""
-    try:
-        action()
-    except ResendNeedsConfirmation:
-        raise
-    except ReminderError as exc:
-        if exc.field == "id":
-            return render(
-                request, "error.html", {"message": exc.message}, status_code=404, user=user
-            )
-        return _patient_page(
-            request, c, user, enrollment_id, {exc.field or "form": exc.message}, status_code=422
-        )
-    flash(request, done)
-    return RedirectResponse(f"/staff/patients/{enrollment_id}", status_code=303)
-
-
-def _replan(
-    request: Request,
-    c: Container,
-    user: StaffUser,
-    enrollment_id: Id,
-    use_case: Any,
-    done: str,
-    **changes: Any,
-) -> Response:
-    """A care change that plans the unsent messages again (restart, new time, channels)."""
-    return _act(
-        request,
-        c,
-        user,
-        enrollment_id,
-        lambda: use_case(
-            enrollment_id,
-            uow=c.uow(),
-            planning=c.planning,
-            by=user.username,
-            now=c.clock(),
-            **changes,
-        ),
-        done,
-    )
-
-
-@router.post("/patients/{enrollment_id}/cancel")
-def cancel(
-    request: Request, enrollment_id: Id, c: ContainerDep, user: StaffDep, form: FormDep
-) -> Response:
-    reason = str(form.get("reason") or "").strip()  # its length is checked by the service
-    if not reason:
-        # A written reason makes stopping a patient's messages a deliberate act, never a mis-tap.
-        errors = {"reason": "Write why the messages should stop; it goes in the record."}
-        return _patient_page(request, c, user, enrollment_id, errors, status_code=422)
-    return _act(
-        request,
-        c,
-        user,
-        enrollment_id,
-        lambda: enrollment.cancel(
-            enrollment_id, uow=c.uow(), by=user.username, reason=reason, now=c.clock()
-        ),
-        "Enrollment cancelled: no more messages will go out.",
-    )
-
-
-@router.post("/patients/{enrollment_id}/restart")
-def restart(
-    request: Request, enrollment_id: Id, c: ContainerDep, user: StaffDep, form: FormDep
-) -> Response:
-    return _replan(
-        request,
-        c,
-        user,
-        enrollment_id,
-        care.restart,
-        "Messages restarted: upcoming ones will go out; past ones will not.",
-    )
-
-
-@router.post("/patients/{enrollment_id}/reschedule")
-def reschedule(
-    request: Request, enrollment_id: Id, c: ContainerDep, user: StaffDep, form: FormDep
-) -> Response:
-    errors: dict[str, str] = {}
-    when = parse_local(str(form.get("performed_at") or ""), errors)
-    if when is None:
-        return _patient_page(request, c, user, enrollment_id, errors, status_code=422)
-    return _replan(
-        request,
-        c,
-        user,
-        enrollment_id,
-        care.update_enrollment,
-        "Procedure time corrected; the messages not yet sent were planned again.",
-        performed_at=when,
-    )
-
-
-@router.post("/patients/{enrollment_id}/preferences")
-def preferences(
-    request: Request, enrollment_id: Id, c: ContainerDep, user: StaffDep, form: FormDep
-) -> Response:
-    errors: dict[str, str] = {}
-    channels = [
-        GiveConsent(ch, consent_method(str(form.get(f"consent_{ch.value}_method") or ""), errors))
-        for ch in Channel
-        if form.get(f"consent_{ch.value}")
-    ]
-    if errors:
-        return _patient_page(request, c, user, enrollment_id, errors, status_code=422)
-    return _replan(
-        request,
-        c,
-        user,
-        enrollment_id,
-        care.update_enrollment,
-        "Saved; the messages not yet sent follow the new channels and language.",
-        channels=channels,
-        language=str(form.get("language") or "") or None,
-    )
-
-
-@router.post("/patients/{enrollment_id}/messages/{message_id}/resend")
-def resend(
-    request: Request,
-    enrollment_id: Id,
-    message_id: Id,
-    c: ContainerDep,
-    user: StaffDep,
-    form: FormDep,
-) -> Response:
-    send = partial(
-        sending_again.resend,
-        enrollment_id,
-        message_id,
-        uow=c.uow(),
-        delivery=c.delivery,
-        by=user.username,
-        now=c.clock(),
-        confirm=form.get("confirm") == "yes",
-    )
-    try:
-        return _act(request, c, user, enrollment_id, send, "The message will be sent again.")
-    except ResendNeedsConfirmation as exc:  # the patient answered: the nurse decides
-        errors = {"message": exc.message}
-        return _patient_page(
-            request, c, user, enrollment_id, errors, status_code=409, confirm_resend=message_id
-        )

@@ -30,9 +30,14 @@ def make_celery(settings: Settings) -> Celery:
             "data_folder_in": str(queue),
             "data_folder_out": str(queue),
             "store_processed": False,
+            # Exchange tables beside the queue, not in a "control" folder of the cwd.
+            "control_folder": str(queue.parent / "control"),
         }
     else:
         app.conf.broker_url = settings.broker_url
+        if settings.broker_url.split("://", 1)[0] in ("redis", "rediss"):
+            # The same transport, except that a Redis restart is survived (see there).
+            app.conf.broker_transport = "reminders.adapters.redis_broker:Transport"
         # Tasks are short and never scheduled ahead (DESIGN.md rule 1), so an unacked task
         # of a dead worker can come back after minutes, not the default hour.
         app.conf.broker_transport_options = {"visibility_timeout": 600}

@@ -120,12 +120,29 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
+# A background process that dies (a worker after a broker outage, say) is started again
+# after a pause that doubles each time; one that dies this often in a window is broken
+# (bad settings), and everything stops so the message is seen.
+RESTARTABLE = frozenset({"control", "sends", "beat"})
+MAX_RESTARTS = 5
+RESTART_WINDOW = 120.0  # seconds
+FIRST_PAUSE = 1.0  # seconds before the first restart; doubles, at most 30
+
+
 def supervise(commands: dict[str, list[str]], *, env: dict[str, str]) -> int:
-    """Start every process; when one exits or we are interrupted, stop them all."""
-    procs = {
-        name: subprocess.Popen(cmd, env=env, preexec_fn=_die_with_parent)
-        for name, cmd in commands.items()
-    }
+    """Start every process and keep the background ones running until interrupted.
+
+    A worker or beat that exits is started again (the database keeps every message, so
+    nothing is lost meanwhile); the web server exiting, or a background process dying
+    more than MAX_RESTARTS times in RESTART_WINDOW seconds, stops them all.
+    """
+
+    def start(name: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(commands[name], env=env, preexec_fn=_die_with_parent)
+
+    procs = {name: start(name) for name in commands}
+    deaths: dict[str, list[float]] = {name: [] for name in commands}
+    restart_at: dict[str, float] = {}
     stopping = False
 
     def stop(*_: object) -> None:
@@ -136,14 +153,38 @@ def supervise(commands: dict[str, list[str]], *, env: dict[str, str]) -> int:
     signal.signal(signal.SIGTERM, stop)
     code = 0
     while not stopping:
+        now = time.monotonic()
         for name, proc in procs.items():
-            if proc.poll() is not None:
+            if name in restart_at:
+                if now >= restart_at[name]:
+                    del restart_at[name]
+                    procs[name] = start(name)
+                continue
+            if proc.poll() is None:
+                continue
+            recent = [t for t in deaths[name] if now - t < RESTART_WINDOW] + [now]
+            deaths[name] = recent
+            if name not in RESTARTABLE or len(recent) > MAX_RESTARTS:
+                why = (
+                    ""
+                    if name not in RESTARTABLE
+                    else f" ({len(recent)} times in {RESTART_WINDOW:.0f} s)"
+                )
                 click.echo(
-                    f"{name} exited with status {proc.returncode}; stopping the rest", err=True
+                    f"{name} exited with status {proc.returncode}{why}; stopping the rest",
+                    err=True,
                 )
                 code = proc.returncode or 1
                 stopping = True
-        time.sleep(0.5)
+                break
+            pause = min(FIRST_PAUSE * 2 ** (len(recent) - 1), 30.0)
+            click.echo(
+                f"{name} exited with status {proc.returncode}; starting it again in"
+                f" {pause:.0f} s (messages wait in the database meanwhile)",
+                err=True,
+            )
+            restart_at[name] = now + pause
+        time.sleep(0.2)
     for proc in procs.values():
         if proc.poll() is None:
             proc.terminate()

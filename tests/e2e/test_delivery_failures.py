@@ -162,11 +162,6 @@ def test_sigkill_of_a_worker_mid_batch_loses_nothing(stack: Stack):
     )
 
 
-# Known flake (issue 11, session 3 note): about 1 run in 5 after 100-id send tasks came in,
-# a task of ~100 rows stays `queued` for 150 s after Redis comes back (the worker's ack to
-# the dead Redis fails while it stops its hub). Not strict, so a pass still reports XPASS;
-# the next session fixes the cause and removes this mark.
-@pytest.mark.xfail(strict=False, reason="flaky: rows of one task stay queued after a Redis restart")
 def test_redis_killed_and_restarted_empty_loses_nothing(stack: Stack):
     total = _total(stack)
     beat = start_celery(

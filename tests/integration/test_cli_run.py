@@ -32,3 +32,45 @@ def test_run_is_quiet_unless_asked(monkeypatch, tmp_path):
     loud = started(monkeypatch, "--verbose")
     assert "--no-access-log" not in loud["web"] and loud["web"][-1] == "info"
     assert "--quiet" not in loud["sends"] and "INFO" in loud["sends"]
+
+
+def _py(code: str) -> list[str]:
+    import sys
+
+    return [sys.executable, "-c", code]
+
+
+def test_a_worker_that_dies_is_started_again_and_the_rest_keep_running(tmp_path, capsys):
+    from reminders.entrypoints.cli_run import supervise
+
+    starts = tmp_path / "starts"
+    # The worker dies on its first start (as after a broker outage), lives on the second.
+    worker = (
+        "import pathlib, sys, time\n"
+        f"p = pathlib.Path({str(starts)!r}); n = len(p.read_text()) if p.exists() else 0\n"
+        "p.write_text('x' * (n + 1))\n"
+        "sys.exit(1) if n == 0 else time.sleep(60)\n"
+    )
+    web_alive = tmp_path / "web"
+    web = f"import pathlib, time; time.sleep(3); pathlib.Path({str(web_alive)!r}).touch()"
+    code = supervise({"web": _py(web), "sends": _py(worker)}, env={})
+    assert web_alive.exists(), "the web server was stopped when the worker died"
+    assert starts.read_text() == "xx", "the worker was not started again"
+    err = capsys.readouterr().err
+    assert "sends exited with status 1; starting it again in 1 s" in err
+    assert "web exited with status 0; stopping the rest" in err
+    assert code == 1
+
+
+def test_a_process_that_keeps_dying_stops_everything(monkeypatch, capsys):
+    from reminders.entrypoints import cli_run
+
+    monkeypatch.setattr(cli_run, "MAX_RESTARTS", 2)
+    monkeypatch.setattr(cli_run, "FIRST_PAUSE", 0.05)
+    code = cli_run.supervise(
+        {"web": _py("import time; time.sleep(60)"), "beat": _py("raise SystemExit(3)")}, env={}
+    )
+    assert code == 3
+    assert (
+        "beat exited with status 3 (3 times in 120 s); stopping the rest" in capsys.readouterr().err
+    )

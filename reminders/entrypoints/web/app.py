@@ -47,6 +47,7 @@ from reminders.entrypoints.web.body_limit import BodyLimit
 from reminders.entrypoints.web.deps import BadCsrf, Forbidden, LoginRequired
 from reminders.entrypoints.web.pages import make_templates, render
 from reminders.entrypoints.web.security_headers import SecurityHeaders
+from reminders.entrypoints.web.tcp_nodelay import no_delay_on_server_sockets
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ Authenticate with an API token (`reminders token create NAME --scope ...`) sent 
 def create_app(container: Container | None = None) -> FastAPI:
     """Build the web app on a container (by default, one wired from the environment)."""
     install_phi_filter()
+    no_delay_on_server_sockets()  # uvicorn --workers N: see tcp_nodelay.py
     container = container or bootstrap()
     settings = container.settings
     app = FastAPI(

@@ -1,4 +1,4 @@
-"""The stack every bench runs on: a throwaway database, a private Redis, a fake Twilio, workers.
+"""The stack every bench runs on: a throwaway database, a private Redis, a lean fake Twilio, workers.
 
     with bench_stack("lateness") as s:       # s.env, s.tmp, s.engine, s.twilio
         make_due_rows(s.env, 1000)
@@ -29,11 +29,11 @@ for _path in (str(ROOT / "tests"), str(ROOT)):
 
 from sqlalchemy import Engine, text  # noqa: E402
 
+from bench.lean_twilio import LeanTwilio  # noqa: E402
 from reminders.adapters.db import make_engine  # noqa: E402
 from reminders.adapters.migrate import upgrade  # noqa: E402
 from reminders.bootstrap import bootstrap  # noqa: E402
 from reminders.settings import Settings  # noqa: E402
-from support.fake_twilio import FakeTwilio  # noqa: E402
 from support.patients import due_texts_for_many  # noqa: E402
 from support.processes import free_port, kill_group, start_celery, start_redis  # noqa: E402
 
@@ -47,7 +47,7 @@ class Stack:
     env: dict[str, str]  # the settings every process of the run gets
     tmp: Path  # logs and beat schedules
     engine: Engine  # the bench database, for counting and reading results
-    twilio: FakeTwilio
+    twilio: LeanTwilio  # in its own process, as cheap per request as a server can be
 
 
 @contextmanager
@@ -67,7 +67,7 @@ def bench_stack(name: str, *, latency_ms: float = 0, **env: str) -> Iterator[Sta
         upgrade(engine)
         port = free_port()
         redis_proc = start_redis(port, tmp / "redis.log")
-        twilio = FakeTwilio(delay=latency_ms / 1000).start()
+        twilio = LeanTwilio(latency=latency_ms / 1000).__enter__()
         settings = {
             "REMINDERS_DATABASE_URL": url,
             "REMINDERS_BROKER_URL": f"redis://127.0.0.1:{port}/0",
@@ -82,7 +82,7 @@ def bench_stack(name: str, *, latency_ms: float = 0, **env: str) -> Iterator[Sta
         yield Stack(env=settings, tmp=tmp, engine=engine, twilio=twilio)
     finally:
         if twilio is not None:
-            twilio.stop()
+            twilio.__exit__(None, None, None)
         if redis_proc is not None:
             redis_proc.kill()
         engine.dispose()

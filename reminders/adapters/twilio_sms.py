@@ -3,38 +3,18 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.request import getproxies
 
-import requests
-from requests.adapters import HTTPAdapter
-from requests.exceptions import ChunkedEncodingError
 from twilio.base.exceptions import TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.http.response import Response
 from twilio.rest import Client
 
 from reminders.adapters.providers import ProviderError, Sent
+from reminders.adapters.twilio_http import PooledHttp, Pools, Unreachable
 
-# The client logs every request and response at INFO (11 lines a send): a measurable
-# share of each send, and nothing an operator reads.
 logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
-
-
-class _Http(TwilioHttpClient):
-    """Remembers the last response's headers (Retry-After): one client per thread."""
-
-    last_headers: Any = None
-
-    def request(self, *args: Any, **kwargs: Any) -> Response:
-        self.last_headers = None
-        response = super().request(*args, **kwargs)
-        self.last_headers = response.headers
-        return response
 
 
 class TwilioSms:
@@ -54,50 +34,24 @@ class TwilioSms:
             raise ValueError("set TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
         self._account = (account_sid, auth_token)
         self._base_url = api_base_url.rstrip("/")
-        self._proxy = getproxies() or None
         self.timeout = timeout
         self._local = threading.local()
-        self._max_in_flight = max_in_flight
-        self._session: tuple[int, requests.Session] | None = None
-        self._session_lock = threading.Lock()
+        # One pool of keep-alive connections per process, as large as the calls in flight,
+        # so a connection a thread let go serves the next call of any thread.
+        self.pools = Pools(max_in_flight)
         self.from_number = from_number
         self.messaging_service_sid = messaging_service_sid
         self.status_callback = status_callback
         self.sender = messaging_service_sid or from_number
 
     @property
-    def session(self) -> requests.Session:
-        """This process's HTTP session, shared by the threads that keep sends in flight: one
-        pool of keep-alive connections, as large as the calls in flight, so a connection a
-        thread let go serves the next call of any thread (none is opened per call)."""
-        pid = os.getpid()
-        with self._session_lock:
-            if self._session is None or self._session[0] != pid:  # sockets stay in the parent
-                self._session = (pid, self._new_session())
-            return self._session[1]
-
-    def _new_session(self) -> requests.Session:
-        session = requests.Session()
-        # Proxies are read once, here; requests would re-read the environment on every call
-        # otherwise (a measurable share of each send).
-        session.trust_env = False
-        # At least requests' usual 10: a lookup beside a send never finds the pool full.
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(10, self._max_in_flight))
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
-        return session
-
-    @property
     def client(self) -> Client:
         """This thread's client (the last response's headers are the thread's own) over the
-        process's shared session."""
+        process's shared pools."""
         client: Client | None = getattr(self._local, "client", None)
-        session = self.session
-        if client is None or self._local.session is not session:
-            http = _Http(pool_connections=False, timeout=self.timeout, proxy=self._proxy)
-            http.session = session
+        if client is None:
+            http = PooledHttp(self.pools, timeout=self.timeout)
             client = Client(*self._account, http_client=http)
-            self._local.session = session
             if self._base_url:
                 client.api.base_url = self._base_url
             self._local.client = client
@@ -121,9 +75,9 @@ class TwilioSms:
                 http_status=exc.status,
                 retry_after=_retry_after(client.http_client),
             ) from None
-        except requests.RequestException as exc:
+        except Unreachable as exc:
             raise ProviderError(
-                f"Twilio not reachable: {exc.__class__.__name__}", unknown=_maybe_sent(exc)
+                f"Twilio not reachable: {exc.kind}", unknown=exc.maybe_sent
             ) from None
         if message.error_code:
             raise ProviderError(
@@ -135,7 +89,7 @@ class TwilioSms:
         """Find a message we may have sent before a crash: same recipient, body, and time."""
         try:
             recent = self.client.messages.list(to=to, limit=50)
-        except (TwilioRestException, requests.RequestException) as exc:
+        except (TwilioRestException, Unreachable) as exc:
             raise ProviderError(f"Twilio lookup failed: {exc.__class__.__name__}") from None
         earliest = since - timedelta(minutes=2)  # clocks differ a little
         return [
@@ -143,18 +97,6 @@ class TwilioSms:
             for m in recent
             if m.body == body and (m.date_created is None or m.date_created >= earliest)
         ]
-
-
-def _maybe_sent(exc: requests.RequestException) -> bool:
-    """Did the request possibly reach Twilio? Only a failure to connect says surely not."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return False
-    if isinstance(exc, requests.ConnectionError):
-        text = repr(exc.args)
-        return not any(
-            s in text for s in ("NewConnectionError", "Connection refused", "NameResolution")
-        )
-    return isinstance(exc, requests.Timeout | requests.ConnectionError | ChunkedEncodingError)
 
 
 def _retry_after(http: Any) -> float | None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
 from reminders.adapters.providers import ProviderError, SmsProvider
+from reminders.adapters.twilio_http import Unreachable
 from reminders.adapters.twilio_sms import TwilioSms
 
 
@@ -22,8 +22,8 @@ class TwilioStatusLookup:
             raise ProviderError(
                 f"Twilio {exc.status}: {exc.msg}", code=str(exc.code) if exc.code else None
             ) from None
-        except requests.RequestException as exc:
-            raise ProviderError(f"Twilio not reachable: {exc.__class__.__name__}") from None
+        except Unreachable as exc:
+            raise ProviderError(f"Twilio not reachable: {exc.kind}") from None
         code = str(message.error_code) if message.error_code else None
         return str(message.status or ""), code
 

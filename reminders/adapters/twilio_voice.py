@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.request import getproxies
-
-import requests
 from twilio.base.exceptions import TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from reminders.adapters.providers import ProviderError, Sent
+from reminders.adapters.twilio_http import PooledHttp, Pools, Unreachable
 
 
 class TwilioVoice:
@@ -25,9 +22,8 @@ class TwilioVoice:
         if not from_number:
             # A Messaging Service cannot place calls: a call needs a Twilio phone number.
             raise ValueError("set TWILIO_VOICE_FROM_NUMBER or TWILIO_FROM_NUMBER for calls")
-        http = TwilioHttpClient(timeout=timeout, proxy=getproxies() or None)
-        if http.session is not None:
-            http.session.trust_env = False
+        # Calls are rare (an alert's last rung): one client, its own small pool.
+        http = PooledHttp(Pools(2), timeout=timeout)
         self.client = Client(account_sid, auth_token, http_client=http)
         if api_base_url:
             self.client.api.base_url = api_base_url.rstrip("/")
@@ -42,6 +38,6 @@ class TwilioVoice:
                 code=str(exc.code) if exc.code else None,
                 http_status=exc.status,
             ) from None
-        except requests.RequestException as exc:
-            raise ProviderError(f"Twilio not reachable: {exc.__class__.__name__}") from None
+        except Unreachable as exc:
+            raise ProviderError(f"Twilio not reachable: {exc.kind}") from None
         return Sent(provider_id=str(call.sid), status=str(call.status or "queued"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import requests
 
 from reminders.adapters.providers import ProviderError
 from reminders.adapters.twilio_sms import TwilioSms
@@ -62,10 +61,8 @@ def test_sends_in_flight_from_many_threads_share_keep_alive_connections(twilio):
     def one(i: int) -> str:
         return sms.send_sms(to=f"+1805555{i:04d}", body="hi", reference=f"rr-{i}").provider_id
 
-    def connections() -> int:  # opened so far by the session's pool for the fake
-        request = requests.Request("POST", twilio.url).prepare()
-        adapter = sms.session.get_adapter(twilio.url)
-        return int(adapter.get_connection_with_tls_context(request, verify=True).num_connections)
+    def connections() -> int:  # opened so far by the process's pool for the fake
+        return int(sms.pools.for_url(twilio.url).connection_from_url(twilio.url).num_connections)
 
     with ThreadPoolExecutor(20) as threads:
         assert all(threads.map(one, range(20)))

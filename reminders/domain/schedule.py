@@ -20,6 +20,15 @@ from reminders.domain.model import (
 from reminders.domain.sms_cap import SmsCap
 from reminders.domain.timing import QuietHours, zone_named
 
+# A safety step whose time had passed at enrollment (CarePlan.catch_up_facts) goes as soon
+# as allowed, within this long: 168 hours always free room under the weekly SMS cap, and a
+# day more covers quiet hours.
+CATCH_UP_WINDOW = timedelta(days=8)
+CATCH_UP = (
+    "catch-up: its time had passed at enrollment; it carries warning signs,"
+    " so it goes as soon as allowed"
+)
+
 
 @dataclass(frozen=True)
 class SchedulePolicy:
@@ -70,6 +79,8 @@ def expand_care_plan(
 
     Never in quiet hours, never over the SMS cap, never after a step's deadline: a step
     that cannot meet those rules is returned as SKIPPED with the reason, so staff see it.
+    A step carrying a catch-up fact (the 911 list) whose time had passed at enrollment is
+    not skipped: it goes as soon as allowed, ahead of (never merged with) the day's text.
     """
     zone = zone_named(patient.timezone)
     channels = allowed_channels(patient, consents)
@@ -80,12 +91,16 @@ def expand_care_plan(
     )
     out: list[PlannedMessage] = []
     sms: list[tuple[PlanStep, datetime, datetime]] = []
+    catch_up: list[tuple[PlanStep, datetime, datetime]] = []
     for step in plan.steps:
         if not step.applies_to(procedure, channels):
             continue
         planned = step.time.resolve(procedure.performed_at, zone)
         deadline = planned + step.stale_after
         send_at = policy.quiet_hours.next_allowed(max(planned, now), zone)
+        late = planned < now and plan.catches_up(step)
+        if late:  # never lost to a late enrollment: a week (or to the plan's end) to go
+            deadline = min(send_at + CATCH_UP_WINDOW, procedure.performed_at + plan.duration)
         for channel in step.channels:
             if channel not in channels or (step.key, channel) in history.sent_parts:
                 continue
@@ -97,17 +112,25 @@ def expand_care_plan(
                 )
                 out.append(_single(step, channel, planned, deadline, MessageStatus.SKIPPED, reason))
             elif channel is Channel.EMAIL:
-                out.append(_single(step, channel, send_at, deadline))
+                out.append(
+                    _single(step, channel, send_at, deadline, reason=CATCH_UP if late else None)
+                )
             else:
-                sms.append((step, send_at, deadline))
-    out.extend(_cap_sms(sms, zone, cap, history, policy.quiet_hours))
-    out.sort(key=lambda m: (m.send_at, m.channel != Channel.SMS, m.step_key))
+                (catch_up if late else sms).append((step, send_at, deadline))
+    times = list(history.sms_sent_at)
+    out.extend(_catch_up_sms(catch_up, zone, cap, times, policy.quiet_hours))
+    out.extend(_cap_sms(sms, zone, cap, times, policy.quiet_hours))
+    out.sort(key=lambda m: (m.send_at, m.channel != Channel.SMS, not _caught_up(m), m.step_key))
     if not history.sms_sent_at:  # the patient's first text says how to opt out
         for i, m in enumerate(out):
             if m.channel is Channel.SMS and m.status is MessageStatus.SCHEDULED:
                 out[i] = replace(m, first_sms=True)
                 break
     return out
+
+
+def _caught_up(m: PlannedMessage) -> bool:
+    return m.status is MessageStatus.SCHEDULED and m.status_reason == CATCH_UP
 
 
 def _single(
@@ -131,15 +154,38 @@ def _single(
     )
 
 
+def _catch_up_sms(
+    items: list[tuple[PlanStep, datetime, datetime]],
+    zone: ZoneInfo,
+    cap: SmsCap,
+    times: list[datetime],
+    quiet_hours: QuietHours,
+) -> list[PlannedMessage]:
+    """Place late safety texts first, each alone (one is a text's whole budget), at the
+    first moment the cap allows; the day's other texts then fit around them."""
+    out = []
+    for step, at, deadline in items:
+        when = cap.earliest_fit(
+            times, at, zone, latest=deadline, allowed=lambda t: quiet_hours.next_allowed(t, zone)
+        )
+        if when is None:
+            out.append(_over_cap(step, deadline))
+            continue
+        times.append(when)
+        out.append(_single(step, Channel.SMS, when, deadline, reason=CATCH_UP))
+    return out
+
+
 def _cap_sms(
     items: list[tuple[PlanStep, datetime, datetime]],
     zone: ZoneInfo,
     cap: SmsCap,
-    history: SendHistory,
+    times: list[datetime],
     quiet_hours: QuietHours,
 ) -> list[PlannedMessage]:
     """Merge same-day texts; a text the cap has no room for waits (inside its own day's
-    deadline and before the next text) or is carried into the next text that fits."""
+    deadline and before the next text) or is carried into the next text that fits.
+    `times` (texts sent or placed already) gains each text placed."""
     items.sort(key=lambda t: t[1])
     texts: list[_Sms] = []
     for day, group in groupby(items, key=lambda t: t[1].astimezone(zone).date()):
@@ -151,7 +197,6 @@ def _cap_sms(
             merged = [(s, dl) for s, _, dl in rest]
             texts.append(_Sms(parts=merged, send_at=rest[0][1], local_day=day))
 
-    times = list(history.sms_sent_at)
     out: list[PlannedMessage] = []
     carried: list[tuple[PlanStep, datetime]] = []
     for n, text in enumerate(texts):

@@ -88,6 +88,13 @@ class CarePlan:
     # facts its messages must carry (a plan fact or one of `caregiver_facts`).
     caregiver_steps: tuple[PlanStep, ...] = ()
     caregiver_facts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Facts lateness never loses: a step carrying one goes out late rather than skipped
+    # (domain/schedule.py, "catch-up"), e.g. the 911 list and the fever threshold.
+    catch_up_facts: tuple[str, ...] = ()
+
+    def catches_up(self, step: PlanStep) -> bool:
+        """Whether the step carries a catch-up fact: sent as soon as allowed when late."""
+        return not set(step.facts).isdisjoint(self.catch_up_facts)
 
     def fact(self, name: str) -> Mapping[str, str]:
         """A fact's patterns per language, a plan fact or a caregiver-only one."""
@@ -169,6 +176,9 @@ def parse_care_plan(data: Mapping[str, Any], *, source: str) -> CarePlan:
     for s in caregiver_steps:
         if unknown := sorted(set(s.facts) - set(facts) - set(caregiver_facts)):
             raise fail(f"{s.key}: facts not declared in [facts] or [caregiver_facts]: {unknown}")
+    catch_up = data.get("catch_up_facts") or []
+    if not isinstance(catch_up, list) or not all(f in facts for f in catch_up):
+        raise fail('"catch_up_facts" must list facts declared in [facts]')
     return CarePlan(
         procedure=procedure,
         languages=languages,
@@ -181,6 +191,7 @@ def parse_care_plan(data: Mapping[str, Any], *, source: str) -> CarePlan:
         facts=facts,
         caregiver_steps=caregiver_steps,
         caregiver_facts=caregiver_facts,
+        catch_up_facts=tuple(catch_up),
     )
 
 

@@ -32,11 +32,10 @@ def format_preview(preview: PlanPreview) -> str:
         if row.size is not None:
             plural = "s" if row.size.segments != 1 else ""
             detail = f"  [{row.size.segments} segment{plural}, {row.size.encoding}, {row.size.units} chars]"
-        status = (
-            ""
-            if m.status is MessageStatus.SCHEDULED
-            else f"  {m.status.upper()}: {m.status_reason}"
-        )
+        if m.status is not MessageStatus.SCHEDULED:
+            status = f"  {m.status.upper()}: {m.status_reason}"
+        else:  # a scheduled row with a reason is a late step caught up: say why it is late
+            status = f"  ({m.status_reason})" if m.status_reason else ""
         to = "  TO CAREGIVER" if m.kind == "caregiver" else ""
         lines.append(
             f"{row.local_time.strftime(TIME):<26} day {row.day:<3} {m.channel.value.upper():<5}"

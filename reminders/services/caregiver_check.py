@@ -1,16 +1,19 @@
 """Caregiver journeys: every caregiver gets the 911 list and the call-the-clinic list, in budget.
 
 For every plan with `[[caregiver_steps]]`, language, same-day and overnight stay,
-procedure time and channel mix (text only, email only, both), the caregiver's messages
+procedure time, channel mix (text only, email only, both) and lateness (added at once,
+30 h or 5 days after the procedure: journey_check.LATENESS), the caregiver's messages
 are planned as for a real caregiver (domain/caregiver.py) and rendered: each text is
 measured against the budget, each tagged template must say its fact, and each caregiver
-must receive `emergency_911` (when the plan declares it) and every `[caregiver_facts]`.
+must receive `emergency_911` (when the plan declares it) and every `[caregiver_facts]`;
+one added late must still receive the plan's catch-up facts.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
+from itertools import product
 from typing import Any
 
 from reminders.adapters.care_plans import CarePlanLibrary
@@ -22,14 +25,25 @@ from reminders.domain.schedule import SchedulePolicy
 from reminders.domain.sms import measure
 from reminders.domain.timing import zone_named
 from reminders.services.content import Clinic, message_context
-from reminders.services.journey_check import CHANNEL_MIXES, HOURS, SAMPLE_DAY, ZONE
+from reminders.services.fact_coverage import owed
+from reminders.services.journey_check import (
+    CHANNEL_MIXES,
+    HOURS,
+    LATENESS,
+    SAMPLE_DAY,
+    ZONE,
+    lateness_words,
+)
 from reminders.services.keyword_check import unhonoured_words
 
 EMERGENCY = "emergency_911"
 
 
-def required_facts(plan: CarePlan) -> set[str]:
-    """What every caregiver must receive: the 911 list and the caregiver-only facts."""
+def required_facts(plan: CarePlan, *, late: bool = False) -> set[str]:
+    """What every caregiver must receive: the 911 list and the caregiver-only facts; added
+    late (after the first-day text's time), the plan's catch-up facts and the 911 list."""
+    if late:
+        return owed(plan, late=True)
     return ({EMERGENCY} & set(plan.facts)) | set(plan.caregiver_facts)
 
 
@@ -61,11 +75,11 @@ def caregiver_problems(
                 for hour in HOURS:
                     at = datetime.combine(SAMPLE_DAY, hour, tzinfo=zone)
                     procedure = ProcedureRecord(name, at, overnight=overnight)
-                    for mix, channels in CHANNEL_MIXES.items():
+                    for (mix, channels), late in product(CHANNEL_MIXES.items(), LATENESS):
                         caregiver = sample_caregiver(language, channels)
                         label = (
                             f"{language}, {'overnight' if overnight else 'same day'},"
-                            f" procedure at {hour:%H:%M}, caregiver by {mix}"
+                            f" procedure at {hour:%H:%M}, caregiver by {mix}" + lateness_words(late)
                         )
                         context = message_context(
                             plan=plan,
@@ -74,12 +88,15 @@ def caregiver_problems(
                             clinic=clinic,
                             caregiver=caregiver,
                         )
-                        got = _journey(plan, procedure, caregiver, context, renderer, problems)
-                        if hour != HOURS[0]:
-                            continue  # coverage is about channels and stays
-                        if missing := sorted(required_facts(plan) - got):
+                        got = _journey(
+                            plan, procedure, caregiver, context, renderer, problems, late
+                        )
+                        if hour != HOURS[0] and not late:
+                            continue  # on time, coverage is about channels and stays
+                        if missing := sorted(required_facts(plan, late=bool(late)) - got):
+                            key = f"{language}:{mix}:{late}" if late else label
                             problems.setdefault(
-                                f"{name}:{label}",
+                                f"{name}:{key}",
                                 f"care plan {name} ({label}): the caregiver never gets"
                                 f" {', '.join(missing)}",
                             )
@@ -93,6 +110,7 @@ def _journey(
     context: dict[str, Any],
     renderer: MessageRenderer,
     problems: dict[str, str],
+    late: timedelta,
 ) -> set[str]:
     lang, got = caregiver.language, set()
     planned = expand_caregiver_plan(
@@ -100,7 +118,7 @@ def _journey(
         procedure,
         caregiver,
         timezone=ZONE,
-        now=procedure.performed_at,
+        now=procedure.performed_at + late,
         policy=SchedulePolicy(),
     )
     for m in planned:

@@ -1,4 +1,8 @@
-"""Essential facts: each tagged text says its fact, and every patient gets every fact."""
+"""Essential facts: each tagged text says its fact, and every patient gets every fact.
+
+A patient enrolled late (journey_check.LATENESS) must still get the plan's catch-up facts
+(`catch_up_facts`, and the 911 list whenever the plan declares it), at any procedure hour.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,20 @@ from reminders.domain.model import Channel, MessageStatus
 from reminders.services.content import Clinic, message_context
 from reminders.services.journey_check import HOURS, Journey, journeys
 
+EMERGENCY = "emergency_911"  # the 911 list: no plan that declares it may lose it to lateness
+
 
 def fact_pattern(plan: CarePlan, fact: str, language: str) -> re.Pattern[str]:
     """The fact's pattern in a language, with plan variables ({fever_f}) filled in literally."""
     escaped = {k: re.escape(v) for k, v in plan.variables.items()}
     return re.compile(plan.facts[fact][language].format_map(escaped))
+
+
+def owed(plan: CarePlan, *, late: bool) -> set[str]:
+    """The facts a patient must receive: all of them, or when enrolled late the catch-up ones."""
+    if not late:
+        return set(plan.facts)
+    return set(plan.catch_up_facts) | ({EMERGENCY} & set(plan.facts))
 
 
 def check_fact_coverage(
@@ -24,12 +37,14 @@ def check_fact_coverage(
     """Return each tagged text that does not say its fact and each patient missing a fact."""
     problems: dict[str, str] = {}
     for j in journeys(plans=plans, renderer=renderer, clinic=clinic):
-        if j.hour != HOURS[0] or not j.plan.facts:
-            continue  # coverage is about channels and stays; times are the budget check's
+        if (j.hour != HOURS[0] and not j.late) or not j.plan.facts:
+            continue  # on time, coverage is about channels and stays; late, times matter
         got = _facts_received(j, renderer, clinic, problems)
-        if missing := sorted(set(j.plan.facts) - got):
+        if missing := sorted(owed(j.plan, late=bool(j.late)) - got):
+            # Late, said once per language, channel mix and lateness (the first hour and stay).
+            key = f"{j.language}:{j.mix}:{j.late}" if j.late else j.label
             problems.setdefault(
-                f"{j.plan.procedure}:{j.label}",
+                f"{j.plan.procedure}:{key}",
                 f"care plan {j.plan.procedure} ({j.label}): the patient never gets"
                 f" {', '.join(missing)}",
             )

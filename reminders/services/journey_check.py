@@ -6,7 +6,8 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
+from itertools import product
 
 from reminders.adapters.care_plans import CarePlanLibrary
 from reminders.adapters.rendering import MessageRenderer
@@ -28,6 +29,9 @@ CHANNEL_MIXES: dict[str, tuple[Channel, ...]] = {
     "both": (Channel.SMS, Channel.EMAIL),
 }
 SAMPLE_DAY = datetime(2026, 9, 30)
+# Enrolled at once, or late: 30 h (the day-0 text is stale; enrolled at 16:00, 01:30 or
+# 05:30) and 5 days after. A late patient must still get the plan's catch-up facts.
+LATENESS = (timedelta(0), timedelta(hours=30), timedelta(days=5))
 # "procedure.- Do not soak": a list item glued to the text before it.
 _GLUED_ITEM = re.compile(r"\S- \S")
 # Typographic punctuation that has a plain GSM-7 twin (curly quotes, dashes, ellipsis).
@@ -62,17 +66,30 @@ class Journey:
     hour: time
     mix: str
     preview: PlanPreview
+    late: timedelta = timedelta(0)  # how long after the procedure the patient was enrolled
 
     @property
     def label(self) -> str:
         stay = "overnight" if self.overnight else "same day"
-        return f"{self.language}, {stay}, procedure at {self.hour:%H:%M}, {self.mix}"
+        return (
+            f"{self.language}, {stay}, procedure at {self.hour:%H:%M}, {self.mix}"
+            + lateness_words(self.late)
+        )
+
+
+def lateness_words(late: timedelta) -> str:
+    """ ", enrolled 30 h after" or ", enrolled 5 days after" (nothing for at once)."""
+    if not late:
+        return ""
+    hours = int(late.total_seconds() // 3600)
+    return f", enrolled {hours} h after" if hours < 48 else f", enrolled {late.days} days after"
 
 
 def journeys(
     *, plans: CarePlanLibrary, renderer: MessageRenderer, clinic: Clinic
 ) -> Iterator[Journey]:
-    """Every plan x language x stay x procedure time x channel mix, planned as a patient's."""
+    """Every plan x language x stay x procedure time x channel mix x lateness, planned as a
+    patient's."""
     zone = zone_named(ZONE)
     for name in plans.names():
         plan = plans.get(name)
@@ -80,7 +97,7 @@ def journeys(
             for overnight in (False, True):
                 for hour in HOURS:
                     at = datetime.combine(SAMPLE_DAY, hour, tzinfo=zone)
-                    for mix, channels in CHANNEL_MIXES.items():
+                    for (mix, channels), late in product(CHANNEL_MIXES.items(), LATENESS):
                         preview = preview_plan(
                             name,
                             performed_at=at,
@@ -92,8 +109,9 @@ def journeys(
                             language=language,
                             channels=channels,
                             overnight=overnight,
+                            enrolled_at=at + late,
                         )
-                        yield Journey(plan, language, overnight, hour, mix, preview)
+                        yield Journey(plan, language, overnight, hour, mix, preview, late)
 
 
 def check_journeys(

@@ -62,7 +62,8 @@ def preview_plan(
     caregiver_channels: tuple[Channel, ...] = (),
     caregiver_language: str | None = None,
 ) -> PlanPreview:
-    """Show what a patient would receive; by default as if enrolled right after the procedure.
+    """Show what a patient would receive; by default as if enrolled right after the procedure
+    (`enrolled_at`, naive meaning the patient's local time, previews a late enrollment).
 
     With `caregiver_channels`, a caregiver's messages (kind `caregiver`) come in between,
     written in `caregiver_language` (default: the patient's)."""
@@ -96,6 +97,8 @@ def preview_plan(
         for c in channels
     ]
     procedure = ProcedureRecord(plan.procedure, when, levels=levels, overnight=overnight)
+    if enrolled_at is not None and enrolled_at.tzinfo is None:  # read like performed_at
+        enrolled_at = enrolled_at.replace(tzinfo=zone)
     planned = expand_care_plan(
         plan, procedure, patient, consents, now=enrolled_at or when, policy=policy
     )

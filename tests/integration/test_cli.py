@@ -113,3 +113,33 @@ def test_a_text_only_patient_reads_every_safety_fact_in_texts_of_two_segments(
             assert size.encoding == "GSM-7", (header, text, non_gsm7_characters(text))
     first_days = [int(h.split("day")[1].split()[0]) for h, _ in texts[:3]]
     assert first_days[-1] <= 3  # every fact above arrives by day 3
+
+
+SAFETY = ("911", "chest pain", "trouble breathing", "swallowing, tongue or throat")
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize(
+    ("performed", "enrolled", "first_at"),
+    [
+        ("2026-09-30 10:00", "2026-10-01 16:00", "Thu 2026-10-01 16:00 PDT"),  # 30 h: at once
+        ("2026-09-30 17:00", "2026-10-01 23:30", "Fri 2026-10-02 08:00 PDT"),  # at night: 08:00
+        ("2026-09-30 10:00", "2026-10-05 10:00", "Mon 2026-10-05 10:00 PDT"),  # 5 days
+    ],
+)
+def test_a_text_only_patient_enrolled_late_gets_the_warning_signs_first(
+    language, performed, enrolled, first_at
+):
+    args = [*PLAN_ARGS, "--language", language, "--performed-at", performed]
+    r = CliRunner().invoke(main, [*args, "--enrolled-at", enrolled])
+    assert r.exit_code == 0, r.output
+    sent = [(h, t) for h, t in printed_texts(r.stdout) if "SKIPPED" not in h]
+    header, first = sent[0]
+    assert header.startswith(first_at) and "first_text_same_day" in header, r.stdout
+    assert "(catch-up: its time had passed at enrollment" in header  # staff see why
+    for fact in (*SAFETY, "fever threshold", "how to opt out"):
+        assert re.search(MUST_SAY[language][fact], first, re.S), (fact, first)
+    for header, text in sent:
+        assert measure(text).segments <= 2, (header, text)
+    days = [h.split()[1] for h, _ in sent]
+    assert len(days) == len(set(days)), "two texts on one day"

@@ -7,13 +7,14 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import event, func, select
 
 from reminders.adapters.orm import audit_log, enrollments, patients, scheduled_messages
 from reminders.domain import errors
-from reminders.domain.commands import EnrollPatient, GiveConsent
+from reminders.domain.commands import AddCaregiver, EnrollPatient, GiveConsent
 from reminders.domain.model import Channel, ConsentMethod, MessageStatus
 from reminders.services import audit, care
 from reminders.services import enrollment as svc
@@ -362,3 +363,57 @@ def test_a_failed_audit_entry_enrolls_nobody(container, engine, monkeypatch):
     with pytest.raises(RuntimeError):
         enroll(container)
     assert count(engine, enrollments) == 0
+
+
+# ---- enrolled late: the warning signs are caught up, not skipped ---------------------------
+
+LATE_TEXT_ONLY = replace(
+    ANA,
+    email=None,
+    consents=(GiveConsent(Channel.SMS),),
+    performed_at=datetime(2026, 3, 6, 17, 30),  # 30 hours before the clock's 23:30 on the 7th
+    caregiver=AddCaregiver(
+        name="Rosa", relationship="daughter", phone="(805) 555-0199", sms_consent=True
+    ),
+)
+
+
+def test_a_late_text_only_patient_gets_the_warning_text_first_next_morning(container, engine):
+    e = enroll(container, LATE_TEXT_ONLY).enrollment
+    assert e == svc.get_enrollment(e.id, uow=container.uow())  # stored as returned
+    la = ZoneInfo("America/Los_Angeles")
+    texts = [m for m in e.messages if m.channel is Channel.SMS and m.kind == "care"]
+    first = next(m for m in texts if m.status is MessageStatus.SCHEDULED)
+    assert first.step_key == "first_text_same_day" and first.first_sms
+    # 23:30 at enrollment: 08:00 the next morning (daylight time began at 02:00), not at night.
+    assert first.send_at.astimezone(la) == datetime(2026, 3, 8, 8, 0, tzinfo=la)
+    assert first.status_reason.startswith("catch-up: its time had passed at enrollment")
+    assert sum(m.first_sms for m in texts) == 1
+    days = [m.send_at.astimezone(la).date() for m in texts if m.status is MessageStatus.SCHEDULED]
+    assert len(days) == len(set(days)), "more than one text on a day"
+    # The caregiver's safety texts too: each alone, a day apart, never at night.
+    caregiver = [m for m in e.messages if m.kind == "caregiver"]
+    assert [(m.step_key, m.status, m.send_at.astimezone(la).hour) for m in caregiver] == [
+        ("caregiver_first_day", MessageStatus.SCHEDULED, 8),
+        ("caregiver_red_flags", MessageStatus.SCHEDULED, 8),
+    ]
+
+    # It went out; a re-plan (the patient switches to Spanish) never sends it again.
+    with engine.begin() as conn:
+        conn.execute(
+            scheduled_messages.update()
+            .where(scheduled_messages.c.id == first.id)
+            .values(status="sent", sent_at=first.send_at)
+        )
+    container.clock.advance(days=1)
+    again = care.update_enrollment(
+        e.id,
+        language="es",
+        uow=container.uow(),
+        planning=container.planning,
+        by="nurse.kim",
+        now=container.clock(),
+    )
+    live = [m for m in again.messages if m.status is MessageStatus.SCHEDULED and m.kind == "care"]
+    assert live and not any("first_text_same_day" in m.parts for m in live)
+    assert not any(m.first_sms for m in live)

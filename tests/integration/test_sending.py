@@ -44,6 +44,21 @@ def test_due_messages_go_out_by_sms_and_email(live, engine, twilio, smtp):
     assert "<p" in html_part and "Dr. Taqi Spine Care" in html_part
 
 
+def test_a_late_patients_catch_up_text_goes_out_first_with_the_911_list(live, engine, twilio):
+    # Enrolled 30 hours after the procedure, text only: the stale day-0 warning text is
+    # caught up and goes through the ordinary pipeline, at once (10:00 in Los Angeles).
+    late = replace(
+        ANA, email=None, consents=ANA.consents[:1], performed_at=DAYTIME - timedelta(hours=30)
+    )
+    enroll(live, late)
+    ids = dispatch(live)
+    assert [send(live, i) for i in ids] == [Outcome.SENT]
+    (text,) = twilio.sent_to("+18055550142")
+    assert "Call 911 for chest pain" in text["body"] and "fever of 100.4F" in text["body"]
+    assert "Reply STOP" in text["body"]
+    assert row(engine, ids[0]).step_key == "first_text_same_day"
+
+
 def test_a_duplicate_task_sends_once(live, engine, twilio):
     enroll(live)
     mid = sms_id(dispatch(live), engine)

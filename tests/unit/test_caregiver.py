@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -175,3 +175,24 @@ def test_plan_files_refuse_caregiver_steps_that_break_the_rules(step, words):
     raw = {"category": "warning_signs", "at": "+2h", **step}
     with pytest.raises(InvalidCarePlan, match=words):
         parse_care_plan({**BASE, "caregiver_steps": [raw]}, source="test")
+
+
+def test_a_caregiver_added_late_still_gets_the_safety_text_first_and_never_at_night():
+    at = datetime(2026, 9, 30, 17, 0, tzinfo=LA)
+    procedure = ProcedureRecord("kyphoplasty", at)
+    # Added 30 h 30 min after: 23:30 local, the first-day text long stale.
+    late = at + timedelta(hours=30, minutes=30)
+    planned = expand_caregiver_plan(KYPHO, procedure, caregiver(), timezone=LA.key, now=late)
+    sms = [m for m in planned if m.channel is Channel.SMS]
+    assert [m.parts for m in sms] == [("caregiver_first_day",), ("caregiver_red_flags",)]
+    assert all(m.status is MessageStatus.SCHEDULED and m.kind == "caregiver" for m in sms)
+    assert [m.send_at.astimezone(LA) for m in sms] == [
+        datetime(2026, 10, 2, 8, 0, tzinfo=LA),  # 08:00, not at 23:30 or 3 a.m.
+        datetime(2026, 10, 3, 8, 0, tzinfo=LA),  # its own phone's cap: 1 a day
+    ]
+    assert sms[0].first_sms and not sms[1].first_sms
+    email = next(
+        m for m in planned if m.channel is Channel.EMAIL and m.parts == ("caregiver_first_day",)
+    )
+    assert email.status is MessageStatus.SCHEDULED
+    assert email.send_at.astimezone(LA) == datetime(2026, 10, 2, 8, 0, tzinfo=LA)

@@ -219,3 +219,41 @@ def test_a_step_title_is_one_text_in_english_or_one_per_language():
         plan({"en": "Rest", "es": " "})
     with pytest.raises(InvalidCarePlan, match="one per language"):
         plan(["Rest"])
+
+
+def test_catch_up_facts_mark_the_steps_a_late_enrollment_still_sends():
+    facts = {"warn": {"en": "911", "es": "911"}, "ice": {"en": "ice", "es": "hielo"}}
+    plan = parse_care_plan(
+        plan_data(
+            {"key": "first", "category": "warning_signs", "at": "+2h", "facts": ["warn"]},
+            {"key": "icing", "category": "icing", "at": "+3h", "facts": ["ice"]},
+            {"key": "rest", "category": "rest", "at": "+4h"},
+            facts=facts,
+            catch_up_facts=["warn"],
+        ),
+        source="p.toml",
+    )
+    assert plan.catch_up_facts == ("warn",)
+    assert [s.key for s in plan.steps if plan.catches_up(s)] == ["first"]
+    # None declared: nothing is caught up (a late step is skipped, as before).
+    plain = parse_care_plan(plan_data(facts=facts), source="p.toml")
+    assert not any(plain.catches_up(s) for s in plain.steps)
+
+
+@pytest.mark.parametrize("bad", [["undeclared"], "emergency_911"])
+def test_catch_up_facts_must_be_a_list_of_declared_facts(bad):
+    with pytest.raises(InvalidCarePlan, match='"catch_up_facts" must list facts declared'):
+        parse_care_plan(plan_data(catch_up_facts=bad), source="p.toml")
+
+
+def test_the_clinics_plans_catch_up_the_911_list_and_the_fever_threshold():
+    from pathlib import Path
+
+    from reminders.adapters.care_plans import CarePlanLibrary
+
+    plans = CarePlanLibrary(Path(__file__).resolve().parents[2] / "config" / "care_plans")
+    for name in plans.names():
+        plan = plans.get(name)
+        assert plan.catch_up_facts == ("emergency_911", "fever_call")
+        caught = {s.key for s in (*plan.steps, *plan.caregiver_steps) if plan.catches_up(s)}
+        assert {"first_text_same_day", "warning_signs", "caregiver_first_day"} <= caught

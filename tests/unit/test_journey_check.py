@@ -119,3 +119,38 @@ def test_ucs2_that_the_language_needs_is_not_reported():
     assert avoidable_ucs2("\u201cHello\u201d") == ["\u201c", "\u201d"]
     assert avoidable_ucs2("Su cita: dia 10, mañana") == []  # ñ is GSM-7
     assert avoidable_ucs2("\u4f60\u597d, día 10") == []  # another script needs UCS-2
+
+
+def test_a_plan_that_loses_the_warning_signs_to_a_late_enrollment_is_found(tmp_path):
+    plans, templates = copy(tmp_path)
+    plan = plans / "kyphoplasty.toml"
+    # The defect of a late enrollment: without catch-up facts the day-0 warning text and
+    # email are skipped as stale, and the day-1 text becomes the first, 3 segments long.
+    plan.write_text(plan.read_text().replace("catch_up_facts = ", "# catch_up_facts = "))
+    problems = check(plans, templates)
+    for late in ("30 h after", "5 days after"):
+        for mix in ("sms", "email", "both"):
+            for language in ("en", "es"):
+                patient = f"kyphoplasty ({language}, same day, procedure at 10:00, {mix}"
+                assert any(
+                    f"{patient}, enrolled {late}): the patient never gets emergency_911" in p
+                    for p in problems
+                ), (late, mix, language, problems)
+                assert any(
+                    f"({language}, same day, procedure at 10:00, caregiver by {mix}, enrolled {late})"
+                    ": the caregiver never gets emergency_911" in p
+                    for p in problems
+                ), (late, mix, language, problems)
+    over = [p for p in problems if "text_day1+checkin_pain_day1" in p and "enrolled 30 h" in p]
+    assert over and "is 3 segments" in over[0], problems
+    assert not any("vertebroplasty" in p for p in problems), problems
+
+
+def test_a_late_journey_says_how_late_in_hours_then_days():
+    from datetime import timedelta
+
+    from reminders.services.journey_check import lateness_words
+
+    assert lateness_words(timedelta(0)) == ""
+    assert lateness_words(timedelta(hours=30)) == ", enrolled 30 h after"
+    assert lateness_words(timedelta(days=5)) == ", enrolled 5 days after"

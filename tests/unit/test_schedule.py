@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +16,7 @@ from reminders.domain.model import (
     Patient,
     ProcedureRecord,
 )
-from reminders.domain.schedule import SchedulePolicy, SendHistory, expand_care_plan
+from reminders.domain.schedule import CATCH_UP, SchedulePolicy, SendHistory, expand_care_plan
 from reminders.domain.sms_cap import SmsCap
 
 LA = ZoneInfo("America/Los_Angeles")
@@ -175,6 +176,150 @@ def test_steps_already_sent_are_not_planned_again():
     assert {m.step_key for m in msgs} == {"s1"}
 
 
+# --- late enrollment: the warning signs are caught up, never skipped -----------------------
+
+HONOLULU, KOLKATA = ZoneInfo("Pacific/Honolulu"), ZoneInfo("Asia/Kolkata")
+SAFE = {"facts": {"warn": {"en": "911"}}, "catch_up_facts": ["warn"]}
+# The shape of the kyphoplasty plan: a day-0 warning text, a day-0 email, the day-1 text.
+WARN, TIP, DAY1 = (
+    {"at": "+2h", "stale_after": "16h", "channels": ["sms"], "facts": ["warn"]},
+    {"at": "+3h", "stale_after": "18h", "channels": ["email"]},
+    {"at": "+26h", "channels": ["sms"], "checkin": "pain"},
+)
+TEXT_ONLY = consent(Channel.SMS)
+
+
+def by_key(messages):
+    return {(m.step_key, m.channel): m for m in messages}
+
+
+def test_a_late_warning_text_goes_at_once_as_the_first_text_and_the_days_text_waits():
+    plan = plan_of(WARN, TIP, DAY1, **SAFE)
+    now = NOON + timedelta(hours=30)  # 18:00 the next day: the warning text is stale
+    msgs = by_key(expand(plan, consents=BOTH, now=now))
+    warn = msgs["s0", Channel.SMS]
+    assert warn.status is MessageStatus.SCHEDULED
+    assert warn.send_at == now.astimezone(UTC) and warn.first_sms
+    assert warn.status_reason == CATCH_UP  # staff see why it goes late
+    assert warn.deadline >= warn.send_at + timedelta(days=7)
+    # Another stale step is still skipped, with its reason.
+    assert msgs["s1", Channel.EMAIL].status is MessageStatus.SKIPPED
+    assert "passed at enrollment" in msgs["s1", Channel.EMAIL].status_reason
+    # The day-1 check-in is never merged into the warning text (one is a text's whole
+    # budget) and the cap allows 1 a day: it moves to 08:00 the next morning.
+    day1 = msgs["s2", Channel.SMS]
+    assert day1.parts == ("s2",) and not day1.first_sms
+    assert day1.send_at.astimezone(LA) == datetime(2026, 5, 6, 8, 0, tzinfo=LA)
+
+
+def test_a_late_warning_email_goes_at_once_for_an_email_only_patient():
+    plan = plan_of({**WARN, "channels": ["email"]}, TIP, **SAFE)
+    now = NOON + timedelta(days=5)
+    msgs = by_key(expand(plan, consents=consent(Channel.EMAIL), now=now))
+    assert msgs["s0", Channel.EMAIL].status is MessageStatus.SCHEDULED
+    assert msgs["s0", Channel.EMAIL].send_at == now.astimezone(UTC)
+    assert msgs["s1", Channel.EMAIL].status is MessageStatus.SKIPPED
+
+
+def test_a_text_whose_day_the_catch_up_took_gets_a_day_more_to_go():
+    plan = plan_of(WARN, DAY1, **SAFE)
+    at = datetime(2026, 5, 4, 20, 0, tzinfo=LA)  # the day-1 text: 22:00 on the 5th, 24 h fresh
+    msgs = by_key(expand(plan, at, consents=TEXT_ONLY, now=at + timedelta(hours=30)))
+    warn, day1 = msgs["s0", Channel.SMS], msgs["s1", Channel.SMS]
+    assert warn.send_at.astimezone(LA) == datetime(2026, 5, 6, 8, 0, tzinfo=LA)
+    # The 6th is the catch-up's: the day-1 text goes on the 7th, not dropped at its deadline.
+    assert day1.status is MessageStatus.SCHEDULED
+    assert day1.send_at.astimezone(LA) == datetime(2026, 5, 7, 8, 0, tzinfo=LA)
+    assert day1.deadline == datetime(2026, 5, 7, 22, 0, tzinfo=LA).astimezone(UTC)
+
+
+def test_a_late_but_fresh_warning_text_goes_alone_and_keeps_its_deadline():
+    plan = plan_of(WARN, DAY1, **SAFE)
+    at = datetime(2026, 5, 4, 15, 0, tzinfo=LA)  # the warning text: 17:00, fresh until 09:00
+    now = at + timedelta(hours=17)  # 08:00 the next day, the day of the day-1 text (17:00)
+    msgs = by_key(expand(plan, at, consents=TEXT_ONLY, now=now))
+    warn, day1 = msgs["s0", Channel.SMS], msgs["s1", Channel.SMS]
+    # Not merged into one text with the day-1 check-in (that was 4 segments long).
+    assert warn.parts == ("s0",) and warn.send_at == now.astimezone(UTC) and warn.first_sms
+    assert warn.deadline == datetime(2026, 5, 5, 9, 0, tzinfo=LA).astimezone(UTC)
+    assert day1.send_at.astimezone(LA) == datetime(2026, 5, 6, 8, 0, tzinfo=LA)
+
+
+def test_enrolled_before_its_time_a_warning_text_is_planned_as_ever():
+    plan = plan_of(WARN, DAY1, **SAFE)
+    msgs = by_key(expand(plan, consents=TEXT_ONLY, now=NOON + timedelta(minutes=90)))
+    assert msgs["s0", Channel.SMS].status_reason is None  # on time: no catch-up
+
+
+def test_without_catch_up_facts_a_late_warning_is_skipped_as_before():
+    plan = plan_of(WARN, DAY1, facts=SAFE["facts"])
+    msgs = by_key(expand(plan, consents=TEXT_ONLY, now=NOON + timedelta(hours=30)))
+    assert msgs["s0", Channel.SMS].status is MessageStatus.SKIPPED
+
+
+@pytest.mark.parametrize(
+    ("zone", "procedure_hour", "late", "expected"),
+    [
+        # enrolled at 23:30 local: the catch-up waits for 08:00, never 3 a.m.
+        (LA, 17, timedelta(hours=30, minutes=30), datetime(2026, 5, 6, 8, 0)),
+        (HONOLULU, 17, timedelta(hours=30, minutes=30), datetime(2026, 5, 6, 8, 0)),
+        (KOLKATA, 17, timedelta(hours=30, minutes=30), datetime(2026, 5, 6, 8, 0)),
+        (KOLKATA, 9, timedelta(hours=17), datetime(2026, 5, 5, 8, 0)),  # 02:00 -> 08:00
+        (HONOLULU, 10, timedelta(days=10), datetime(2026, 5, 14, 10, 0)),
+        (LA, 10, timedelta(days=60), datetime(2026, 7, 3, 10, 0)),
+    ],
+)
+def test_a_catch_up_respects_quiet_hours_in_the_patients_zone(zone, procedure_hour, late, expected):
+    plan = plan_of(WARN, DAY1, **SAFE)
+    at = datetime(2026, 5, 4, procedure_hour, 0, tzinfo=zone)
+    who = patient(zone.key, email=None)
+    msgs = by_key(expand(plan, at, who=who, consents=TEXT_ONLY, now=at + late))
+    warn = msgs["s0", Channel.SMS]
+    assert warn.status is MessageStatus.SCHEDULED and warn.first_sms
+    assert warn.send_at.astimezone(zone) == expected.replace(tzinfo=zone)
+    texts = sms_of(msgs.values())
+    assert texts[0] is warn
+    days = [t.send_at.astimezone(zone).date() for t in texts]
+    assert len(days) == len(set(days)), "two texts on one local day"
+
+
+def test_with_written_consent_to_more_texts_the_catch_up_still_goes_first():
+    plan = plan_of(WARN, DAY1, **SAFE)
+    lifted = consent(Channel.SMS, method=ConsentMethod.WRITTEN, more=True)
+    now = NOON + timedelta(hours=30)
+    texts = sms_of(expand(plan, consents=lifted, now=now))
+    assert [t.parts for t in texts] == [("s0",), ("s1",)]  # same moment, never merged
+    assert texts[0].send_at == texts[1].send_at and texts[0].first_sms
+
+
+def test_replanning_never_sends_a_warning_that_went_out_and_waits_for_room_under_the_cap():
+    plan = plan_of(WARN, DAY1, **SAFE)
+    now = NOON + timedelta(days=3)
+    sent = SendHistory(sent_parts=frozenset({("s0", Channel.SMS)}), sms_sent_at=(NOON,))
+    proc = ProcedureRecord("test", NOON.astimezone(UTC))
+    again = expand_care_plan(plan, proc, patient(), TEXT_ONLY, now=now, history=sent)
+    assert not any("s0" in m.parts for m in again)
+    # Never sent, but three texts went out in the last days: it waits for the week to
+    # free room (not merged into another text, not skipped), and is not the "first" text.
+    full = SendHistory(sms_sent_at=tuple(now - timedelta(days=d) for d in (0.5, 1.5, 2.5)))
+    again = by_key(expand_care_plan(plan, proc, patient(), TEXT_ONLY, now=now, history=full))
+    warn = again["s0", Channel.SMS]
+    assert warn.status is MessageStatus.SCHEDULED and warn.parts == ("s0",)
+    assert warn.send_at >= now - timedelta(days=2.5) + timedelta(hours=168)
+    assert not warn.first_sms
+
+
+def test_a_catch_up_never_goes_after_the_plan_ends():
+    plan = plan_of(WARN, **SAFE, duration_days=10)
+    at = datetime(2026, 5, 4, 22, 0, tzinfo=LA)
+    end = (at + timedelta(days=10)).astimezone(UTC)
+    (warn,) = expand(plan, at, consents=TEXT_ONLY, now=at + timedelta(days=9))
+    assert warn.status is MessageStatus.SCHEDULED and warn.deadline == end
+    # enrolled at 21:30 on the plan's last day: 08:00 tomorrow is past its end
+    (warn,) = expand(plan, at, consents=TEXT_ONLY, now=end - timedelta(minutes=30))
+    assert warn.status is MessageStatus.SKIPPED
+
+
 # --- properties -------------------------------------------------------------------------
 
 ZONES = [
@@ -208,15 +353,17 @@ step_strategy = st.one_of(
     ),
 ).flatmap(
     lambda s: st.builds(
-        lambda stale, ch, ci: {
+        lambda stale, ch, ci, warn: {
             **s,
             "stale_after": f"{stale}h",
             "channels": ch,
             **({"checkin": ci} if ci else {}),
+            **({"facts": ["warn"]} if warn else {}),  # a step with a catch-up fact
         },
         st.integers(1, 120),
         st.sampled_from([["sms"], ["email"], ["sms", "email"]]),
         st.sampled_from([None, "pain", "warning"]),
+        st.booleans(),
     )
 )
 
@@ -236,7 +383,7 @@ def test_properties_of_every_expansion(
 ):
     assume(per_week >= per_day)
     policy = SchedulePolicy(sms_cap=SmsCap(per_day, per_week))
-    plan = plan_of(*steps)
+    plan = plan_of(*steps, **SAFE)
     tz = ZoneInfo(zone)
     performed = base + timedelta(minutes=offset_minutes)
     now = performed + timedelta(minutes=late_minutes)
@@ -264,10 +411,24 @@ def test_properties_of_every_expansion(
         in_window = [x for x in times if t <= x < t + timedelta(hours=168)]
         assert len(in_window) <= per_week, "over the SMS cap in some 168 hours"
 
-    # Order is kept: on one channel, a step planned earlier never goes out after a later one.
+    # A step with a catch-up fact whose time had passed is never skipped as stale: it goes
+    # alone, unless the cap leaves no room for it within its week.
     planned = {f"s{i}": step.time.resolve(performed, tz) for i, step in enumerate(plan.steps)}
+    caught_up = [m for m in scheduled if m.status_reason == CATCH_UP]
+    for m in msgs:
+        if plan.catches_up(plan.step(m.parts[0])):
+            assert m.status is MessageStatus.SCHEDULED or not m.status_reason.startswith("stale")
+    assert all(len(m.parts) == 1 for m in caught_up), "a catch-up merged into another text"
+
+    # Order is kept: on one channel, a step planned earlier never goes out after a later one
+    # (a catch-up goes ahead of what else is due).
     for ch in (Channel.SMS, Channel.EMAIL):
-        sent = {p: m.send_at for m in scheduled if m.channel is ch for p in m.parts}
+        sent = {
+            p: m.send_at
+            for m in scheduled
+            if m.channel is ch and m not in caught_up
+            for p in m.parts
+        }
         for a in sent:
             for b in sent:
                 if planned[a] < planned[b]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -9,7 +10,9 @@ from datetime import datetime
 
 from reminders.adapters.providers import ProviderError, Sent
 from reminders.adapters.unit_of_work import UnitOfWork
-from reminders.services.outgoing import WINDOW_MAX, Delivery, Outgoing, hand_over
+from reminders.services.outgoing import WINDOW_MAX, Delivery, Outgoing, hand_over, masked
+
+log = logging.getLogger("reminders.sending")
 
 Call = tuple[int, int, Outgoing]  # message id, attempt, what to hand over
 
@@ -35,12 +38,22 @@ def hand_over_all(
                     lease_until=moment + delivery.send_lease,
                 )
                 uow.commit()
-    return [(futures[f], f.result()) for f in futures]
+    results = [(futures[f], f.result()) for f in futures]
+    sent = [out for (_, _, out), result in results if isinstance(result, Sent)]
+    if sent:  # one line a chunk (a line a message cost 5% of a send), recipients masked
+        kinds = sorted({out.kind.value for out in sent})
+        log.info(
+            "sent %d %s: %s",
+            len(sent),
+            "+".join(kinds),
+            ", ".join(f"{out.reference} to {masked(out)}" for out in sent),
+        )
+    return results
 
 
 def _call(out: Outgoing, delivery: Delivery) -> Sent | ProviderError:
     try:
-        return hand_over(out, delivery=delivery)
+        return hand_over(out, delivery=delivery, log_it=False)
     except ProviderError as exc:
         return exc
 

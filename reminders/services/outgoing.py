@@ -167,8 +167,9 @@ def slow_down(delivery: Delivery, exc: ProviderError) -> None:
     log.warning("provider asked to slow down (%s): sender paused %.1f s", exc.http_status, seconds)
 
 
-def hand_over(message: Outgoing, *, delivery: Delivery) -> Sent:
-    """Call the provider (the caller took the sender's token for a text); log it masked.
+def hand_over(message: Outgoing, *, delivery: Delivery, log_it: bool = True) -> Sent:
+    """Call the provider (the caller took the sender's token for a text); log it masked
+    (or leave that to the caller, which logs a chunk's calls in one line).
 
     Raises ProviderError; the caller records the outcome in its own table.
     """
@@ -191,7 +192,8 @@ def hand_over(message: Outgoing, *, delivery: Delivery) -> Sent:
             html=email.html,
             reference=message.reference,
         )
-    log.info("sent %s %s to %s", message.kind.value, message.reference, masked(message))
+    if log_it:
+        log.info("sent %s %s to %s", message.kind.value, message.reference, masked(message))
     return sent
 
 

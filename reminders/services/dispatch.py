@@ -51,7 +51,10 @@ def dispatch_due(
         if next_due is None or (not ids and waited):
             break  # nothing coming, or due rows we have no room for
         wait = (next_due - now()).total_seconds()
-        if wait >= left:
+        if wait >= left or wait <= 0:
+            # Coming too late for this run, or due already and still unclaimed: the broker
+            # holds all it may (max_in_flight) or another dispatcher has them. Waiting here
+            # would only keep a worker process from sending; the next tick tries again.
             break
         # Not sooner than a granule: a claim per row coming due would make tasks of one
         # id each, and per-task work would then cost more than the lateness it saves.

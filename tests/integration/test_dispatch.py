@@ -86,3 +86,31 @@ def test_without_follow_or_with_nothing_due_soon_dispatch_returns_at_once(engine
             uow=UnitOfWork(engine), enqueue=list, now=utcnow, time_budget=2.0, follow=follow
         )
         assert n == 0 and time.monotonic() - start < 0.5
+
+
+def test_due_rows_with_no_room_in_the_broker_do_not_keep_dispatch_waiting(
+    engine: Engine, monkeypatch
+) -> None:
+    """The broker holds max_in_flight already: dispatch returns at once for the next tick
+    (a dispatcher sleeping here kept a worker process from sending)."""
+    now = utcnow()
+    with engine.begin() as conn:
+        eid = rows.enrollment(conn, rows.patient(conn))
+        due = [
+            rows.checkin_text(conn, eid, status="scheduled", sent_at=now - timedelta(minutes=1))
+            for _ in range(5)
+        ]
+    slept: list[float] = []
+    monkeypatch.setattr("reminders.services.dispatch.time.sleep", slept.append)
+    claimed: list[int] = []
+    n = dispatch_due(
+        uow=UnitOfWork(engine),
+        enqueue=claimed.extend,
+        now=utcnow,
+        batch_size=10,
+        max_in_flight=2,
+        time_budget=2.0,
+        follow=True,
+    )
+    assert n == 2 and set(claimed) <= set(due)
+    assert slept == [], "dispatch waited for rows it had no room to claim"

@@ -39,7 +39,8 @@ def dispatch_due(
         with uow:
             moment = now()
             room = max_in_flight - uow.message_reads.in_flight(moment)
-            ids = uow.message_reads.due(now=moment, limit=min(batch_size, room))
+            limit = max(0, min(batch_size, room))
+            ids = uow.message_reads.due(now=moment, limit=limit)
             uow.messages.claim(ids, now=moment, lease_until=moment + lease)
             next_due = uow.message_reads.next_due_at() if follow else None
             uow.commit()
@@ -48,13 +49,14 @@ def dispatch_due(
             total += len(ids)
         if len(ids) == batch_size:
             continue
+        if len(ids) == limit:
+            # The broker holds all it may (max_in_flight): waiting here for room would only
+            # keep a worker process from sending; the next tick claims more.
+            break
         if next_due is None or (not ids and waited):
-            break  # nothing coming, or due rows we have no room for
+            break  # nothing coming, or due rows another dispatcher holds
         wait = (next_due - now()).total_seconds()
-        if wait >= left or wait <= 0:
-            # Coming too late for this run, or due already and still unclaimed: the broker
-            # holds all it may (max_in_flight) or another dispatcher has them. Waiting here
-            # would only keep a worker process from sending; the next tick tries again.
+        if wait >= left:
             break
         # Not sooner than a granule: a claim per row coming due would make tasks of one
         # id each, and per-task work would then cost more than the lateness it saves.

@@ -25,7 +25,7 @@ def make_celery(settings: Settings) -> Celery:
         # of local processes. Good for one machine; production uses Redis.
         queue = settings.var_dir / "broker" / "queue"
         queue.mkdir(parents=True, exist_ok=True)
-        app.conf.broker_url = "filesystem://"
+        app.conf.broker_url = "filesystem://localhost/"  # a host named: kombu warns without one
         app.conf.broker_transport_options = {
             "data_folder_in": str(queue),
             "data_folder_out": str(queue),

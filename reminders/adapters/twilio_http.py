@@ -15,7 +15,7 @@ import logging
 import os
 import threading
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 from urllib.request import getproxies
 
 import certifi
@@ -23,6 +23,7 @@ import urllib3
 from twilio.http import HttpClient
 from twilio.http.response import Response
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError
+from urllib3.util import parse_url
 
 _log = logging.getLogger("twilio.http_client")
 
@@ -52,19 +53,26 @@ class Pools:
                 self._pid, self._managers = os.getpid(), {}
             manager = self._managers.get(scheme)
             if manager is None:
-                proxy = (getproxies() or {}).get(scheme)
-                options: dict[str, Any] = {
-                    "num_pools": 4,
-                    "maxsize": self.maxsize,
-                    "ca_certs": certifi.where(),
-                }
-                manager = (
-                    urllib3.ProxyManager(proxy, **options)
-                    if proxy
-                    else urllib3.PoolManager(**options)
-                )
+                manager = _manager(scheme, self.maxsize)
                 self._managers[scheme] = manager
             return manager
+
+
+def _manager(scheme: str, maxsize: int) -> urllib3.PoolManager:
+    """A pool manager, through the environment's proxy for this scheme (or ALL_PROXY) as
+    requests used it: `host:port` taken as http://, `user:password@` sent as
+    Proxy-Authorization."""
+    options: dict[str, Any] = {"num_pools": 4, "maxsize": maxsize, "ca_certs": certifi.where()}
+    proxies = getproxies() or {}
+    proxy = proxies.get(scheme) or proxies.get("all")
+    if not proxy:
+        return urllib3.PoolManager(**options)
+    if "://" not in proxy:
+        proxy = f"http://{proxy}"
+    auth = parse_url(proxy).auth
+    if auth:
+        options["proxy_headers"] = urllib3.make_headers(proxy_basic_auth=unquote(auth))
+    return urllib3.ProxyManager(proxy, **options)
 
 
 class PooledHttp(HttpClient):
@@ -101,8 +109,11 @@ class PooledHttp(HttpClient):
                 body = _encode(data)
                 sent.setdefault("Content-Type", "application/x-www-form-urlencoded")
         seconds = timeout if timeout is not None else self.timeout
+        pool = self.pools.for_url(
+            url
+        )  # a bad proxy setting fails here, loudly, not as "maybe sent"
         try:
-            answer = self.pools.for_url(url).request(
+            answer = pool.request(
                 method.upper(),
                 url,
                 body=body,
@@ -111,7 +122,7 @@ class PooledHttp(HttpClient):
                 retries=False,
                 redirect=allow_redirects,
             )
-        except (NewConnectionError, ConnectTimeoutError, ConnectionRefusedError) as exc:
+        except (NewConnectionError, ConnectTimeoutError) as exc:  # no byte left: surely not sent
             raise Unreachable(exc.__class__.__name__, maybe_sent=False) from None
         except (HTTPError, OSError) as exc:
             raise Unreachable(exc.__class__.__name__, maybe_sent=True) from None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ssl
+
 from celery import Celery
 from kombu import Queue
 
@@ -35,9 +37,15 @@ def make_celery(settings: Settings) -> Celery:
         }
     else:
         app.conf.broker_url = settings.broker_url
-        if settings.broker_url.split("://", 1)[0] in ("redis", "rediss"):
+        scheme = settings.broker_url.split("://", 1)[0]
+        if scheme in ("redis", "rediss"):
             # The same transport, except that a Redis restart is survived (see there).
             app.conf.broker_transport = "reminders.adapters.redis_broker:Transport"
+        if scheme == "rediss" and "ssl_cert_reqs" not in settings.broker_url:
+            # kombu turns TLS on by the transport's name, which is now ours: say it here,
+            # verifying Redis's certificate (add ?ssl_cert_reqs=... and ssl_ca_certs=... to
+            # the URL for a private CA).
+            app.conf.broker_use_ssl = {"ssl_cert_reqs": ssl.CERT_REQUIRED}
         # Tasks are short and never scheduled ahead (DESIGN.md rule 1), so an unacked task
         # of a dead worker can come back after minutes, not the default hour.
         app.conf.broker_transport_options = {"visibility_timeout": 600}

@@ -38,17 +38,22 @@ def hand_over_all(
                     lease_until=moment + delivery.send_lease,
                 )
                 uow.commit()
-    results = [(futures[f], f.result()) for f in futures]
-    sent = [out for (_, _, out), result in results if isinstance(result, Sent)]
-    if sent:  # one line a chunk (a line a message cost 5% of a send), recipients masked
-        kinds = sorted({out.kind.value for out in sent})
-        log.info(
-            "sent %d %s: %s",
-            len(sent),
-            "+".join(kinds),
-            ", ".join(f"{out.reference} to {masked(out)}" for out in sent),
-        )
-    return results
+    try:
+        return [(futures[f], f.result()) for f in futures]
+    finally:  # one line a chunk (a line a message cost 5% of a send), recipients masked,
+        # written even when a call raised something unexpected
+        sent = [
+            futures[f][2]
+            for f in futures
+            if f.done() and f.exception() is None and isinstance(f.result(), Sent)
+        ]
+        if sent:
+            log.info(
+                "sent %d %s: %s",
+                len(sent),
+                "+".join(sorted({out.kind.value for out in sent})),
+                ", ".join(f"{out.reference} to {masked(out)}" for out in sent),
+            )
 
 
 def _call(out: Outgoing, delivery: Delivery) -> Sent | ProviderError:

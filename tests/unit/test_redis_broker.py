@@ -50,3 +50,14 @@ def test_the_celery_app_uses_it_for_redis_only(tmp_path):
     assert (tmp_path / "broker" / "queue").is_dir()
     control = files.conf.broker_transport_options["control_folder"]
     assert control == str(tmp_path / "broker" / "control")
+
+
+def test_rediss_keeps_tls_and_verifies_the_certificate(tmp_path):
+    import ssl
+
+    tls = make_celery(Settings(broker_url="rediss://:pw@redis.clinic:6380/0", var_dir=tmp_path))
+    conn = tls.connection_for_write()
+    assert conn.ssl == {"ssl_cert_reqs": ssl.CERT_REQUIRED}
+    assert (conn.hostname, conn.port) == ("redis.clinic", 6380)
+    plain = make_celery(Settings(broker_url="redis://127.0.0.1:6379/0", var_dir=tmp_path))
+    assert not plain.connection_for_write().ssl

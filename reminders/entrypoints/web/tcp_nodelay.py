@@ -32,8 +32,13 @@ def no_delay_on_server_sockets() -> int:
                 continue
             if not os.readlink(f"/proc/self/fd/{fd}").startswith("socket:"):
                 continue
-            sock = socket.socket(fileno=os.dup(fd))
+            copy = os.dup(fd)
         except OSError:
+            continue
+        try:
+            sock = socket.socket(fileno=copy)
+        except OSError:
+            os.close(copy)  # the fd was closed and reused meanwhile: not a socket now
             continue
         with sock:
             try:

@@ -22,6 +22,8 @@ SEND_TASKS = ("reminders.send_messages", "reminders.import_csv")
 def make_celery(settings: Settings) -> Celery:
     install_phi_filter()  # before the worker logs a task's arguments or a provider's error
     app = Celery("reminders", include=["reminders.entrypoints.tasks"])
+    # Beat keeps its schedule file here, whatever the broker: a missing folder stopped beat.
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
     if settings.embedded_broker:
         # kombu's filesystem transport: a folder of message files, no server, any number
         # of local processes. Good for one machine; production uses Redis.

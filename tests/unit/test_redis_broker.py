@@ -61,3 +61,10 @@ def test_rediss_keeps_tls_and_verifies_the_certificate(tmp_path):
     assert (conn.hostname, conn.port) == ("redis.clinic", 6380)
     plain = make_celery(Settings(broker_url="redis://127.0.0.1:6379/0", var_dir=tmp_path))
     assert not plain.connection_for_write().ssl
+
+
+def test_the_folder_for_beats_schedule_exists_with_any_broker(tmp_path):
+    var = tmp_path / "fresh" / "var"
+    app = make_celery(Settings(broker_url="redis://127.0.0.1:6379/0", var_dir=var))
+    assert var.is_dir()
+    assert app.conf.beat_schedule_filename == str(var / "celerybeat-schedule")

@@ -27,10 +27,10 @@ import rows  # noqa: E402
 from sqlalchemy import Engine, bindparam, text, update  # noqa: E402
 
 from bench.stack import ADMIN_URL  # noqa: E402
-from reminders.adapters.db import make_engine  # noqa: E402
-from reminders.adapters.migrate import upgrade  # noqa: E402
-from reminders.adapters.orm import UTCDateTime, scheduled_messages  # noqa: E402
-from reminders.adapters.unit_of_work import UnitOfWork  # noqa: E402
+from reminders.adapters.db.engine import make_engine  # noqa: E402
+from reminders.adapters.db.migrate import upgrade  # noqa: E402
+from reminders.adapters.db.orm import UTCDateTime, scheduled_messages  # noqa: E402
+from reminders.adapters.db.unit_of_work import UnitOfWork  # noqa: E402
 
 DUE = 500
 COLUMNS = (

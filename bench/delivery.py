@@ -29,7 +29,7 @@ import redis  # noqa: E402
 from sqlalchemy import select, text  # noqa: E402
 
 from bench.stack import bench_stack, make_due_rows, rss_kb  # noqa: E402
-from reminders.adapters.orm import scheduled_messages  # noqa: E402
+from reminders.adapters.db.orm import scheduled_messages  # noqa: E402
 from reminders.settings import Settings  # noqa: E402
 from support.processes import kill_group, start_celery  # noqa: E402
 

@@ -45,10 +45,10 @@ from sqlalchemy import Engine, event, text  # noqa: E402
 from webtools import client, token  # noqa: E402
 
 from bench.stack import ADMIN_URL  # noqa: E402
-from reminders.adapters.db import make_engine  # noqa: E402
-from reminders.adapters.migrate import upgrade  # noqa: E402
+from reminders.adapters.db.engine import make_engine  # noqa: E402
+from reminders.adapters.db.migrate import upgrade  # noqa: E402
 from reminders.bootstrap import Container, bootstrap  # noqa: E402
-from reminders.domain.commands import EnrollPatient, GiveConsent  # noqa: E402
+from reminders.domain.enrollment.commands import EnrollPatient, GiveConsent  # noqa: E402
 from reminders.domain.model import Channel  # noqa: E402
 from reminders.services import audit  # noqa: E402
 from reminders.services import enrollment as enroll_svc  # noqa: E402

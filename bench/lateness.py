@@ -23,7 +23,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from sqlalchemy import func, select, text  # noqa: E402
 
 from bench.stack import bench_stack, make_due_rows, start_beat, start_workers, stop  # noqa: E402
-from reminders.adapters.orm import scheduled_messages as M  # noqa: E402
+from reminders.adapters.db.orm import scheduled_messages as M  # noqa: E402
 from reminders.settings import Settings  # noqa: E402
 
 

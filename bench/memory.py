@@ -30,7 +30,7 @@ from bench.stack import (  # noqa: E402
     start_workers,
     stop,
 )
-from reminders.adapters.orm import scheduled_messages as M  # noqa: E402
+from reminders.adapters.db.orm import scheduled_messages as M  # noqa: E402
 
 MARKS = (0.25, 0.5, 0.75, 1.0)
 

@@ -30,8 +30,8 @@ for _path in (str(ROOT / "tests"), str(ROOT)):
 from sqlalchemy import Engine, text  # noqa: E402
 
 from bench.lean_twilio import LeanTwilio  # noqa: E402
-from reminders.adapters.db import make_engine  # noqa: E402
-from reminders.adapters.migrate import upgrade  # noqa: E402
+from reminders.adapters.db.engine import make_engine  # noqa: E402
+from reminders.adapters.db.migrate import upgrade  # noqa: E402
 from reminders.bootstrap import bootstrap  # noqa: E402
 from reminders.settings import Settings  # noqa: E402
 from support.patients import due_texts_for_many  # noqa: E402

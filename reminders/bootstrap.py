@@ -11,24 +11,25 @@ from typing import Any
 import redis
 from sqlalchemy import Engine
 
+from reminders.adapters.broker import broker_app
 from reminders.adapters.care_plans import CarePlanLibrary
-from reminders.adapters.db import make_engine
+from reminders.adapters.db.engine import make_engine
+from reminders.adapters.db.migrate import is_current, upgrade
+from reminders.adapters.db.unit_of_work import UnitOfWork
 from reminders.adapters.field_cipher import FieldCipher
-from reminders.adapters.migrate import is_current, upgrade
-from reminders.adapters.outbox import Outbox
-from reminders.adapters.providers import EmailProvider, SmsProvider, VoiceProvider
-from reminders.adapters.rate_limit import LocalTokenBucket, RateLimiter, RedisTokenBucket
+from reminders.adapters.providers.outbox import Outbox
+from reminders.adapters.providers.ports import EmailProvider, SmsProvider, VoiceProvider
+from reminders.adapters.providers.rate_limit import LocalTokenBucket, RateLimiter, RedisTokenBucket
+from reminders.adapters.providers.smtp_email import SmtpEmail
+from reminders.adapters.providers.twilio_sms import TwilioSms
+from reminders.adapters.providers.twilio_voice import TwilioVoice
 from reminders.adapters.rendering import MessageRenderer
-from reminders.adapters.smtp_email import SmtpEmail
-from reminders.adapters.twilio_sms import TwilioSms
-from reminders.adapters.twilio_voice import TwilioVoice
-from reminders.adapters.unit_of_work import UnitOfWork
-from reminders.domain.schedule import SchedulePolicy
-from reminders.domain.sms_cap import SmsCap
-from reminders.domain.timing import QuietHours
-from reminders.services.bundles import Planning
+from reminders.domain.planning.schedule import SchedulePolicy
+from reminders.domain.planning.sms_cap import SmsCap
+from reminders.domain.planning.timing import QuietHours
 from reminders.services.content import Clinic, clinic_from_settings
-from reminders.services.outgoing import Delivery, window_for
+from reminders.services.delivery.outgoing import Delivery, window_for
+from reminders.services.enrollments.bundles import Planning
 from reminders.settings import Settings, get_settings
 
 
@@ -155,9 +156,7 @@ def task_sender(settings: Settings) -> Callable[..., None]:
     def send(name: str, *args: object) -> None:
         nonlocal celery
         if celery is None:
-            from reminders.entrypoints.celery_app import make_celery
-
-            celery = make_celery(settings)
+            celery = broker_app(settings)
         celery.send_task(name, args=list(args))
 
     return send

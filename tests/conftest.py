@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from reminders.adapters.db import make_engine
-from reminders.adapters.migrate import upgrade
-from reminders.adapters.orm import metadata
+from reminders.adapters.db.engine import make_engine
+from reminders.adapters.db.migrate import upgrade
+from reminders.adapters.db.orm import metadata
 from reminders.bootstrap import Container, bootstrap
 from reminders.settings import Settings
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from reminders.domain.careplan import CarePlan, parse_care_plan
 from reminders.domain.errors import InvalidCarePlan, UnknownProcedure
+from reminders.domain.planning.careplan import CarePlan, parse_care_plan
 
 
 class CarePlanLibrary:

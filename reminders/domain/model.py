@@ -6,9 +6,9 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from reminders.domain.delivery import UNSENT, MessageStatus, Reason
+from reminders.domain.lifecycles.message import UNSENT, MessageStatus, Reason
 
-__all__ = [  # the states live in domain/delivery.py; these names are re-exported for callers
+__all__ = [  # the states live in domain/lifecycles/message.py; these names are re-exported for callers
     "UNSENT",
     "Caregiver",
     "Channel",
@@ -110,9 +110,7 @@ class PlannedMessage:
     reason_code: Reason | None = None
     first_sms: bool = False
     checkin: str | None = None
-    kind: str = (
-        "care"  # care | resend | caregiver (see domain/decisions.py for what each kind obeys)
-    )
+    kind: str = "care"  # care | resend | caregiver (see domain/outbound/decisions.py for what each kind obeys)
     resend_of: int | None = None  # for a resend: the failed message it sends again
 
 

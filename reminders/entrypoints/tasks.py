@@ -13,18 +13,18 @@ from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from reminders.adapters.twilio_status import status_lookup
+from reminders.adapters.providers.twilio_status import status_lookup
 from reminders.bootstrap import Container, bootstrap
 from reminders.entrypoints.celery_app import app
-from reminders.services.acknowledgement import climb_ladders
-from reminders.services.alerts import deliver_notifications, retry_notifications
-from reminders.services.checkins import follow_up_checkins
-from reminders.services.dispatch import dispatch_due
-from reminders.services.intake import run_import
-from reminders.services.oncall import OnCall
-from reminders.services.reconcile import reconcile_expired
-from reminders.services.sending import send_messages
-from reminders.services.status import poll_unsettled
+from reminders.services.delivery.dispatch import dispatch_due
+from reminders.services.delivery.notifications import deliver_notifications, retry_notifications
+from reminders.services.delivery.reconcile import reconcile_expired
+from reminders.services.delivery.sending import send_messages
+from reminders.services.delivery.status import poll_unsettled
+from reminders.services.enrollments.intake import run_import
+from reminders.services.replies.acknowledgement import climb_ladders
+from reminders.services.replies.checkins import follow_up_checkins
+from reminders.services.replies.oncall import OnCall
 
 _lock = threading.Lock()
 _container: Container | None = None

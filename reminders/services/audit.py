@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from reminders.adapters.unit_of_work import UnitOfWork
-from reminders.domain.accounts import AuditEntry
-from reminders.domain.audit_chain import Break, first_break
+from reminders.adapters.db.unit_of_work import UnitOfWork
+from reminders.domain.staff.accounts import AuditEntry
+from reminders.domain.staff.audit_chain import Break, first_break
 
 
 def record(

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from babel.dates import format_date
 
-from reminders.domain.careplan import CarePlan
+from reminders.adapters.rendering import MessageRenderer
 from reminders.domain.model import Caregiver, Patient, ProcedureRecord
-from reminders.domain.timing import zone_named
+from reminders.domain.planning.careplan import CarePlan
+from reminders.domain.planning.timing import zone_named
 
 if TYPE_CHECKING:
     from reminders.settings import Settings
@@ -85,3 +86,25 @@ def message_context(
         "v": dict(plan.variables),
         "discreet": clinic.discreet_sms,
     }
+
+
+def render_text(renderer: MessageRenderer, name: str, **context: Any) -> str:
+    """Render templates/replies/<name> on one line (an SMS) with the clinic's name."""
+    text = renderer.text_env.get_template(f"replies/{name}").render(**context)
+    return " ".join(text.split())
+
+
+def patient_text(renderer: MessageRenderer, clinic: Clinic, language: str, name: str) -> str:
+    """A reply to a patient in their language (English when we have no such template)."""
+    lang = language if has_template(renderer, f"replies/{language}/{name}.j2") else "en"
+    return render_text(renderer, f"{lang}/{name}.j2", clinic=clinic_context(clinic), kind="")
+
+
+def has_template(renderer: MessageRenderer, name: str) -> bool:
+    """Whether the renderer has this template (a language may lack some)."""
+    return name in renderer.text_env.list_templates()
+
+
+def clinic_context(clinic: Clinic) -> dict[str, Any]:
+    """The clinic as reply templates see it (the same names as message templates)."""
+    return clinic_names(clinic)

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from reminders.adapters.db import make_engine
-from reminders.adapters.orm import metadata, scheduled_messages
+from reminders.adapters.db.engine import make_engine
+from reminders.adapters.db.orm import metadata, scheduled_messages
 from reminders.bootstrap import bootstrap
 from reminders.settings import Settings
 from support.fake_twilio import FakeTwilio

@@ -12,12 +12,12 @@ import pytest
 from integration import rows
 from sqlalchemy import insert
 
-from reminders.adapters.db import make_engine
-from reminders.adapters.orm import checkin_answers
+from reminders.adapters.db.engine import make_engine
+from reminders.adapters.db.orm import checkin_answers
 from reminders.bootstrap import bootstrap
-from reminders.domain.commands import EnrollPatient, GiveConsent
+from reminders.domain.enrollment.commands import EnrollPatient, GiveConsent
 from reminders.domain.model import Channel
-from reminders.services import enrollment as enroll_svc
+from reminders.services.enrollments import enrollment as enroll_svc
 from reminders.settings import Settings
 from support.browser import sign_in
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from webtools import add_staff, client, login
 
 from reminders.bootstrap import bootstrap
-from reminders.domain.accounts import Role
+from reminders.domain.staff.accounts import Role
 from reminders.settings import Settings
 from support.fake_twilio import FakeTwilio
 from support.smtp import start_smtp
@@ -65,6 +65,8 @@ def staff(container):
 @pytest.fixture
 def cli_runner(container, monkeypatch):
     """Runs `reminders ...` commands against the test container."""
-    for module in ("cli", "cli_enrollments", "cli_staff"):
-        monkeypatch.setattr(f"reminders.entrypoints.{module}.container", lambda: container)
+    for module in ("main", "enrollments", "staff", "audit", "simulate"):
+        monkeypatch.setattr(
+            f"reminders.entrypoints.cli.{module}.container", lambda: container, raising=False
+        )
     return CliRunner()

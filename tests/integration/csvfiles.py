@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from webtools import csrf
 
-from reminders.services import intake
+from reminders.services.enrollments import intake
 
 GOOD_AND_BAD = """\ufefffirst_name,last_name,phone,email,procedure,performed_at,timezone,language,levels,overnight,external_id,sms_consent,email_consent
 Ana,Lopez,(805) 555-0142,ana@example.org,kyphoplasty,2026-03-07 23:30,,es,2,yes,EHR-1,verbal,written

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert
 
-from reminders.adapters.orm import (
+from reminders.adapters.db.orm import (
     checkins,
     consents,
     enrollments,
@@ -16,7 +16,7 @@ from reminders.adapters.orm import (
     patients,
     scheduled_messages,
 )
-from reminders.domain.search import patient_search_key
+from reminders.domain.staff.search import patient_search_key
 
 NOW = datetime(2026, 3, 10, 17, 0, tzinfo=UTC)
 PHONE = "+18055550142"

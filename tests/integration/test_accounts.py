@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import select
 from webtools import PASSWORD, add_staff, client, csrf, login, post_form, token
 
-from reminders.adapters.orm import api_tokens as api_token_rows
-from reminders.adapters.orm import staff_users
-from reminders.domain.accounts import InvalidAccount, InvalidCredentials, Role
-from reminders.services import accounts, api_tokens
+from reminders.adapters.db.orm import api_tokens as api_token_rows
+from reminders.adapters.db.orm import staff_users
+from reminders.domain.staff.accounts import InvalidAccount, InvalidCredentials, Role
+from reminders.services.staff import accounts, api_tokens
 
 # Swagger UI's own files (no patient data) are public like the login page.
 PUBLIC = {"/healthz", "/readyz", "/staff/login", "/docs/assets/init.js", "/docs/assets/{name}"}

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from reminders.adapters.accounts_repository import ApiTokenRepository, StaffUserRepository
-from reminders.domain.accounts import Role
+from reminders.adapters.db.staff.accounts_repository import ApiTokenRepository, StaffUserRepository
+from reminders.domain.staff.accounts import Role
 
 NOW = datetime(2026, 5, 4, 17, 0, tzinfo=UTC)
 

@@ -15,11 +15,11 @@ from sqlalchemy import select
 from test_webhooks import DAY1_CHECKIN, ONCALL_PHONE, deliver, enroll, reply_of, text_in
 from webtools import add_staff, login, post_form
 
-from reminders.adapters.orm import audit_log, escalations, inbound_messages, notifications
+from reminders.adapters.db.orm import audit_log, escalations, inbound_messages, notifications
 from reminders.bootstrap import Container, bootstrap
 from reminders.entrypoints.web.app import create_app
-from reminders.services.acknowledgement import climb_ladders
-from reminders.services.oncall import OnCall
+from reminders.services.replies.acknowledgement import climb_ladders
+from reminders.services.replies.oncall import OnCall
 from support.tasks import run_here
 
 twilio, smtp = shared.twilio, shared.smtp  # fixtures

@@ -20,10 +20,10 @@ from test_webhooks import (
 )
 from webtools import add_staff, login
 
-from reminders.adapters.orm import escalations, notifications
+from reminders.adapters.db.orm import escalations, notifications
 from reminders.bootstrap import bootstrap
 from reminders.entrypoints.web.app import create_app
-from reminders.services.alerts import retry_notifications
+from reminders.services.delivery.notifications import retry_notifications
 
 twilio, smtp, live, web = shared.twilio, shared.smtp, shared.live, shared.web  # fixtures
 

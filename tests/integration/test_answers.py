@@ -9,7 +9,7 @@ from sqlalchemy import select
 from test_alerts import assert_alerted
 from test_webhooks import DAY1_CHECKIN, LUIS, ONCALL_PHONE, deliver, enroll, reply_of, text_in
 
-from reminders.adapters.orm import checkin_answers, escalations, inbound_messages
+from reminders.adapters.db.orm import checkin_answers, escalations, inbound_messages
 
 twilio, smtp, live, web = shared.twilio, shared.smtp, shared.live, shared.web  # fixtures
 CALL_NOW = "Dr. Taqi Spine Care: Call us now at 805-242-4884."

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from webtools import client, token
 
-from reminders.adapters.orm import audit_log, enrollments, scheduled_messages
+from reminders.adapters.db.orm import audit_log, enrollments, scheduled_messages
 
 ANA = {
     "first_name": "Ana",

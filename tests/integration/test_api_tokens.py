@@ -11,11 +11,11 @@ from test_api import ANA
 from test_fhir import PROCEDURE
 from webtools import client, token
 
-from reminders.adapters.migrate import alembic_config, upgrade
-from reminders.adapters.orm import enrollments
-from reminders.domain.accounts import ALL_SCOPES, Scope
-from reminders.entrypoints.cli import main
-from reminders.services import api_tokens
+from reminders.adapters.db.migrate import alembic_config, upgrade
+from reminders.adapters.db.orm import enrollments
+from reminders.domain.staff.accounts import ALL_SCOPES, Scope
+from reminders.entrypoints.cli.main import main
+from reminders.services.staff import api_tokens
 
 
 def count(engine) -> int:  # type: ignore[no-untyped-def]
@@ -67,7 +67,7 @@ def test_a_token_stops_working_at_its_expiry(container):
 
 
 def test_cli_creates_a_scoped_expiring_token(container, monkeypatch):
-    monkeypatch.setattr("reminders.entrypoints.cli_staff.container", lambda: container)
+    monkeypatch.setattr("reminders.entrypoints.cli.staff.container", lambda: container)
     runner = CliRunner()
     r = runner.invoke(
         main,

@@ -12,9 +12,9 @@ from sqlalchemy import delete, func, select, update
 from test_webhooks import DAY1_CHECKIN, deliver, enroll, text_in
 from webtools import add_staff, client, login, token
 
-from reminders.adapters.orm import audit_log
-from reminders.domain.accounts import AuditEntry
-from reminders.entrypoints.cli import main
+from reminders.adapters.db.orm import audit_log
+from reminders.domain.staff.accounts import AuditEntry
+from reminders.entrypoints.cli.main import main
 
 twilio, smtp, live, web = shared.twilio, shared.smtp, shared.live, shared.web  # fixtures
 
@@ -31,7 +31,7 @@ ANA = {
 
 @pytest.fixture
 def cli(container, monkeypatch):
-    monkeypatch.setattr("reminders.entrypoints.cli_audit.container", lambda: container)
+    monkeypatch.setattr("reminders.entrypoints.cli.audit.container", lambda: container)
     return CliRunner()
 
 
@@ -108,7 +108,7 @@ def test_the_import_report_and_its_rejected_rows_are_recorded(container, engine)
 
 
 def reads_ids(engine):
-    from reminders.adapters.orm import enrollments
+    from reminders.adapters.db.orm import enrollments
 
     with engine.connect() as conn:
         return conn.execute(select(enrollments.c.id)).scalars().all()
@@ -180,7 +180,7 @@ def test_a_deleted_row_is_found_at_the_next_one(cli, container, engine):
 
 def test_a_row_rewritten_with_a_fresh_hash_breaks_the_link_after_it(cli, container, engine):
     """Recomputing one row's own hash does not help: the next row still points at the old one."""
-    from reminders.domain.audit_chain import row_hash
+    from reminders.domain.staff.audit_chain import row_hash
 
     _five_rows(container)
     with engine.begin() as conn:

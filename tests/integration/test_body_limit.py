@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from webtools import add_staff, client, csrf, login, token
 
-from reminders.adapters.orm import audit_log, enrollments, import_runs, inbound_messages
+from reminders.adapters.db.orm import audit_log, enrollments, import_runs, inbound_messages
 from reminders.entrypoints.web.app import create_app
 from support.web_server import post_chunked, serve
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from sqlalchemy import inspect
 
-from reminders.adapters.migrate import is_current
-from reminders.adapters.outbox import Outbox
-from reminders.adapters.rate_limit import LocalTokenBucket, RedisTokenBucket
-from reminders.adapters.smtp_email import SmtpEmail
-from reminders.adapters.twilio_sms import TwilioSms
+from reminders.adapters.db.migrate import is_current
+from reminders.adapters.providers.outbox import Outbox
+from reminders.adapters.providers.rate_limit import LocalTokenBucket, RedisTokenBucket
+from reminders.adapters.providers.smtp_email import SmtpEmail
+from reminders.adapters.providers.twilio_sms import TwilioSms
 from reminders.bootstrap import bootstrap, policy_from
 from reminders.settings import Settings
 from support.live import ANA, dispatch, enroll, send, sms_id

@@ -1,4 +1,4 @@
-"""Care actions (services/care.py): reschedule re-plans unsent messages and keeps what was sent."""
+"""Care actions (services/enrollments/care.py): reschedule re-plans unsent messages and keeps what was sent."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from reminders.adapters.orm import scheduled_messages
-from reminders.domain.commands import EnrollPatient, GiveConsent
+from reminders.adapters.db.orm import scheduled_messages
+from reminders.domain.enrollment.commands import EnrollPatient, GiveConsent
 from reminders.domain.errors import EnrollmentNotFound
 from reminders.domain.model import Channel, ConsentMethod, MessageStatus
-from reminders.services import care
-from reminders.services import enrollment as svc
+from reminders.services.enrollments import care
+from reminders.services.enrollments import enrollment as svc
 
 ANA = EnrollPatient(
     first_name="Ana",

@@ -9,9 +9,9 @@ import pytest
 from rows import NOW, checkin, enrollment, inbound, patient
 from sqlalchemy import insert, update
 
-from reminders.adapters.care_repository import CareRepository
-from reminders.adapters.orm import checkin_answers, enrollments, scheduled_messages
-from reminders.adapters.patient_search import PatientQuery
+from reminders.adapters.db.enrollments.care_repository import CareRepository
+from reminders.adapters.db.enrollments.patient_search import PatientQuery
+from reminders.adapters.db.orm import checkin_answers, enrollments, scheduled_messages
 
 _steps = count(1)
 
@@ -51,7 +51,7 @@ def three_patients(conn):
 
 
 def search(repo, text="", *, per_page=25):
-    """The staff list's search (adapters/patient_search.py), newest first."""
+    """The staff list's search (adapters/db/enrollments/patient_search.py), newest first."""
     return repo.search(PatientQuery(text=text, per_page=per_page), now=NOW).rows
 
 

@@ -11,14 +11,14 @@ from sqlalchemy import select
 from webtools import FORM, client, enroll_by_form, errors_on, token
 from webtools import post_form as post_page
 
-from reminders.adapters.orm import audit_log, caregivers, scheduled_messages
-from reminders.domain.commands import AddCaregiver
-from reminders.entrypoints.cli import main
-from reminders.entrypoints.web.webhooks import replying
-from reminders.services import enrollment as enroll_svc
-from reminders.services.csv_rows import CsvRow, row_command
-from reminders.services.replies import InboundSms, receive_sms
-from reminders.services.sending import Outcome
+from reminders.adapters.db.orm import audit_log, caregivers, scheduled_messages
+from reminders.domain.enrollment.commands import AddCaregiver
+from reminders.entrypoints.cli.main import main
+from reminders.entrypoints.web.api.webhooks import replying
+from reminders.services.delivery.sending import Outcome
+from reminders.services.enrollments import enrollment as enroll_svc
+from reminders.services.enrollments.csv_rows import CsvRow, row_command
+from reminders.services.replies.inbound import InboundSms, receive_sms
 from support.live import ANA, dispatch, enroll, row, send
 
 M = scheduled_messages
@@ -85,7 +85,7 @@ def test_cancel_and_restart_cover_the_caregivers_rows(live, engine):
     e = enroll(live, replace(ANA, caregiver=ROSA)).enrollment
     enroll_svc.cancel(e.id, uow=live.uow(), by="nurse.kim", reason="test", now=live.clock())
     assert {r.status for r in rows(engine, kind="caregiver")} == {"cancelled"}
-    from reminders.services import care
+    from reminders.services.enrollments import care
 
     care.restart(e.id, uow=live.uow(), planning=live.planning, by="nurse.kim", now=live.clock())
     again = [r for r in rows(engine, kind="caregiver") if r.revision == 2]
@@ -210,7 +210,7 @@ def test_a_csv_row_with_caregiver_columns_enrolls_one(container, engine):
 
 
 def test_the_cli_enrolls_a_caregiver_and_shows_it(container, engine, monkeypatch):
-    monkeypatch.setattr("reminders.entrypoints.cli_enrollments.container", lambda: container)
+    monkeypatch.setattr("reminders.entrypoints.cli.enrollments.container", lambda: container)
     args = [
         "enroll",
         "--first-name", "Ana", "--last-name", "Lopez", "--phone", "(805) 555-0142",

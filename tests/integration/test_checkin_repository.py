@@ -8,8 +8,8 @@ import rows
 from rows import NOW, PHONE
 from sqlalchemy import Engine, func, select
 
-from reminders.adapters.orm import checkins
-from reminders.adapters.unit_of_work import UnitOfWork
+from reminders.adapters.db.orm import checkins
+from reminders.adapters.db.unit_of_work import UnitOfWork
 
 
 def test_each_check_in_text_that_reached_twilio_is_tracked_once(engine: Engine) -> None:

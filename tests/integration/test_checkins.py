@@ -22,18 +22,18 @@ from test_webhooks import (
     text_in,
 )
 
-from reminders.adapters.orm import (
+from reminders.adapters.db.orm import (
     checkin_answers,
     checkins,
     escalations,
     inbound_messages,
     notifications,
 )
-from reminders.domain.commands import GiveConsent
+from reminders.domain.enrollment.commands import GiveConsent
 from reminders.domain.model import Channel, ConsentMethod
-from reminders.domain.sms import measure
-from reminders.services.alerts import render_text
-from reminders.services.checkins import follow_up_checkins
+from reminders.domain.planning.sms import measure
+from reminders.services.content import render_text
+from reminders.services.replies.checkins import follow_up_checkins
 
 ROOT = Path(__file__).resolve().parents[2]
 twilio, smtp, live, web = shared.twilio, shared.smtp, shared.live, shared.web  # fixtures

@@ -10,13 +10,13 @@ import pytest
 from click.testing import CliRunner
 from test_cli_enrollments import ENROLL
 
-from reminders.domain.sms import measure, non_gsm7_characters
-from reminders.entrypoints.cli import main
+from reminders.domain.planning.sms import measure, non_gsm7_characters
+from reminders.entrypoints.cli.main import main
 
 
 @pytest.fixture
 def cli(container, monkeypatch):
-    monkeypatch.setattr("reminders.entrypoints.cli_enrollments.container", lambda: container)
+    monkeypatch.setattr("reminders.entrypoints.cli.enrollments.container", lambda: container)
     return CliRunner()
 
 

@@ -6,8 +6,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from reminders.adapters.orm import audit_log, consents, scheduled_messages
-from reminders.entrypoints.cli import main
+from reminders.adapters.db.orm import audit_log, consents, scheduled_messages
+from reminders.entrypoints.cli.main import main
 
 ENROLL = [
     "enroll",
@@ -32,7 +32,7 @@ ENROLL = [
 
 @pytest.fixture
 def cli(container, monkeypatch):
-    monkeypatch.setattr("reminders.entrypoints.cli_enrollments.container", lambda: container)
+    monkeypatch.setattr("reminders.entrypoints.cli.enrollments.container", lambda: container)
     return CliRunner()
 
 

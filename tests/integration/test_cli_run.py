@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from reminders.entrypoints.cli import main
+from reminders.entrypoints.cli.main import main
 
 
 def started(monkeypatch, *args: str) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
@@ -14,7 +14,7 @@ def started(monkeypatch, *args: str) -> dict[str, list[str]]:  # type: ignore[no
         seen.update(commands)
         return 0
 
-    monkeypatch.setattr("reminders.entrypoints.cli_run.supervise", supervise)
+    monkeypatch.setattr("reminders.entrypoints.cli.run.supervise", supervise)
     monkeypatch.setattr("reminders.bootstrap.bootstrap", lambda settings: None)
     result = CliRunner().invoke(main, ["run", *args])
     assert result.exit_code == 0, result.output
@@ -41,7 +41,7 @@ def _py(code: str) -> list[str]:
 
 
 def test_a_worker_that_dies_is_started_again_and_the_rest_keep_running(tmp_path, capsys):
-    from reminders.entrypoints.cli_run import supervise
+    from reminders.entrypoints.cli.run import supervise
 
     starts = tmp_path / "starts"
     # The worker dies on its first start (as after a broker outage), lives on the second.
@@ -63,7 +63,7 @@ def test_a_worker_that_dies_is_started_again_and_the_rest_keep_running(tmp_path,
 
 
 def test_a_process_that_keeps_dying_stops_everything(monkeypatch, capsys):
-    from reminders.entrypoints import cli_run
+    from reminders.entrypoints.cli import run as cli_run
 
     monkeypatch.setattr(cli_run, "MAX_RESTARTS", 2)
     monkeypatch.setattr(cli_run, "FIRST_PAUSE", 0.05)

@@ -12,8 +12,8 @@ import uvicorn
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from reminders.adapters.orm import escalations, sms_opt_outs
-from reminders.entrypoints.cli import main
+from reminders.adapters.db.orm import escalations, sms_opt_outs
+from reminders.entrypoints.cli.main import main
 from reminders.entrypoints.web.app import create_app
 from support.processes import free_port
 
@@ -23,7 +23,7 @@ twilio, smtp, live = shared.twilio, shared.smtp, shared.live  # fixtures
 @pytest.fixture
 def served(live, monkeypatch) -> Iterator[str]:
     """The app on a real port; the CLI reads the same settings (token, public URL)."""
-    monkeypatch.setattr("reminders.entrypoints.cli_simulate.get_settings", lambda: live.settings)
+    monkeypatch.setattr("reminders.entrypoints.cli.simulate.get_settings", lambda: live.settings)
     port = free_port()
     server = uvicorn.Server(
         # log_config=None: leave the test process's logging as it is (other tests read it).
@@ -72,6 +72,6 @@ def test_simulate_says_what_is_wrong_in_one_line(served, live, monkeypatch):
     nobody = simulate("reply", "8055550142", "hi", "--url", "http://127.0.0.1:9")
     assert nobody.exit_code == 1 and "nothing answers" in nobody.output
     unsigned = live.settings.model_copy(update={"twilio_auth_token": "other"})
-    monkeypatch.setattr("reminders.entrypoints.cli_simulate.get_settings", lambda: unsigned)
+    monkeypatch.setattr("reminders.entrypoints.cli.simulate.get_settings", lambda: unsigned)
     refused = simulate("reply", "8055550142", "hi", "--url", served)
     assert refused.exit_code == 1 and "403" in refused.output

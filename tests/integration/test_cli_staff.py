@@ -6,8 +6,8 @@ from click.testing import CliRunner
 from csvfiles import GOOD_AND_BAD, count
 from webtools import PASSWORD, client
 
-from reminders.adapters.orm import enrollments, import_rows, scheduled_messages
-from reminders.entrypoints.cli import main
+from reminders.adapters.db.orm import enrollments, import_rows, scheduled_messages
+from reminders.entrypoints.cli.main import main
 
 
 def test_cli_import_reports_each_row_and_reruns_enroll_nobody_twice(cli_runner, engine, tmp_path):
@@ -31,7 +31,7 @@ def test_cli_import_reports_each_row_and_reruns_enroll_nobody_twice(cli_runner, 
 
 
 def test_cli_staff_create_and_token_create(container, monkeypatch):
-    monkeypatch.setattr("reminders.entrypoints.cli_staff.container", lambda: container)
+    monkeypatch.setattr("reminders.entrypoints.cli.staff.container", lambda: container)
     runner = CliRunner()
     r = runner.invoke(
         main,

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from test_fhir import PROCEDURE
 from webtools import add_staff, client, login, post_form, token
 
-from reminders.adapters.orm import audit_log, enrollments, escalations, scheduled_messages
-from reminders.services.dispatch import dispatch_due
+from reminders.adapters.db.orm import audit_log, enrollments, escalations, scheduled_messages
+from reminders.services.delivery.dispatch import dispatch_due
 
 ENCOUNTER = {
     "resourceType": "Encounter",

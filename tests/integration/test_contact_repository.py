@@ -6,7 +6,7 @@ import rows
 from rows import PHONE
 from sqlalchemy import Engine
 
-from reminders.adapters.unit_of_work import UnitOfWork
+from reminders.adapters.db.unit_of_work import UnitOfWork
 
 
 def test_a_phone_matches_its_active_enrollment_before_a_newer_cancelled_one(

@@ -9,12 +9,12 @@ from jinja2 import nodes
 
 from reminders.adapters.care_plans import CarePlanLibrary
 from reminders.adapters.rendering import MessageRenderer
+from reminders.checks.template_check import check_templates
 from reminders.domain.model import Channel, MessageStatus
-from reminders.domain.schedule import SchedulePolicy
-from reminders.domain.sms import measure
+from reminders.domain.planning.schedule import SchedulePolicy
+from reminders.domain.planning.sms import measure
 from reminders.services.content import Clinic, message_context
-from reminders.services.planning import PlanPreview, preview_plan
-from reminders.services.template_check import check_templates
+from reminders.services.enrollments.planning import PlanPreview, preview_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANS = CarePlanLibrary(ROOT / "config" / "care_plans")

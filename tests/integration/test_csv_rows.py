@@ -1,19 +1,19 @@
-"""CSV rows (services/csv_rows.py): the header, encodings, every unreadable column named, row details kept."""
+"""CSV rows (services/enrollments/csv_rows.py): the header, encodings, every unreadable column named, row details kept."""
 
 from __future__ import annotations
 
 import pytest
 from csvfiles import GOOD_AND_BAD, count
 
-from reminders.adapters.orm import enrollments
-from reminders.entrypoints.cli import main
+from reminders.adapters.db.orm import enrollments
+from reminders.entrypoints.cli.main import main
 
 
 def test_the_row_details_are_kept(cli_runner, container, tmp_path):
     path = tmp_path / "one.csv"
     path.write_text(GOOD_AND_BAD.splitlines()[0] + "\n" + GOOD_AND_BAD.splitlines()[1] + "\n")
     assert cli_runner.invoke(main, ["import", str(path)]).exit_code == 0
-    from reminders.services.enrollment import get_enrollment
+    from reminders.services.enrollments.enrollment import get_enrollment
 
     e = get_enrollment(1, uow=container.uow())
     assert (e.patient.language, e.procedure.levels, e.procedure.overnight) == ("es", 2, True)

@@ -1,4 +1,4 @@
-"""Database engines (adapters/db.py): SQLite made safe for one writer; PostgreSQL as given."""
+"""Database engines (adapters/db/engine.py): SQLite made safe for one writer; PostgreSQL as given."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from reminders.adapters.db import make_engine
-from reminders.adapters.migrate import upgrade
+from reminders.adapters.db.engine import make_engine
+from reminders.adapters.db.migrate import upgrade
 
 
 def test_an_embedded_database_gets_its_folder_wal_and_foreign_keys(tmp_path):

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from reminders.adapters.orm import scheduled_messages
-from reminders.entrypoints.demo import VirtualClock, play
+from reminders.adapters.db.orm import scheduled_messages
+from reminders.entrypoints.cli.demo import VirtualClock, play
 from reminders.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +23,7 @@ def demo_settings(monkeypatch, tmp_path):
         REMINDERS_CARE_PLANS_DIR=ROOT / "config" / "care_plans",
         REMINDERS_TEMPLATES_DIR=ROOT / "templates",
     )
-    monkeypatch.setattr("reminders.entrypoints.demo.get_settings", lambda: settings)
+    monkeypatch.setattr("reminders.entrypoints.cli.demo.get_settings", lambda: settings)
     return settings
 
 

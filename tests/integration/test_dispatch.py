@@ -1,4 +1,4 @@
-"""Dispatch (services/dispatch.py): claim what is due, once, and hand the ids over after commit."""
+"""Dispatch (services/delivery/dispatch.py): claim what is due, once, and hand the ids over after commit."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import rows
 from sqlalchemy import Engine, select
 
-from reminders.adapters.orm import scheduled_messages
-from reminders.adapters.unit_of_work import UnitOfWork
-from reminders.services.dispatch import dispatch_due
+from reminders.adapters.db.orm import scheduled_messages
+from reminders.adapters.db.unit_of_work import UnitOfWork
+from reminders.services.delivery.dispatch import dispatch_due
 from support.live import ANA, DAYTIME, dispatch, enroll
 
 
@@ -101,7 +101,7 @@ def test_due_rows_with_no_room_in_the_broker_do_not_keep_dispatch_waiting(
             for _ in range(5)
         ]
     slept: list[float] = []
-    monkeypatch.setattr("reminders.services.dispatch.time.sleep", slept.append)
+    monkeypatch.setattr("reminders.services.delivery.dispatch.time.sleep", slept.append)
     claimed: list[int] = []
     n = dispatch_due(
         uow=UnitOfWork(engine),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from webtools import FORM, enroll_by_form, errors_on, post_form
 
-from reminders.adapters.orm import scheduled_messages
+from reminders.adapters.db.orm import scheduled_messages
 
 
 def test_the_form_defaults_to_the_clinic_zone(staff):

@@ -12,12 +12,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import event, func, select
 
-from reminders.adapters.orm import audit_log, enrollments, patients, scheduled_messages
+from reminders.adapters.db.orm import audit_log, enrollments, patients, scheduled_messages
 from reminders.domain import errors
-from reminders.domain.commands import AddCaregiver, EnrollPatient, GiveConsent
+from reminders.domain.enrollment.commands import AddCaregiver, EnrollPatient, GiveConsent
 from reminders.domain.model import Channel, ConsentMethod, MessageStatus
-from reminders.services import audit, care
-from reminders.services import enrollment as svc
+from reminders.services import audit
+from reminders.services.enrollments import care
+from reminders.services.enrollments import enrollment as svc
 
 ANA = EnrollPatient(
     first_name="Ana",
@@ -164,7 +165,9 @@ def test_a_failure_mid_enrollment_leaves_nothing(container, engine, monkeypatch)
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("reminders.adapters.message_repository.MessageRepository.add_many", boom)
+    monkeypatch.setattr(
+        "reminders.adapters.db.messages.message_repository.MessageRepository.add_many", boom
+    )
     with pytest.raises(RuntimeError):
         enroll(container)
     assert count(engine, patients) == 0
@@ -239,9 +242,9 @@ LONG_EXTERNAL_ID = {"external_id": "E" * 250}
 def _cli(container, monkeypatch, change):
     from click.testing import CliRunner
 
-    from reminders.entrypoints.cli import main
+    from reminders.entrypoints.cli.main import main
 
-    monkeypatch.setattr("reminders.entrypoints.cli_enrollments.container", lambda: container)
+    monkeypatch.setattr("reminders.entrypoints.cli.enrollments.container", lambda: container)
     args = {
         "--first-name": "Ana",
         "--last-name": "Lopez",
@@ -282,8 +285,8 @@ def _rest(container, monkeypatch, change):
 
 
 def _csv(container, monkeypatch, change):
-    from reminders.services import intake
-    from reminders.services.csv_rows import read_csv
+    from reminders.services.enrollments import intake
+    from reminders.services.enrollments.csv_rows import read_csv
 
     values = {
         "first_name": "Ana",
@@ -346,7 +349,7 @@ def test_every_door_refuses_what_does_not_fit_and_stores_nothing(
 
 
 def test_enrolling_writes_the_audit_entry_in_the_same_transaction(container, engine):
-    from reminders.adapters.orm import audit_log
+    from reminders.adapters.db.orm import audit_log
 
     enroll(container)
     enroll(container)
@@ -359,7 +362,7 @@ def test_a_failed_audit_entry_enrolls_nobody(container, engine, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("audit table gone")
 
-    monkeypatch.setattr("reminders.adapters.audit_repository.AuditRepository.add", boom)
+    monkeypatch.setattr("reminders.adapters.db.staff.audit_repository.AuditRepository.add", boom)
     with pytest.raises(RuntimeError):
         enroll(container)
     assert count(engine, enrollments) == 0

@@ -6,8 +6,8 @@ import rows
 from rows import NOW
 from sqlalchemy import Engine
 
-from reminders.adapters.unit_of_work import UnitOfWork
-from reminders.domain.escalations import EscalationStatus
+from reminders.adapters.db.unit_of_work import UnitOfWork
+from reminders.domain.inbound.escalations import EscalationStatus
 
 OPEN, ACKNOWLEDGED, RESOLVED = (s.value for s in EscalationStatus)
 

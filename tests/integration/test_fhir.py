@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from webtools import client, token
 
-from reminders.adapters.orm import enrollments
+from reminders.adapters.db.orm import enrollments
 
 PROCEDURE = {
     "resourceType": "Procedure",

@@ -11,10 +11,10 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select, update
 from webtools import add_staff, client, csrf, login
 
+from reminders.adapters.db.orm import staff_users
 from reminders.adapters.field_cipher import derived_key
-from reminders.adapters.orm import staff_users
 from reminders.bootstrap import bootstrap
-from reminders.domain.accounts import Role
+from reminders.domain.staff.accounts import Role
 
 PLAIN = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # a secret as the app stored it before encryption
 

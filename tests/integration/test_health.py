@@ -5,9 +5,9 @@ from __future__ import annotations
 from test_api import ANA
 from webtools import client, token
 
-from reminders.adapters.db import make_engine
+from reminders.adapters.db.engine import make_engine
 from reminders.bootstrap import bootstrap
-from reminders.domain.accounts import Scope
+from reminders.domain.staff.accounts import Scope
 
 
 def test_healthz_and_readyz(container):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from csvfiles import GOOD_AND_BAD, count, run_worker, upload
 from webtools import add_staff, client, csrf, login
 
-from reminders.adapters.orm import enrollments
+from reminders.adapters.db.orm import enrollments
 
 
 def test_upload_page_shows_progress_and_the_report(container, engine):

@@ -6,7 +6,7 @@ import rows
 from rows import NOW, PHONE
 from sqlalchemy import Engine
 
-from reminders.adapters.unit_of_work import UnitOfWork
+from reminders.adapters.db.unit_of_work import UnitOfWork
 
 
 def test_a_text_is_found_by_its_sid_with_its_patient(engine: Engine) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from test_webhooks import DAY1_CHECKIN, deliver, enroll, text_in
 from webtools import add_staff, csrf, login, token
 
-from reminders.adapters.orm import audit_log, escalations
+from reminders.adapters.db.orm import audit_log, escalations
 
 twilio, smtp, live, web = shared.twilio, shared.smtp, shared.live, shared.web  # fixtures
 

@@ -1,16 +1,16 @@
-"""Bulk intake (services/intake.py): a run per file, one row at a time, resumable, reported."""
+"""Bulk intake (services/enrollments/intake.py): a run per file, one row at a time, resumable, reported."""
 
 from __future__ import annotations
 
 import pytest
 from csvfiles import GOOD_AND_BAD, count, run_worker
 
-from reminders.adapters.orm import enrollments, import_rows
-from reminders.services import intake
+from reminders.adapters.db.orm import enrollments, import_rows
+from reminders.services.enrollments import intake
 
 
 def test_a_run_a_restart_interrupted_goes_on_where_it_stopped(container, engine, monkeypatch):
-    from reminders.services.csv_rows import read_csv
+    from reminders.services.enrollments.csv_rows import read_csv
 
     run_id = intake.start_import(
         uow=container.uow(),

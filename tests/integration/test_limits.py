@@ -1,5 +1,5 @@
 """Every staff-side door given 10,000 characters on PostgreSQL: a clear error, never a 500,
-nothing written (domain/limits.py and the checks that use it)."""
+nothing written (domain/staff/limits.py and the checks that use it)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from sqlalchemy import insert, select
 from webtools import FORM, PASSWORD, add_staff, client, enroll_by_form, errors_on, login, post_form
 
-from reminders.adapters.orm import escalations, metadata
-from reminders.domain.accounts import Role
-from reminders.entrypoints.cli import main
+from reminders.adapters.db.orm import escalations, metadata
+from reminders.domain.staff.accounts import Role
+from reminders.entrypoints.cli.main import main
 
 # PostgreSQL is where a value longer than its column fails (SQLite stores it anyway).
 pytestmark = pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
@@ -197,7 +197,7 @@ def test_search_and_audit_filters(admin, engine, door):
 def read_rows(engine) -> int:
     from sqlalchemy import func
 
-    from reminders.adapters.orm import audit_log
+    from reminders.adapters.db.orm import audit_log
 
     with engine.connect() as conn:
         return conn.scalar(
@@ -207,8 +207,8 @@ def read_rows(engine) -> int:
 
 @pytest.fixture
 def cli(container, monkeypatch):
-    for module in ("cli", "cli_enrollments", "cli_staff"):
-        monkeypatch.setattr(f"reminders.entrypoints.{module}.container", lambda: container)
+    for module in ("main", "enrollments", "staff"):
+        monkeypatch.setattr(f"reminders.entrypoints.cli.{module}.container", lambda: container)
     return CliRunner()
 
 

@@ -1,4 +1,4 @@
-"""The sign-in throttle (services/login_throttle.py) through the app: an account lock and an
+"""The sign-in throttle (services/staff/login_throttle.py) through the app: an account lock and an
 address lock, each with its own message and wait; unlocking; wrong codes count too."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from test_sign_in import attempt, audit_rows, give_code, in_, said, secret_of, w
 from webtools import add_staff, client, login
 
 from reminders.bootstrap import bootstrap
-from reminders.domain.accounts import Role
-from reminders.entrypoints.cli import main
+from reminders.domain.staff.accounts import Role
+from reminders.entrypoints.cli.main import main
 
 ACCOUNT_LOCKED = (
     "Too many failed sign-ins for this account. It is locked for {} more minute(s); wait,"
@@ -65,7 +65,7 @@ def test_failures_spread_over_accounts_lock_the_address(container, engine, setti
 
 
 def test_an_unlock_by_enable_and_a_success_resets_the_account_count(container, monkeypatch):
-    monkeypatch.setattr("reminders.entrypoints.cli_staff.container", lambda: container)
+    monkeypatch.setattr("reminders.entrypoints.cli.staff.container", lambda: container)
     add_staff(container)
     c = client(container)
     for _ in range(5):

@@ -9,9 +9,9 @@ import rows
 from rows import NOW
 from sqlalchemy import Engine, event, func, select
 
-from reminders.adapters.orm import scheduled_messages as M
-from reminders.adapters.unit_of_work import UnitOfWork
-from reminders.domain.delivery import MessageStatus, Reason
+from reminders.adapters.db.orm import scheduled_messages as M
+from reminders.adapters.db.unit_of_work import UnitOfWork
+from reminders.domain.lifecycles.message import MessageStatus, Reason
 from reminders.domain.model import Channel, PlannedMessage
 
 PACIFIC = timezone(timedelta(hours=-7))

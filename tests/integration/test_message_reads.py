@@ -8,7 +8,7 @@ import rows
 from rows import NOW, PHONE
 from sqlalchemy import Engine
 
-from reminders.adapters.unit_of_work import UnitOfWork
+from reminders.adapters.db.unit_of_work import UnitOfWork
 
 
 def test_sms_times_count_plan_texts_and_sent_reminders(engine: Engine) -> None:

@@ -9,10 +9,10 @@ import rows
 from rows import NOW, PHONE
 from sqlalchemy import Engine, select
 
-from reminders.adapters.orm import scheduled_messages as M
-from reminders.adapters.unit_of_work import UnitOfWork
-from reminders.domain.delivery import MessageStatus, Reason
+from reminders.adapters.db.orm import scheduled_messages as M
+from reminders.adapters.db.unit_of_work import UnitOfWork
 from reminders.domain.errors import IllegalTransition
+from reminders.domain.lifecycles.message import MessageStatus, Reason
 
 LATER = NOW + timedelta(hours=2)
 
@@ -96,7 +96,7 @@ def test_a_message_is_sent_again_once(engine: Engine) -> None:
 
 
 def test_only_the_current_attempt_records_its_outcome(engine: Engine) -> None:
-    from reminders.adapters.message_batches import Fence
+    from reminders.adapters.db.messages.message_batches import Fence
 
     with UnitOfWork(engine) as uow:
         a, b = scheduled(uow), scheduled(uow, send_at=LATER + timedelta(hours=1))

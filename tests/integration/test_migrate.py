@@ -1,11 +1,11 @@
-"""Schema migrations (adapters/migrate.py): an empty database is created; running again is safe."""
+"""Schema migrations (adapters/db/migrate.py): an empty database is created; running again is safe."""
 
 from __future__ import annotations
 
 from sqlalchemy import inspect
 
-from reminders.adapters.db import make_engine
-from reminders.adapters.migrate import is_current, upgrade
+from reminders.adapters.db.engine import make_engine
+from reminders.adapters.db.migrate import is_current, upgrade
 
 
 def test_an_empty_database_is_brought_to_the_latest_schema_once(tmp_path):

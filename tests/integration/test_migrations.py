@@ -3,8 +3,8 @@
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from reminders.adapters.migrate import is_current, upgrade
-from reminders.adapters.orm import metadata
+from reminders.adapters.db.migrate import is_current, upgrade
+from reminders.adapters.db.orm import metadata
 
 
 def test_migrated_schema_matches_the_tables_in_code(engine):
@@ -18,7 +18,7 @@ def test_downgrade_to_nothing_and_back(engine):
     upgrade(engine, "head")
     from alembic import command
 
-    from reminders.adapters.migrate import alembic_config
+    from reminders.adapters.db.migrate import alembic_config
 
     with engine.begin() as conn:
         config = alembic_config(engine)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from rows import NOW
 from sqlalchemy import Engine
 
-from reminders.adapters.unit_of_work import UnitOfWork
+from reminders.adapters.db.unit_of_work import UnitOfWork
 
 ONCALL = "+18055550100"
 STALE = NOW - timedelta(minutes=2)

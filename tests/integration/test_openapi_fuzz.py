@@ -15,10 +15,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from reminders.adapters.db import make_engine
+from reminders.adapters.db.engine import make_engine
 from reminders.bootstrap import bootstrap
 from reminders.entrypoints.web.app import create_app
-from reminders.services import api_tokens
+from reminders.services.staff import api_tokens
 from reminders.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

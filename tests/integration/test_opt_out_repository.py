@@ -1,12 +1,12 @@
-"""The opt-out table (adapters/opt_out_repository.py): who said STOP, and START again."""
+"""The opt-out table (adapters/db/enrollments/opt_out_repository.py): who said STOP, and START again."""
 
 from __future__ import annotations
 
 from rows import NOW, PHONE
 from sqlalchemy import select
 
-from reminders.adapters.orm import sms_opt_outs
-from reminders.adapters.unit_of_work import UnitOfWork
+from reminders.adapters.db.orm import sms_opt_outs
+from reminders.adapters.db.unit_of_work import UnitOfWork
 
 OTHER = "+18055550199"
 

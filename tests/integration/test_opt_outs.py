@@ -1,11 +1,11 @@
-"""Opt-out and opt-in (services/opt_outs.py): STOP cancels every text to a phone, START restores."""
+"""Opt-out and opt-in (services/delivery/opt_outs.py): STOP cancels every text to a phone, START restores."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from reminders.adapters.orm import scheduled_messages as M
-from reminders.services.opt_outs import opt_in, opt_out
+from reminders.adapters.db.orm import scheduled_messages as M
+from reminders.services.delivery.opt_outs import opt_in, opt_out
 from support.live import ANA, enroll
 
 PHONE = ANA.phone

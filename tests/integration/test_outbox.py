@@ -1,4 +1,4 @@
-"""The embedded default's outbox (adapters/outbox.py): a file per message, a masked console line."""
+"""The embedded default's outbox (adapters/providers/outbox.py): a file per message, a masked console line."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import io
 import json
 from datetime import UTC, datetime
 
-from reminders.adapters.outbox import Outbox
+from reminders.adapters.providers.outbox import Outbox
 
 
 def test_a_text_is_written_once_and_shown_masked(tmp_path):

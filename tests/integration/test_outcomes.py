@@ -12,7 +12,7 @@ import rows
 from sqlalchemy import insert, select, update
 from webtools import add_staff, client, login, token
 
-from reminders.adapters.orm import (
+from reminders.adapters.db.orm import (
     audit_log,
     checkin_answers,
     enrollments,
@@ -20,8 +20,8 @@ from reminders.adapters.orm import (
     scheduled_messages,
     sms_opt_outs,
 )
-from reminders.adapters.outcomes_repository import Cohort
-from reminders.services.outcomes import compute, percentile, safe_cell
+from reminders.adapters.db.staff.outcomes_repository import Cohort
+from reminders.services.staff.outcomes import compute, percentile, safe_cell
 
 PERFORMED = datetime(2026, 3, 9, 17, 0, tzinfo=UTC)  # 09:00 in Los Angeles
 DAY1 = datetime(2026, 3, 10, 20, 0, tzinfo=UTC)

@@ -10,9 +10,9 @@ from sqlalchemy import insert
 from test_webhooks import ANA, PERFORMED
 from webtools import add_staff, client, login
 
-from reminders.adapters.orm import checkin_answers
-from reminders.services import enrollment as enroll_svc
-from reminders.services.pain_trend import for_enrollment
+from reminders.adapters.db.orm import checkin_answers
+from reminders.services.enrollments import enrollment as enroll_svc
+from reminders.services.staff.pain_trend import for_enrollment
 
 # (recovery day, kind, status, answer, pain, red flag); 13:00 in Los Angeles each day
 ANSWERS = [

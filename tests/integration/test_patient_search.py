@@ -1,4 +1,4 @@
-"""Finding patients (adapters/patient_search.py): accent- and case-blind search, filters,
+"""Finding patients (adapters/db/enrollments/patient_search.py): accent- and case-blind search, filters,
 sort and paging, through the staff page."""
 
 from __future__ import annotations

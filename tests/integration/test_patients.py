@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from webtools import FORM, enroll_by_form, errors_on, login, post_form
 
-from reminders.adapters.orm import scheduled_messages
+from reminders.adapters.db.orm import scheduled_messages
 
 
 def test_enroll_shows_the_timeline(staff):

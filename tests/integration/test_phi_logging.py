@@ -12,8 +12,8 @@ from webtools import add_staff, client, login, token
 
 from reminders.entrypoints.logs import install_phi_filter, mask
 from reminders.entrypoints.web.app import create_app
-from reminders.services.dispatch import dispatch_due
-from reminders.services.sending import send_message
+from reminders.services.delivery.dispatch import dispatch_due
+from reminders.services.delivery.sending import send_message
 from support.tasks import run_here
 from support.web_server import serve
 

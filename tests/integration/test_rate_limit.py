@@ -8,7 +8,7 @@ import uuid
 
 import redis
 
-from reminders.adapters.rate_limit import LocalTokenBucket, RedisTokenBucket
+from reminders.adapters.providers.rate_limit import LocalTokenBucket, RedisTokenBucket
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 

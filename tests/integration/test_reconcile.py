@@ -1,4 +1,4 @@
-"""Reconciliation (services/reconcile.py): a message a dead worker left sending is asked about, not resent blindly."""
+"""Reconciliation (services/delivery/reconcile.py): a message a dead worker left sending is asked about, not resent blindly."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from reminders.adapters.message_repository import MessageRepository
-from reminders.adapters.orm import scheduled_messages
-from reminders.services.reconcile import reconcile_expired
-from reminders.services.sending import Outcome
+from reminders.adapters.db.messages.message_repository import MessageRepository
+from reminders.adapters.db.orm import scheduled_messages
+from reminders.services.delivery.reconcile import reconcile_expired
+from reminders.services.delivery.sending import Outcome
 from support.live import DAYTIME, dispatch, enroll, row, send, sms_id
 
 
@@ -24,12 +24,13 @@ def test_crash_after_twilio_took_it_is_confirmed_not_resent(live, engine, twilio
         raise SystemExit("worker killed")  # the provider has it; our record does not
 
     monkeypatch.setattr(
-        "reminders.adapters.message_repository.MessageRepository.mark_sent_many", crash
+        "reminders.adapters.db.messages.message_repository.MessageRepository.mark_sent_many", crash
     )
     with pytest.raises(SystemExit):
         send(live, mid)
     monkeypatch.setattr(
-        "reminders.adapters.message_repository.MessageRepository.mark_sent_many", real_mark_sent
+        "reminders.adapters.db.messages.message_repository.MessageRepository.mark_sent_many",
+        real_mark_sent,
     )
     assert row(engine, mid).status == "sending"
     assert reconcile_expired(uow=live.uow(), delivery=live.delivery, now=live.clock) == {

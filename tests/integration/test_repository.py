@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from reminders.adapters.orm import consents, enrollments
-from reminders.adapters.repository import EnrollmentRepository
+from reminders.adapters.db.enrollments.repository import EnrollmentRepository
+from reminders.adapters.db.orm import consents, enrollments
 from reminders.domain.model import (
     Channel,
     Consent,

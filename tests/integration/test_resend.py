@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import insert, select, update
 from webtools import add_staff, client, login, post_form
 
-from reminders.adapters.orm import audit_log, checkin_answers, checkins, inbound_messages
-from reminders.adapters.orm import scheduled_messages as M
-from reminders.domain.accounts import CannotResend, ResendNeedsConfirmation
-from reminders.domain.commands import GiveConsent
+from reminders.adapters.db.orm import audit_log, checkin_answers, checkins, inbound_messages
+from reminders.adapters.db.orm import scheduled_messages as M
+from reminders.domain.enrollment.commands import GiveConsent
 from reminders.domain.model import Channel, ConsentMethod
-from reminders.services import enrollment as enroll_svc
-from reminders.services.resend import resend
+from reminders.domain.staff.accounts import CannotResend, ResendNeedsConfirmation
+from reminders.services.enrollments import enrollment as enroll_svc
+from reminders.services.enrollments.resend import resend
 from support.live import (
     ANA,
     dispatch,

@@ -11,8 +11,8 @@ from test_api import ANA
 from test_fhir import PROCEDURE
 from webtools import add_staff, client, login, token
 
-from reminders.adapters.orm import enrollments
-from reminders.domain.accounts import Role
+from reminders.adapters.db.orm import enrollments
+from reminders.domain.staff.accounts import Role
 from reminders.entrypoints.web.security_headers import CSP
 from reminders.settings import ROOT
 

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from reminders.adapters.orm import scheduled_messages, sms_opt_outs
-from reminders.adapters.twilio_sms import TwilioSms
+from reminders.adapters.db.orm import scheduled_messages, sms_opt_outs
+from reminders.adapters.providers.twilio_sms import TwilioSms
 from reminders.domain.model import Channel, MessageStatus
-from reminders.services import enrollment as enroll_svc
-from reminders.services.reconcile import reconcile_expired
-from reminders.services.sending import Outcome, send_messages
+from reminders.services.delivery.reconcile import reconcile_expired
+from reminders.services.delivery.sending import Outcome, send_messages
+from reminders.services.enrollments import enrollment as enroll_svc
 from support.live import ANA, DAYTIME, dispatch, enroll, row, send, sms_id
 
 

@@ -10,10 +10,10 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from webtools import PASSWORD, add_staff, client, csrf, login, totp_code
 
-from reminders.adapters.orm import audit_log, recovery_codes
+from reminders.adapters.db.orm import audit_log, recovery_codes
 from reminders.bootstrap import bootstrap
-from reminders.domain.accounts import Role
-from reminders.entrypoints.cli import main
+from reminders.domain.staff.accounts import Role
+from reminders.entrypoints.cli.main import main
 
 
 def attempt(c, username="nurse.kim", password=PASSWORD):
@@ -170,7 +170,7 @@ def test_staff_need_a_second_factor_only_when_the_clinic_asks(container, engine,
 
 
 def test_mfa_reset_makes_the_admin_set_it_up_again(container, monkeypatch):
-    monkeypatch.setattr("reminders.entrypoints.cli_staff.container", lambda: container)
+    monkeypatch.setattr("reminders.entrypoints.cli.staff.container", lambda: container)
     add_staff(container, "dr.lee", Role.ADMIN)
     c = client(container)
     login(c, "dr.lee")

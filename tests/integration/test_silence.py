@@ -10,10 +10,10 @@ import test_webhooks as shared
 from sqlalchemy import select
 from test_webhooks import ANA, DAY1_CHECKIN, DAY3_CHECKIN, DAY7_CHECKIN, deliver, enroll
 
-from reminders.adapters.orm import escalations
-from reminders.domain.commands import GiveConsent
+from reminders.adapters.db.orm import escalations
+from reminders.domain.enrollment.commands import GiveConsent
 from reminders.domain.model import Channel, ConsentMethod
-from reminders.services.checkins import follow_up_checkins
+from reminders.services.replies.checkins import follow_up_checkins
 
 twilio, smtp, live, web = shared.twilio, shared.smtp, shared.live, shared.web  # fixtures
 MORE = (GiveConsent(Channel.SMS, ConsentMethod.WRITTEN, more_frequent_sms=True),)

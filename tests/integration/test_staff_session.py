@@ -10,14 +10,14 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from webtools import PASSWORD, add_staff, client, csrf, login, post_form
 
-from reminders.adapters.orm import audit_log, staff_sessions
-from reminders.domain.accounts import Role
-from reminders.entrypoints.cli import main
+from reminders.adapters.db.orm import audit_log, staff_sessions
+from reminders.domain.staff.accounts import Role
+from reminders.entrypoints.cli.main import main
 
 
 @pytest.fixture
 def cli(container, monkeypatch):
-    monkeypatch.setattr("reminders.entrypoints.cli_staff.container", lambda: container)
+    monkeypatch.setattr("reminders.entrypoints.cli.staff.container", lambda: container)
     return CliRunner()
 
 

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from reminders.adapters.orm import scheduled_messages, sms_opt_outs
-from reminders.adapters.providers import ProviderError
-from reminders.services.status import StatusReport, poll_unsettled, record_status
+from reminders.adapters.db.orm import scheduled_messages, sms_opt_outs
+from reminders.adapters.providers.ports import ProviderError
+from reminders.services.delivery.status import StatusReport, poll_unsettled, record_status
 from support.live import ANA, dispatch, enroll, row, send, sms_id
 
 AFTER = timedelta(minutes=30)

@@ -1,4 +1,4 @@
-"""The patient page as a care journey (services/timeline.py): what was sent, answered,
+"""The patient page as a care journey (services/staff/timeline.py): what was sent, answered,
 failed and stopped, in the patient's time, and acting on a red flag from there."""
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from test_api import ANA
 from webtools import add_staff, client, csrf, errors_on, login, post_form
 
-from reminders.adapters.orm import api_tokens, audit_log
-from reminders.domain.accounts import Role
+from reminders.adapters.db.orm import api_tokens, audit_log
+from reminders.domain.staff.accounts import Role
 
 SECRET = re.compile(r"rr_[A-Za-z0-9_-]{20,}")
 

@@ -6,10 +6,10 @@ import pytest
 from click.testing import CliRunner
 from webtools import PASSWORD, add_staff, client, csrf
 
-from reminders.adapters.providers import ProviderError
-from reminders.adapters.smtp_email import SmtpEmail
-from reminders.entrypoints.cli import main
-from reminders.entrypoints.cli_run import is_loopback
+from reminders.adapters.providers.ports import ProviderError
+from reminders.adapters.providers.smtp_email import SmtpEmail
+from reminders.entrypoints.cli.main import main
+from reminders.entrypoints.cli.run import is_loopback
 from reminders.settings import DEV_SECRET_KEY, Settings
 from support.smtp import self_signed_cert, start_tls_smtp
 
@@ -80,11 +80,11 @@ def test_production_refuses_plain_smtp_an_http_url_and_the_development_key():
 def test_run_refuses_a_network_host_with_the_development_key(monkeypatch):
     monkeypatch.delenv("REMINDERS_SECRET_KEY", raising=False)
     monkeypatch.setattr(
-        "reminders.entrypoints.cli_run.get_settings", lambda: Settings(_env_file=None)
+        "reminders.entrypoints.cli.run.get_settings", lambda: Settings(_env_file=None)
     )
     started = []
     monkeypatch.setattr(
-        "reminders.entrypoints.cli_run.supervise", lambda *a, **k: started.append(1)
+        "reminders.entrypoints.cli.run.supervise", lambda *a, **k: started.append(1)
     )
     r = CliRunner().invoke(main, ["run", "--host", "0.0.0.0"])
     assert r.exit_code == 2 and started == []

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from reminders.adapters.twilio_sms import TwilioSms
+from reminders.adapters.providers.twilio_sms import TwilioSms
 from support.processes import free_port, kill_group
 
 SPEC = Path(__file__).resolve().parents[3] / "shared" / "contracts" / "twilio_api_v2010.json"

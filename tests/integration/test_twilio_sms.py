@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from reminders.adapters.providers import ProviderError
-from reminders.adapters.twilio_sms import TwilioSms
+from reminders.adapters.providers.ports import ProviderError
+from reminders.adapters.providers.twilio_sms import TwilioSms
 from support.processes import free_port
 
 

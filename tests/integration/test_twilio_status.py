@@ -7,10 +7,10 @@ from urllib.parse import urlparse
 
 import pytest
 
-from reminders.adapters.outbox import Outbox
-from reminders.adapters.providers import ProviderError
-from reminders.adapters.twilio_status import TwilioStatusLookup, status_lookup
-from reminders.domain.retry import ErrorClass
+from reminders.adapters.providers.outbox import Outbox
+from reminders.adapters.providers.ports import ProviderError
+from reminders.adapters.providers.twilio_status import TwilioStatusLookup, status_lookup
+from reminders.domain.outbound.retry import ErrorClass
 from support.fake_twilio import FakeTwilio
 from support.live import dispatch, enroll, row, send, sms_id
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 import test_twilio_contract as contract
 
-from reminders.adapters.providers import ProviderError
-from reminders.adapters.twilio_voice import TwilioVoice
-from reminders.domain.oncall import spoken_alert
-from reminders.domain.retry import ErrorClass
+from reminders.adapters.providers.ports import ProviderError
+from reminders.adapters.providers.twilio_voice import TwilioVoice
+from reminders.domain.inbound.oncall import spoken_alert
+from reminders.domain.outbound.retry import ErrorClass
 
 prism = contract.prism  # fixture
 

@@ -1,11 +1,11 @@
-"""The unit of work (adapters/unit_of_work.py): one transaction, rolled back unless committed."""
+"""The unit of work (adapters/db/unit_of_work.py): one transaction, rolled back unless committed."""
 
 from __future__ import annotations
 
 import pytest
 from rows import NOW, PHONE
 
-from reminders.adapters.unit_of_work import UnitOfWork
+from reminders.adapters.db.unit_of_work import UnitOfWork
 
 
 def opted_out(engine) -> bool:

@@ -14,16 +14,16 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 from webtools import add_staff, login
 
-from reminders.adapters.orm import inbound_messages, scheduled_messages, sms_opt_outs
-from reminders.adapters.twilio_status import status_lookup
+from reminders.adapters.db.orm import inbound_messages, scheduled_messages, sms_opt_outs
+from reminders.adapters.providers.twilio_status import status_lookup
 from reminders.bootstrap import Container, bootstrap
-from reminders.domain.commands import EnrollPatient, GiveConsent
+from reminders.domain.enrollment.commands import EnrollPatient, GiveConsent
 from reminders.domain.model import Channel
 from reminders.entrypoints.web.app import create_app
-from reminders.services import enrollment as enroll_svc
-from reminders.services.dispatch import dispatch_due
-from reminders.services.sending import send_message
-from reminders.services.status import poll_unsettled
+from reminders.services.delivery.dispatch import dispatch_due
+from reminders.services.delivery.sending import send_message
+from reminders.services.delivery.status import poll_unsettled
+from reminders.services.enrollments import enrollment as enroll_svc
 from support.fake_twilio import FakeTwilio
 from support.smtp import start_smtp
 from support.tasks import run_here
@@ -536,7 +536,7 @@ def test_texts_nobody_expected_are_kept_and_shown_to_staff(live, web, engine):
 
 
 def test_a_text_that_breaks_the_handler_is_still_stored(live, web, engine, monkeypatch):
-    from reminders.services import replies
+    from reminders.services.replies import inbound as replies
 
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("bug")

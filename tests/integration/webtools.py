@@ -9,9 +9,9 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 
 from reminders.bootstrap import Container
-from reminders.domain.accounts import ALL_SCOPES, Role, Scope
+from reminders.domain.staff.accounts import ALL_SCOPES, Role, Scope
 from reminders.entrypoints.web.app import create_app
-from reminders.services import accounts, api_tokens
+from reminders.services.staff import accounts, api_tokens
 
 PASSWORD = "correct horse battery"
 # The staff enrollment form, filled in for Ana.

@@ -11,12 +11,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from reminders.bootstrap import bootstrap
-from reminders.domain.commands import EnrollPatient, GiveConsent
+from reminders.domain.enrollment.commands import EnrollPatient, GiveConsent
 from reminders.domain.model import Channel
-from reminders.services import enrollment, intake
-from reminders.services.csv_rows import read_csv
-from reminders.services.dispatch import dispatch_due
-from reminders.services.sending import reference, send_message
+from reminders.services.delivery.dispatch import dispatch_due
+from reminders.services.delivery.sending import reference, send_message
+from reminders.services.enrollments import enrollment, intake
+from reminders.services.enrollments.csv_rows import read_csv
 from reminders.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from reminders.adapters.orm import scheduled_messages
-from reminders.domain.commands import EnrollPatient, GiveConsent
+from reminders.adapters.db.orm import scheduled_messages
+from reminders.domain.enrollment.commands import EnrollPatient, GiveConsent
 from reminders.domain.model import Channel
-from reminders.services import enrollment as enroll_svc
-from reminders.services.dispatch import dispatch_due
-from reminders.services.sending import send_message
+from reminders.services.delivery.dispatch import dispatch_due
+from reminders.services.delivery.sending import send_message
+from reminders.services.enrollments import enrollment as enroll_svc
 
 # 10:00 in Los Angeles; the procedure ended at 07:00, so the "+2h" first-hours step is due.
 DAYTIME = datetime(2026, 5, 4, 17, 0, tzinfo=UTC)

@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, insert
 
-from reminders.adapters.orm import consents, enrollments, patients, scheduled_messages
+from reminders.adapters.db.orm import consents, enrollments, patients, scheduled_messages
 from reminders.bootstrap import Container
-from reminders.domain.commands import EnrollPatient, GiveConsent
+from reminders.domain.enrollment.commands import EnrollPatient, GiveConsent
 from reminders.domain.model import Channel
-from reminders.services.enrollment import enroll
+from reminders.services.enrollments.enrollment import enroll
 
 ZONES = [
     "Europe/Madrid",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from reminders.bootstrap import Container
-from reminders.services.alerts import deliver_notifications
+from reminders.services.delivery.notifications import deliver_notifications
 
 
 def run_here(c: Container, queued: list[tuple[str, tuple[object, ...]]]) -> Callable[..., None]:

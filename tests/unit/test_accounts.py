@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from reminders.domain.accounts import InvalidAccount, Scope, parse_expiry, parse_scopes
+from reminders.domain.staff.accounts import InvalidAccount, Scope, parse_expiry, parse_scopes
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

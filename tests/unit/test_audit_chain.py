@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from reminders.domain.audit_chain import GENESIS, ChainedRow, first_break, row_hash
+from reminders.domain.staff.audit_chain import GENESIS, ChainedRow, first_break, row_hash
 
 T0 = datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
 

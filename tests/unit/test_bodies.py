@@ -6,8 +6,8 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
-from reminders.entrypoints.web.bodies import json_object, read_body, request_body
-from reminders.entrypoints.web.schemas import CancelIn, EnrollmentIn
+from reminders.entrypoints.web.api.bodies import json_object, read_body, request_body
+from reminders.entrypoints.web.api.schemas import CancelIn, EnrollmentIn
 
 NOW = datetime(2026, 5, 4, 17, 0, tzinfo=UTC)
 STAND_INS = {

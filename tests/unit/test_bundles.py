@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from reminders.adapters.care_plans import CarePlanLibrary
-from reminders.domain.schedule import SchedulePolicy
-from reminders.services.bundles import Planning
+from reminders.domain.planning.schedule import SchedulePolicy
+from reminders.services.enrollments.bundles import Planning
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANS = CarePlanLibrary(ROOT / "config" / "care_plans")

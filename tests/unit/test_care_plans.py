@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from reminders.adapters.care_plans import CarePlanLibrary
-from reminders.domain.careplan import missing_titles
 from reminders.domain.errors import InvalidCarePlan, UnknownProcedure
+from reminders.domain.planning.careplan import missing_titles
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANS = CarePlanLibrary(ROOT / "config" / "care_plans")

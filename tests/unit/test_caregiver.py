@@ -1,4 +1,4 @@
-"""Caregivers (domain/caregiver.py): checked like the patient, planned its own safety messages."""
+"""Caregivers (domain/enrollment/caregiver.py): checked like the patient, planned its own safety messages."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from reminders.adapters.care_plans import CarePlanLibrary
-from reminders.domain import intake
-from reminders.domain.caregiver import check_caregiver, expand_caregiver_plan
-from reminders.domain.careplan import parse_care_plan
-from reminders.domain.commands import AddCaregiver, EnrollPatient, GiveConsent
+from reminders.domain.enrollment import intake
+from reminders.domain.enrollment.caregiver import check_caregiver, expand_caregiver_plan
+from reminders.domain.enrollment.commands import AddCaregiver, EnrollPatient, GiveConsent
 from reminders.domain.errors import InvalidCarePlan, InvalidEnrollment
 from reminders.domain.model import Caregiver, Channel, MessageStatus, ProcedureRecord
-from reminders.domain.timing import zone_named
+from reminders.domain.planning.careplan import parse_care_plan
+from reminders.domain.planning.timing import zone_named
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANS = CarePlanLibrary(ROOT / "config" / "care_plans")

@@ -1,4 +1,4 @@
-"""Caregiver journeys in `templates check` (services/caregiver_check.py): facts and budgets."""
+"""Caregiver journeys in `templates check` (checks/caregiver_check.py): facts and budgets."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from reminders.adapters.care_plans import CarePlanLibrary
 from reminders.adapters.rendering import MessageRenderer
-from reminders.services.caregiver_check import caregiver_problems, required_facts
+from reminders.checks.caregiver_check import caregiver_problems, required_facts
 from reminders.services.content import Clinic
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,14 +5,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from reminders.domain.careplan import (
+from reminders.domain.errors import InvalidCarePlan
+from reminders.domain.model import Channel, ProcedureRecord
+from reminders.domain.planning.careplan import (
     DEFAULT_STALE_AFTER,
     STAFF_LANGUAGES,
     missing_titles,
     parse_care_plan,
 )
-from reminders.domain.errors import InvalidCarePlan
-from reminders.domain.model import Channel, ProcedureRecord
 
 LA = ZoneInfo("America/Los_Angeles")
 

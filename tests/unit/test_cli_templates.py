@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 from unit.test_template_check import GOOD, PLAN
 
-from reminders.entrypoints.cli import main
+from reminders.entrypoints.cli.main import main
 from reminders.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +28,7 @@ def tree(tmp_path, monkeypatch):
         REMINDERS_CLINIC_PHONE="805-242-4884",
         REMINDERS_DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:1/none",  # never used
     )
-    monkeypatch.setattr("reminders.entrypoints.cli_templates.get_settings", lambda: settings)
+    monkeypatch.setattr("reminders.entrypoints.cli.templates.get_settings", lambda: settings)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -62,7 +62,7 @@ def test_an_english_only_tree_has_no_twilio_words_to_add(tree):
 
 def test_the_clinics_own_templates_pass(monkeypatch):
     monkeypatch.setattr(
-        "reminders.entrypoints.cli_templates.get_settings",
+        "reminders.entrypoints.cli.templates.get_settings",
         lambda: Settings(
             REMINDERS_CARE_PLANS_DIR=ROOT / "config" / "care_plans",
             REMINDERS_TEMPLATES_DIR=ROOT / "templates",

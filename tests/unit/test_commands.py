@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from reminders.domain import intake
-from reminders.domain.careplan import parse_care_plan
-from reminders.domain.commands import EnrollPatient, GiveConsent
+from reminders.domain.enrollment import intake
+from reminders.domain.enrollment.commands import EnrollPatient, GiveConsent
 from reminders.domain.model import Channel, ConsentMethod
+from reminders.domain.planning.careplan import parse_care_plan
 
 PLAN = parse_care_plan(
     {

@@ -2,7 +2,12 @@
 
 import pytest
 
-from reminders.domain.contact import mask_email, mask_phone, normalize_email, normalize_phone
+from reminders.domain.enrollment.contact import (
+    mask_email,
+    mask_phone,
+    normalize_email,
+    normalize_phone,
+)
 from reminders.domain.errors import InvalidEmail, InvalidPhoneNumber
 
 

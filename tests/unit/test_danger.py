@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reminders.domain.danger import danger
+from reminders.domain.inbound.danger import danger
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reminders.domain.decisions import (
+from reminders.domain.lifecycles.message import MessageStatus, Reason
+from reminders.domain.outbound.decisions import (
     GUARDRAILS,
     Defer,
     Go,
@@ -18,8 +19,7 @@ from reminders.domain.decisions import (
     Skip,
     send_decision,
 )
-from reminders.domain.delivery import MessageStatus, Reason
-from reminders.domain.sms_cap import SmsCap
+from reminders.domain.planning.sms_cap import SmsCap
 
 LA = ZoneInfo("America/Los_Angeles")
 

@@ -5,10 +5,10 @@ from datetime import datetime
 import pytest
 
 from reminders.domain import errors
-from reminders.domain.contact import normalize_email, normalize_phone
+from reminders.domain.enrollment.contact import normalize_email, normalize_phone
+from reminders.domain.enrollment.procedure_time import local_moment
 from reminders.domain.errors import InvalidEnrollment, ReminderError
-from reminders.domain.procedure_time import local_moment
-from reminders.domain.timing import zone_named
+from reminders.domain.planning.timing import zone_named
 
 FIELDS = {
     errors.InvalidPhoneNumber: "phone",

@@ -15,10 +15,10 @@ from reminders.domain.model import (
     ProcedureRecord,
     ScheduledMessage,
 )
-from reminders.domain.schedule import SchedulePolicy
-from reminders.entrypoints.formatting import format_enrollment, format_preview
+from reminders.domain.planning.schedule import SchedulePolicy
+from reminders.entrypoints.cli.formatting import format_enrollment, format_preview
 from reminders.services.content import Clinic
-from reminders.services.planning import preview_plan
+from reminders.services.enrollments.planning import preview_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 PERFORMED = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)  # Monday 07:00 in Los Angeles

@@ -6,7 +6,7 @@ import pytest
 from starlette.datastructures import FormData, UploadFile
 
 from reminders.domain.model import ConsentMethod
-from reminders.entrypoints.web.forms import consent_method, parse_local, typed_values
+from reminders.entrypoints.web.staff.forms import consent_method, parse_local, typed_values
 
 
 def test_typed_values_are_trimmed_and_leave_out_the_csrf_token_and_files():

@@ -1,4 +1,4 @@
-"""The intake rules (domain/intake.py): every field checked at once, no database."""
+"""The intake rules (domain/enrollment/intake.py): every field checked at once, no database."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reminders.domain import intake
-from reminders.domain.careplan import parse_care_plan
-from reminders.domain.commands import EnrollPatient, GiveConsent
+from reminders.domain.enrollment import fields, intake
+from reminders.domain.enrollment.commands import EnrollPatient, GiveConsent
 from reminders.domain.errors import InvalidEnrollment, UnknownProcedure
 from reminders.domain.model import Channel
+from reminders.domain.planning.careplan import parse_care_plan
 
 PLAN = parse_care_plan(
     {
@@ -91,10 +91,10 @@ def test_every_wrong_field_is_reported_at_once():
 
 
 def test_the_limits_are_the_stored_sizes():
-    ok = replace(ANA, first_name="A" * 100, external_id="E" * intake.EXTERNAL_ID_MAX)
+    ok = replace(ANA, first_name="A" * 100, external_id="E" * fields.EXTERNAL_ID_MAX)
     admitted = intake.admit(ok, find_plan=find_plan, now=NOW)
-    assert len(admitted.enrollment.idempotency_key) == intake.KEY_MAX
-    assert "external_id" in check(replace(ok, external_id="E" * (intake.EXTERNAL_ID_MAX + 1)))
+    assert len(admitted.enrollment.idempotency_key) == fields.KEY_MAX
+    assert "external_id" in check(replace(ok, external_id="E" * (fields.EXTERNAL_ID_MAX + 1)))
     assert "first_name" in check(replace(ok, first_name="A" * 101))
 
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from reminders.adapters.care_plans import CarePlanLibrary
 from reminders.adapters.rendering import MessageRenderer
-from reminders.domain.careplan import PlanStep
+from reminders.checks.template_check import check_templates
 from reminders.domain.model import Channel, ProcedureRecord
+from reminders.domain.planning.careplan import PlanStep
 from reminders.services.content import Clinic
-from reminders.services.template_check import check_templates
 
 ROOT = Path(__file__).resolve().parents[2]
 CLINIC = Clinic("Dr. Taqi Spine Care", "805-242-4884")
@@ -113,7 +113,7 @@ def test_a_spanish_text_in_ucs2_for_an_accent_is_found(tmp_path):
 
 
 def test_ucs2_that_the_language_needs_is_not_reported():
-    from reminders.services.journey_check import avoidable_ucs2
+    from reminders.checks.journey_check import avoidable_ucs2
 
     assert avoidable_ucs2("Su cita: día 10") == ["í"]
     assert avoidable_ucs2("\u201cHello\u201d") == ["\u201c", "\u201d"]
@@ -149,7 +149,7 @@ def test_a_plan_that_loses_the_warning_signs_to_a_late_enrollment_is_found(tmp_p
 def test_a_late_journey_says_how_late_in_hours_then_days():
     from datetime import timedelta
 
-    from reminders.services.journey_check import lateness_words
+    from reminders.checks.journey_check import lateness_words
 
     assert lateness_words(timedelta(0)) == ""
     assert lateness_words(timedelta(hours=30)) == ", enrolled 30 h after"

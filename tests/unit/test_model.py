@@ -4,7 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from reminders.domain import delivery, model
+from reminders.domain import model
+from reminders.domain.lifecycles import message as delivery
 from reminders.domain.model import Channel, Consent, ConsentMethod, MessageStatus
 
 NOW = datetime(2026, 5, 4, 17, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from reminders.domain.oncall import (
+from reminders.domain.inbound.oncall import (
     CODE_ALPHABET,
     Contact,
     RotaError,

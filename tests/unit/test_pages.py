@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 from jinja2 import UndefinedError
 
-from reminders.entrypoints.web.pages import LANGUAGES, local_time, make_templates
+from reminders.entrypoints.web.staff.pages import LANGUAGES, local_time, make_templates
 
 
 @pytest.fixture

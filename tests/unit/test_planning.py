@@ -11,9 +11,9 @@ from reminders.adapters.care_plans import CarePlanLibrary
 from reminders.adapters.rendering import MessageRenderer
 from reminders.domain.errors import ReminderError, UnknownProcedure, UnsupportedLanguage
 from reminders.domain.model import Channel, MessageStatus
-from reminders.domain.schedule import SchedulePolicy
+from reminders.domain.planning.schedule import SchedulePolicy
 from reminders.services.content import Clinic
-from reminders.services.planning import preview_plan
+from reminders.services.enrollments.planning import preview_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANS = CarePlanLibrary(ROOT / "config" / "care_plans")

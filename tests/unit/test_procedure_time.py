@@ -5,9 +5,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from reminders.domain.careplan import parse_care_plan
+from reminders.domain.enrollment.procedure_time import local_moment, procedure_time
 from reminders.domain.errors import InvalidProcedureTime
-from reminders.domain.procedure_time import local_moment, procedure_time
+from reminders.domain.planning.careplan import parse_care_plan
 
 LA = ZoneInfo("America/Los_Angeles")
 PLAN = parse_care_plan(

@@ -2,8 +2,8 @@
 
 import pytest
 
-from reminders.adapters.providers import ProviderError, Sent
-from reminders.domain.retry import ErrorClass
+from reminders.adapters.providers.ports import ProviderError, Sent
+from reminders.domain.outbound.retry import ErrorClass
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """Reading level: messages above 6th grade are named, in English and in Spanish."""
 
-from reminders.services.reading_level import reading_level_problem
+from reminders.checks.reading_level import reading_level_problem
 
 HARD_EN = (
     "Postoperative vertebral augmentation necessitates considerable physiological "

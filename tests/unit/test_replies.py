@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reminders.domain.replies import (
+from reminders.domain.inbound.replies import (
     Action,
     Answer,
     Keyword,

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reminders.domain.retry import ErrorClass, RetryPolicy, classify
-from reminders.domain.timing import QuietHours
+from reminders.domain.outbound.retry import ErrorClass, RetryPolicy, classify
+from reminders.domain.planning.timing import QuietHours
 
 LA = ZoneInfo("America/Los_Angeles")
 

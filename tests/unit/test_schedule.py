@@ -7,7 +7,6 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from reminders.domain.careplan import parse_care_plan
 from reminders.domain.model import (
     Channel,
     Consent,
@@ -16,8 +15,14 @@ from reminders.domain.model import (
     Patient,
     ProcedureRecord,
 )
-from reminders.domain.schedule import CATCH_UP, SchedulePolicy, SendHistory, expand_care_plan
-from reminders.domain.sms_cap import SmsCap
+from reminders.domain.planning.careplan import parse_care_plan
+from reminders.domain.planning.schedule import (
+    CATCH_UP,
+    SchedulePolicy,
+    SendHistory,
+    expand_care_plan,
+)
+from reminders.domain.planning.sms_cap import SmsCap
 
 LA = ZoneInfo("America/Los_Angeles")
 NOON = datetime(2026, 5, 4, 12, 0, tzinfo=LA)

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from reminders.domain.intake import MAX_LEVELS, NAME_MAX
+from reminders.domain.enrollment.fields import MAX_LEVELS, NAME_MAX
 from reminders.domain.model import (
     Channel,
     Consent,
@@ -16,7 +16,7 @@ from reminders.domain.model import (
     ProcedureRecord,
     ScheduledMessage,
 )
-from reminders.entrypoints.web.schemas import (
+from reminders.entrypoints.web.api.schemas import (
     CancelIn,
     EnrollmentIn,
     EnrollmentOut,

@@ -1,6 +1,6 @@
 """Search keys fold accents and case the same way on both sides."""
 
-from reminders.domain.search import fold, patient_search_key, search_words
+from reminders.domain.staff.search import fold, patient_search_key, search_words
 
 
 def test_accents_and_case_fold_away():

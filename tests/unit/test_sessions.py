@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from reminders.domain.sessions import (
+from reminders.domain.staff.sessions import (
     SessionPolicy,
     StaffSession,
     Stage,

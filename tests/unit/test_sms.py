@@ -2,7 +2,7 @@
 
 import pytest
 
-from reminders.domain.sms import measure, non_gsm7_characters
+from reminders.domain.planning.sms import measure, non_gsm7_characters
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reminders.domain.careplan import parse_care_plan
 from reminders.domain.model import (
     Channel,
     Consent,
@@ -17,9 +16,10 @@ from reminders.domain.model import (
     Patient,
     ProcedureRecord,
 )
-from reminders.domain.schedule import expand_care_plan
-from reminders.domain.sms_cap import SmsCap
-from reminders.domain.timing import QuietHours
+from reminders.domain.planning.careplan import parse_care_plan
+from reminders.domain.planning.schedule import expand_care_plan
+from reminders.domain.planning.sms_cap import SmsCap
+from reminders.domain.planning.timing import QuietHours
 
 LA = ZoneInfo("America/Los_Angeles")
 CAP = SmsCap(per_day=1, per_week=3)

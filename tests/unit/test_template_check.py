@@ -6,8 +6,8 @@ import pytest
 
 from reminders.adapters.care_plans import CarePlanLibrary
 from reminders.adapters.rendering import MessageRenderer
+from reminders.checks.template_check import check_templates
 from reminders.services.content import Clinic
-from reminders.services.template_check import check_templates
 
 CLINIC = Clinic("Dr. Taqi Spine Care", "805-242-4884")
 PREFIX = f"{CLINIC.name}: "

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from reminders.domain.careplan import readable_key
 from reminders.domain.model import Channel, MessageStatus, ScheduledMessage
-from reminders.services.timeline import problem_text, standing
+from reminders.domain.planning.careplan import readable_key
+from reminders.services.staff.timeline import problem_text, standing
 
 AT = datetime(2026, 3, 8, 17, 0, tzinfo=UTC)
 TEXT = ScheduledMessage(
@@ -61,8 +61,8 @@ def test_the_header_never_says_active_after_stop():
 def test_a_plan_step_title_is_read_or_made_from_the_key():
     import pytest
 
-    from reminders.domain.careplan import parse_care_plan
     from reminders.domain.errors import InvalidCarePlan
+    from reminders.domain.planning.careplan import parse_care_plan
 
     def plan(**step):
         step = {"key": "checkin_pain_day1", "category": "checkin", "at": "day 1 at 13:00", **step}

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from reminders.domain.errors import UnknownTimeZone
-from reminders.domain.timing import (
+from reminders.domain.planning.timing import (
     QuietHours,
     local_to_utc,
     parse_duration,

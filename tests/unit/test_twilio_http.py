@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import urllib3
 
-from reminders.adapters import twilio_http
-from reminders.adapters.twilio_http import Pools, _encode
+from reminders.adapters.providers import twilio_http
+from reminders.adapters.providers.twilio_http import Pools, _encode
 
 
 def test_an_environment_proxy_is_used_for_its_scheme(monkeypatch):
@@ -67,7 +67,7 @@ def test_only_a_connection_never_made_is_surely_not_sent(monkeypatch):
 
     import pytest
 
-    from reminders.adapters.twilio_http import PooledHttp, Unreachable
+    from reminders.adapters.providers.twilio_http import PooledHttp, Unreachable
 
     _clear_proxies(monkeypatch)
     http = PooledHttp(Pools(10), timeout=0.3)

@@ -17,36 +17,34 @@ from starlette.routing import Match
 from starlette.staticfiles import StaticFiles
 
 from reminders.bootstrap import Container, bootstrap
-from reminders.domain.accounts import NotAllowed
 from reminders.domain.errors import (
     EnrollmentClosed,
     EnrollmentNotFound,
     InvalidEnrollment,
     ReminderError,
 )
+from reminders.domain.staff.accounts import NotAllowed
 from reminders.entrypoints.logs import install_phi_filter
-from reminders.entrypoints.web import (
+from reminders.entrypoints.web import health
+from reminders.entrypoints.web.api import api, fhir, webhooks
+from reminders.entrypoints.web.api.api_docs import add_docs
+from reminders.entrypoints.web.body_limit import BodyLimit
+from reminders.entrypoints.web.deps import BadCsrf, Forbidden, LoginRequired
+from reminders.entrypoints.web.security_headers import SecurityHeaders
+from reminders.entrypoints.web.staff import (
     accounts,
-    api,
     audit,
     auth,
     caregivers,
     enroll,
-    fhir,
-    health,
     imports,
     inbox,
     outcomes,
     patient_actions,
     patients,
     tokens,
-    webhooks,
 )
-from reminders.entrypoints.web.api_docs import add_docs
-from reminders.entrypoints.web.body_limit import BodyLimit
-from reminders.entrypoints.web.deps import BadCsrf, Forbidden, LoginRequired
-from reminders.entrypoints.web.pages import make_templates, render
-from reminders.entrypoints.web.security_headers import SecurityHeaders
+from reminders.entrypoints.web.staff.pages import make_templates, render
 from reminders.entrypoints.web.tcp_nodelay import no_delay_on_server_sockets
 
 log = logging.getLogger(__name__)

@@ -13,9 +13,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import FormData
 
 from reminders.bootstrap import Container
-from reminders.domain.accounts import ApiToken, Scope, StaffUser
+from reminders.domain.staff.accounts import ApiToken, Scope, StaffUser
 from reminders.entrypoints.web import staff_session
-from reminders.services import api_tokens
+from reminders.services.staff import api_tokens
 
 bearer = HTTPBearer(
     auto_error=False,

@@ -12,10 +12,11 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from reminders.bootstrap import Container
-from reminders.domain.accounts import ApiToken, Scope
+from reminders.domain.staff.accounts import ApiToken, Scope
 from reminders.entrypoints.web.deps import ContainerDep, MetricsCaller, optional_token
 from reminders.entrypoints.web.outcome_metrics import OutcomesCollector
-from reminders.services import inbox, monitoring
+from reminders.services.replies import inbox
+from reminders.services.staff import monitoring
 
 router = APIRouter(tags=["operations"])
 

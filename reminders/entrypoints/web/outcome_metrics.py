@@ -1,7 +1,7 @@
 """Outcome figures for Prometheus: the check-in response rate and the time-to-acknowledge histogram.
 
 Over the patients whose procedure was in the last 90 days (all procedures), computed on
-scrape by services/outcomes.py, the same figures as /staff/outcomes.
+scrape by services/staff/outcomes.py, the same figures as /staff/outcomes.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from datetime import timedelta
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
-from reminders.adapters.outcomes_repository import Cohort
+from reminders.adapters.db.staff.outcomes_repository import Cohort
 from reminders.bootstrap import Container
-from reminders.services import outcomes
+from reminders.services.staff import outcomes
 
 WINDOW = timedelta(days=90)
 ACK_BUCKETS = (60, 300, 900, 1800, 3600, 7200, 14400)  # seconds: 1 min .. 4 h

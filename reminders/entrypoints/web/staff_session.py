@@ -7,9 +7,9 @@ from datetime import timedelta
 from fastapi import Request
 
 from reminders.bootstrap import Container
-from reminders.domain.accounts import StaffUser
-from reminders.domain.sessions import SessionPolicy, StaffSession, Stage, ThrottlePolicy
-from reminders.services import notices, sign_in
+from reminders.domain.staff.accounts import StaffUser
+from reminders.domain.staff.sessions import SessionPolicy, StaffSession, Stage, ThrottlePolicy
+from reminders.services.staff import notices, sign_in
 from reminders.settings import Settings
 
 COOKIE_KEY = "sid"  # the only thing about a signed-in user the cookie carries

@@ -1,0 +1,1 @@
+"""Patients, enrollments, consents, caregivers and opt-outs in the database."""

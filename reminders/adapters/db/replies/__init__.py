@@ -1,0 +1,1 @@
+"""Inbound texts, check-ins and escalations in the database."""

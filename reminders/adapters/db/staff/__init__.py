@@ -1,0 +1,1 @@
+"""Staff accounts, sessions, the audit log, CSV imports and outcome queries in the database."""

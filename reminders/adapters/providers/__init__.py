@@ -1,0 +1,1 @@
+"""Providers behind small ports: Twilio SMS and voice, SMTP, the local outbox, the rate limit."""

@@ -1,0 +1,43 @@
+"""Twilio voice calls through the official client: the last rung of an unacknowledged alert."""
+
+from __future__ import annotations
+
+from twilio.base.exceptions import TwilioRestException
+from twilio.rest import Client
+
+from reminders.adapters.providers.ports import ProviderError, Sent
+from reminders.adapters.providers.twilio_http import PooledHttp, Pools, Unreachable
+
+
+class TwilioVoice:
+    def __init__(
+        self,
+        *,
+        account_sid: str,
+        auth_token: str,
+        from_number: str,
+        api_base_url: str = "",
+        timeout: float = 15.0,
+    ) -> None:
+        if not from_number:
+            # A Messaging Service cannot place calls: a call needs a Twilio phone number.
+            raise ValueError("set TWILIO_VOICE_FROM_NUMBER or TWILIO_FROM_NUMBER for calls")
+        # Calls are rare (an alert's last rung): one client, its own small pool.
+        http = PooledHttp(Pools(2), timeout=timeout)
+        self.client = Client(account_sid, auth_token, http_client=http)
+        if api_base_url:
+            self.client.api.base_url = api_base_url.rstrip("/")
+        self.from_number = from_number
+
+    def place_call(self, *, to: str, twiml: str, reference: str) -> Sent:
+        try:
+            call = self.client.calls.create(to=to, from_=self.from_number, twiml=twiml)
+        except TwilioRestException as exc:
+            raise ProviderError(
+                f"Twilio {exc.status}: {exc.msg}",
+                code=str(exc.code) if exc.code else None,
+                http_status=exc.status,
+            ) from None
+        except Unreachable as exc:
+            raise ProviderError(f"Twilio not reachable: {exc.kind}") from None
+        return Sent(provider_id=str(call.sid), status=str(call.status or "queued"))

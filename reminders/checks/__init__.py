@@ -1,0 +1,1 @@
+"""Content tooling, not use cases: template, journey, fact, keyword and reading-level checks."""

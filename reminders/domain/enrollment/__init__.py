@@ -1,0 +1,1 @@
+"""An enrollment's intake: commands, field checks, contact details, caregiver, procedure time."""

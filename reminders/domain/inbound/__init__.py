@@ -1,0 +1,1 @@
+"""What patients send back: keywords, answers, danger words, escalations and on-call."""

@@ -1,0 +1,1 @@
+"""Lifecycles as small state machines: an outbound message, an enrollment, a check-in, an escalation."""

@@ -1,0 +1,1 @@
+"""Care plans become dated messages: plans, times, quiet hours and the SMS cap."""

@@ -1,0 +1,1 @@
+"""Machine doors: the REST API, its OpenAPI document, FHIR intake and Twilio webhooks."""

@@ -1,0 +1,179 @@
+"""REST API under /api/v1: create (idempotent on the EHR id), get, patch and cancel enrollments."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Response, status
+
+from reminders.domain.enrollment.commands import AddCaregiver, EnrollPatient, GiveConsent
+from reminders.domain.errors import InvalidEnrollment
+from reminders.entrypoints.web.api.bodies import json_object, read_body, request_body
+from reminders.entrypoints.web.api.schemas import (
+    CancelIn,
+    CaregiverIn,
+    ConsentIn,
+    EnrollmentIn,
+    EnrollmentOut,
+    EnrollmentPatch,
+    ErrorOut,
+)
+from reminders.entrypoints.web.deps import ContainerDep, EnrollCaller, Id, ReadCaller
+from reminders.entrypoints.web.staff.audit import ReadAuditDep
+from reminders.services.enrollments import care, enrollment
+from reminders.services.enrollments.enrollment import get_enrollment
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "The body is not JSON."},
+    401: {"model": ErrorOut, "description": "No valid API token (a staff cookie is not one)."},
+    403: {"model": ErrorOut, "description": "The token lacks this route's scope."},
+    404: {"model": ErrorOut, "description": "No such enrollment."},
+    409: {"model": ErrorOut, "description": "The enrollment was cancelled."},
+    422: {"model": ErrorOut, "description": "A field is wrong; each error names its field."},
+}
+
+router = APIRouter(prefix="/api/v1", tags=["enrollments"], responses=ERRORS)
+
+
+def _stand_ins(data: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Valid values for wrong fields; their errors are reported, the stand-ins never stored.
+
+    The consent stand-in follows the contact given, so it adds no error of its own.
+    """
+    channel = "email" if data.get("email") and not data.get("phone") else "sms"
+    return {
+        "first_name": "-",
+        "last_name": "-",
+        "procedure": "-",
+        "performed_at": now,
+        "timezone": None,
+        "phone": None,
+        "email": None,
+        "language": "en",
+        "levels": 1,
+        "overnight": False,
+        "external_id": None,
+        "consents": [{"channel": channel}],
+        "caregiver": None,
+    }
+
+
+def _caregiver(item: CaregiverIn | None) -> AddCaregiver | None:
+    if item is None:
+        return None
+    return AddCaregiver(
+        name=item.name,
+        relationship=item.relationship,
+        phone=item.phone,
+        email=item.email,
+        language=item.language,
+        sms_consent=item.sms_consent,
+        email_consent=item.email_consent,
+    )
+
+
+def _api_fields(errors: dict[str, str]) -> dict[str, str]:
+    """The domain's `caregiver_phone` is the body's `caregiver.phone`."""
+    return {re.sub(r"^caregiver_", "caregiver.", f): m for f, m in errors.items()}
+
+
+def _consents(items: list[ConsentIn]) -> tuple[GiveConsent, ...]:
+    return tuple(GiveConsent(i.channel, i.method, i.more_frequent_sms) for i in items)
+
+
+@router.post(
+    "/enrollments",
+    response_model=EnrollmentOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": EnrollmentOut, "description": "Already enrolled; unchanged."}},
+    openapi_extra={"requestBody": request_body(EnrollmentIn)},
+)
+def create_enrollment(
+    caller: EnrollCaller,  # first: a caller without a token learns nothing about the body
+    data: Annotated[dict[str, Any], Depends(json_object)],
+    response: Response,
+    c: ContainerDep,
+) -> EnrollmentOut:
+    """Enroll a patient whose procedure is done.
+
+    Idempotent: the same `external_id` (or, without one, the same patient, procedure and
+    time) returns the first enrollment with status 200 and adds nothing. A request with
+    wrong fields gets one 422 naming every one of them.
+    """
+    body, unreadable = read_body(EnrollmentIn, data, stand_ins=_stand_ins(data, c.clock()))
+    cmd = EnrollPatient(
+        first_name=body.first_name,
+        last_name=body.last_name,
+        procedure=body.procedure,
+        performed_at=body.performed_at,
+        timezone=body.timezone or c.settings.clinic_timezone,
+        phone=body.phone,
+        email=body.email,
+        language=body.language,
+        levels=body.levels,
+        overnight=body.overnight,
+        external_id=body.external_id,
+        consents=_consents(body.consents),
+        enrolled_by=caller,
+        caregiver=_caregiver(body.caregiver),
+    )
+    try:
+        result = enrollment.enroll(
+            cmd,
+            uow=c.uow(),
+            planning=c.planning,
+            now=c.clock(),
+            via="API",
+            unreadable=unreadable,
+        )
+    except InvalidEnrollment as exc:
+        raise InvalidEnrollment(_api_fields(exc.errors)) from None
+    if not result.created:
+        response.status_code = status.HTTP_200_OK
+    response.headers["Location"] = f"/api/v1/enrollments/{result.enrollment.id}"
+    return EnrollmentOut.of(result.enrollment)
+
+
+@router.get("/enrollments/{enrollment_id}", response_model=EnrollmentOut)
+def read_enrollment(
+    enrollment_id: Id, c: ContainerDep, caller: ReadCaller, reads: ReadAuditDep
+) -> EnrollmentOut:
+    """The enrollment with its patient, consent and every message with its status."""
+    found = get_enrollment(enrollment_id, uow=c.uow())
+    reads(actor=caller, what="API GET enrollment", enrollment_id=found.id)
+    return EnrollmentOut.of(found)
+
+
+@router.patch("/enrollments/{enrollment_id}", response_model=EnrollmentOut)
+def patch_enrollment(
+    enrollment_id: Id, body: EnrollmentPatch, c: ContainerDep, caller: EnrollCaller
+) -> EnrollmentOut:
+    """Correct the procedure time, change channels or language; unsent messages are re-planned.
+
+    All the changes in one request apply together or not at all. Messages already sent
+    stay as they were and are not sent again.
+    """
+    updated = care.update_enrollment(
+        enrollment_id,
+        uow=c.uow(),
+        planning=c.planning,
+        by=caller,
+        now=c.clock(),
+        performed_at=body.performed_at,
+        channels=_consents(body.channels) if body.channels is not None else None,
+        language=body.language,
+    )
+    return EnrollmentOut.of(updated)
+
+
+@router.post("/enrollments/{enrollment_id}/cancel", response_model=EnrollmentOut)
+def cancel_enrollment(
+    enrollment_id: Id, c: ContainerDep, caller: EnrollCaller, body: CancelIn | None = None
+) -> EnrollmentOut:
+    """Cancel every unsent message and close the enrollment (cancelling twice is harmless)."""
+    reason = body.reason if body else "cancelled through the API"
+    return EnrollmentOut.of(
+        enrollment.cancel(enrollment_id, uow=c.uow(), by=caller, reason=reason, now=c.clock())
+    )

@@ -1,0 +1,1 @@
+"""The staff app's pages, by concept."""

@@ -1,0 +1,1 @@
+"""Use cases that send: dispatch, the send pipeline, delivery reports, reconcile, resend."""

@@ -1,0 +1,205 @@
+"""The one send pipeline: every outgoing text and email is decided and handed over here.
+
+Care texts, resends, check-in reminders and on-call alerts all pass `decide` (the
+guardrails their kind declares, domain/outbound/decisions.py) and `hand_over` (the sender's
+shared rate for texts, the provider call, a log line with the recipient masked). What
+each records afterwards belongs to the table it lives in.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from reminders.adapters.care_plans import CarePlanLibrary
+from reminders.adapters.providers.ports import (
+    EmailProvider,
+    ProviderError,
+    Sent,
+    SmsProvider,
+    VoiceProvider,
+)
+from reminders.adapters.providers.rate_limit import ChunkLimiter, RateLimiter
+from reminders.adapters.rendering import MessageRenderer, RenderedEmail
+from reminders.domain.enrollment.contact import mask_email, mask_phone
+from reminders.domain.outbound.decisions import Decision, Kind, SendContext, send_decision
+from reminders.domain.outbound.retry import ErrorClass, RetryPolicy
+from reminders.domain.planning.schedule import SchedulePolicy
+from reminders.domain.planning.timing import QuietHours, zone_named
+from reminders.services.content import Clinic
+
+log = logging.getLogger("reminders.sending")
+
+
+@dataclass
+class Delivery:
+    """What sending needs, wired once by bootstrap."""
+
+    sms: SmsProvider
+    email: EmailProvider
+    limiter: RateLimiter
+    renderer: MessageRenderer
+    plans: CarePlanLibrary
+    clinic: Clinic
+    policy: SchedulePolicy = field(default_factory=SchedulePolicy)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    send_lease: timedelta = timedelta(seconds=30)  # renewed every third of it while in flight
+    queue_lease: timedelta = timedelta(seconds=30)  # renewed likewise while a task holds rows
+    rate_wait: float = 20.0  # seconds a worker waits for a rate-limit token
+    sms_rate: float = 1.0  # the sender's messages a second (sizes the chunks below)
+    voice: VoiceProvider | None = None  # calls for unacknowledged red flags
+    # A send whose outcome is unknown (no answer in time) stays `sending` this long, then
+    # reconciliation asks the provider whether it took it: a late answer has time to land.
+    settle_after: timedelta = timedelta(seconds=10)
+    slow_down: float = 1.0  # seconds the sender pauses on a 429 or 5xx with no Retry-After
+
+    @property
+    def quiet_hours(self) -> QuietHours:
+        return self.policy.quiet_hours
+
+    @property
+    def chunk_size(self) -> int:
+        """Messages in flight together (one token call, one `sending` statement each)."""
+        return window_for(self.sms_rate)
+
+
+def window_for(rate: float) -> int:
+    """Provider calls a worker process keeps in flight: a second of the sender's rate,
+    1-64, so 100 ms of provider latency does not cap throughput and a slow sender (1 a
+    second) never holds rows in `sending` waiting for their token. Also the bucket's burst.
+    At least a task's batch (50 ids by default): a task's texts go out in one round."""
+    return max(1, min(WINDOW_MAX, int(rate)))
+
+
+WINDOW_MAX = 100
+
+
+@dataclass(frozen=True)
+class SpokenCall:
+    """A voice call's TwiML (an on-call alert's last rung)."""
+
+    twiml: str
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message ready to hand over: to whom, what, and under which name at the provider."""
+
+    kind: Kind
+    to: str  # E.164 phone for a text, an address for an email
+    content: str | RenderedEmail | SpokenCall  # the text, the rendered email, or a call
+    reference: str  # a stable name at the provider (email Message-ID, outbox file)
+
+    @property
+    def is_sms(self) -> bool:
+        return isinstance(self.content, str)
+
+    @property
+    def summary(self) -> str:
+        """What the row records as having gone out: the text, or the email's subject."""
+        if isinstance(self.content, SpokenCall):
+            return "voice call"
+        return self.content if isinstance(self.content, str) else self.content.subject
+
+
+def decide(
+    kind: Kind,
+    *,
+    delivery: Delivery,
+    is_sms: bool,
+    deadline: datetime,
+    timezone: str,
+    now: datetime,
+    enrollment_active: bool = True,
+    consent_given: bool = True,
+    opted_out: bool = False,
+    cap_lifted: bool = False,
+    other_texts: tuple[datetime, ...] = (),
+) -> Decision:
+    """Apply the guardrails of `kind` with the clinic's policy (quiet hours, SMS cap)."""
+    policy = delivery.policy
+    return send_decision(
+        SendContext(
+            kind=kind,
+            is_sms=is_sms,
+            deadline=deadline,
+            zone=zone_named(timezone),
+            enrollment_active=enrollment_active,
+            consent_given=consent_given,
+            opted_out=opted_out,
+            quiet_hours=policy.quiet_hours,
+            sms_cap=policy.sms_cap_with_written_consent if cap_lifted else policy.sms_cap,
+            other_texts=other_texts,
+        ),
+        now,
+    )
+
+
+def take_token(delivery: Delivery) -> bool:
+    """A rate-limit token for the sender; an unreachable limiter (Redis down) means none."""
+    return take_tokens(delivery, 1) == 1
+
+
+def take_tokens(delivery: Delivery, n: int) -> int:
+    """Up to n tokens for the sender in one call (0: none in time, or Redis is down)."""
+    limiter = delivery.limiter
+    try:
+        if isinstance(limiter, ChunkLimiter):
+            return limiter.acquire_many(delivery.sms.sender, n, timeout=delivery.rate_wait)
+        return int(limiter.acquire(delivery.sms.sender, timeout=delivery.rate_wait))
+    except Exception as exc:  # redis errors, timeouts: send nothing rather than flood
+        log.warning("rate limiter unavailable (%s); holding texts back", exc.__class__.__name__)
+        return 0
+
+
+def slow_down(delivery: Delivery, exc: ProviderError) -> None:
+    """The provider is overloaded (429, 5xx): every worker of this sender waits, for as
+    long as it asked (Retry-After) or a moment, instead of each message on its own."""
+    limiter = delivery.limiter
+    if not exc.slows_the_sender or not isinstance(limiter, ChunkLimiter):
+        return
+    seconds = exc.retry_after if exc.retry_after is not None else delivery.slow_down
+    try:
+        limiter.pause(delivery.sms.sender, seconds)
+    except Exception as exc2:  # Redis down: the tokens are refused anyway
+        log.warning("could not pause the sender (%s)", exc2.__class__.__name__)
+    log.warning("provider asked to slow down (%s): sender paused %.1f s", exc.http_status, seconds)
+
+
+def hand_over(message: Outgoing, *, delivery: Delivery, log_it: bool = True) -> Sent:
+    """Call the provider (the caller took the sender's token for a text); log it masked
+    (or leave that to the caller, which logs a chunk's calls in one line).
+
+    Raises ProviderError; the caller records the outcome in its own table.
+    """
+    if isinstance(message.content, str):
+        sent = delivery.sms.send_sms(
+            to=message.to, body=message.content, reference=message.reference
+        )
+    elif isinstance(message.content, SpokenCall):
+        if delivery.voice is None:
+            raise ProviderError("no voice provider is configured", error_class=ErrorClass.PERMANENT)
+        sent = delivery.voice.place_call(
+            to=message.to, twiml=message.content.twiml, reference=message.reference
+        )
+    else:
+        email = message.content
+        sent = delivery.email.send_email(
+            to=message.to,
+            subject=email.subject,
+            text=email.text,
+            html=email.html,
+            reference=message.reference,
+        )
+    if log_it:
+        log.info("sent %s %s to %s", message.kind.value, message.reference, masked(message))
+    return sent
+
+
+def masked(message: Outgoing) -> str:
+    return (
+        mask_email(message.to)
+        if isinstance(message.content, RenderedEmail)
+        else mask_phone(message.to)
+    )

@@ -1,0 +1,1 @@
+"""Use cases that start, change and end an enrollment, through every intake door."""

@@ -1,0 +1,1 @@
+"""Use cases for staff: accounts, sign-in, tokens, audit, outcomes, timelines and monitoring."""

@@ -96,7 +96,7 @@ def test_a_message_is_sent_again_once(engine: Engine) -> None:
 
 
 def test_only_the_current_attempt_records_its_outcome(engine: Engine) -> None:
-    from reminders.adapters.db.messages.message_batches import Fence
+    from reminders.adapters.db.messages.message_repository import Fence
 
     with UnitOfWork(engine) as uow:
         a, b = scheduled(uow), scheduled(uow, send_at=LATER + timedelta(hours=1))

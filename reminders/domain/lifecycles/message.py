@@ -1,13 +1,17 @@
-"""The life of a message: its states, the moves allowed between them, and Twilio's words for them.
+"""The life of an outbound message of any kind: states, allowed moves, and Twilio's words.
 
 scheduled -> queued -> sending -> sent -> delivered | undelivered | failed, and
-cancelled / skipped from any unsent state (DESIGN.md rule 2). Every change of a
-message's status is checked here before the message repository writes it.
+cancelled / skipped from any unsent state. One machine for every kind that goes out: care
+texts and emails, resends, caregiver texts, check-in reminders, silence nudges, on-call
+pages, re-pages and calls (docs/architecture.md, "One outbound lifecycle"). Each write is a
+named `Move` below; a repository's conditional UPDATE takes its starting states from the
+Move, so the states a statement accepts are the ones this machine allows, typed once.
 """
 
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 
 from reminders.domain.errors import IllegalTransition
 
@@ -100,6 +104,47 @@ def check_transitions(
     for status in current:
         check_transition(status, new, because_of=because_of)
     return tuple(sorted(current))
+
+
+@dataclass(frozen=True)
+class Move:
+    """One legal move: from any of `frm` to `to`; checked against TRANSITIONS when declared."""
+
+    frm: tuple[MessageStatus, ...]
+    to: MessageStatus
+    because_of: Reason | None = None  # the reason a guarded move (RESTORABLE) needs
+
+    def __post_init__(self) -> None:
+        check_transitions(self.frm, self.to, because_of=self.because_of)
+
+    @property
+    def sources(self) -> list[str]:
+        """The starting states as stored, for a statement's `status IN (...)`."""
+        return [s.value for s in sorted(self.frm)]
+
+
+CLAIM = Move((S.SCHEDULED, S.QUEUED), S.QUEUED)  # due, or queued with a lapsed lease
+HOLD = Move((S.QUEUED,), S.QUEUED)  # a task renews the queue lease of rows it holds
+TAKE = Move((S.QUEUED,), S.SENDING)  # right before the provider call
+RENEW = Move((S.SENDING,), S.SENDING)  # heartbeat, or "no answer yet: ask before resend"
+SENT = Move((S.SENDING,), S.SENT)
+RETRY = Move((S.SENDING,), S.SCHEDULED)  # transient failure, or no record at the provider
+FAIL = Move((S.SENDING, S.QUEUED), S.FAILED)
+DEFER = Move((S.QUEUED,), S.SCHEDULED)  # quiet hours or the SMS cap at send time
+GIVE_BACK = Move((S.SENDING,), S.QUEUED)  # never handed over (no rate-limit token)
+CANCEL = Move(tuple(sorted(UNSENT)), S.CANCELLED)
+SKIP = Move(tuple(sorted(UNSENT)), S.SKIPPED)
+RESTORE = Move((S.CANCELLED,), S.SCHEDULED, because_of=Reason.OPTED_OUT)
+
+
+def not_sent(status: MessageStatus) -> Move:
+    """The move that stops an unsent message (CANCEL or SKIP); IllegalTransition otherwise."""
+    return Move(tuple(sorted(UNSENT)), status)
+
+
+def report(new: MessageStatus) -> Move:
+    """A provider's delivery report: only ever forward (lower ranks -> `new`)."""
+    return Move(lower_ranks(new), new)
 
 
 # ---- Twilio's delivery words ------------------------------------------------------------

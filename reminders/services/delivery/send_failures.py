@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from reminders.adapters.db.messages.message_batches import Fence
+from reminders.adapters.db.messages.message_repository import Fence
 from reminders.adapters.db.unit_of_work import UnitOfWork
 from reminders.adapters.providers.ports import ProviderError
 from reminders.domain.lifecycles.message import Reason

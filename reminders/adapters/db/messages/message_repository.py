@@ -1,34 +1,229 @@
-"""The one writer of scheduled_messages: every status change is checked by the state machine.
+"""The one writer of scheduled_messages: every status change is a Move of the lifecycle.
 
-Every change is a conditional UPDATE on the expected current status(es) (and attempt),
-so two workers, two beats, a late task or a replayed webhook never both win; hot moves
-are one cached statement per chunk (message_batches.py). Reads: message_reads.py.
+Every change is a conditional UPDATE whose starting states come from the Move it makes
+(domain/lifecycles/message.py), and on the attempt where one is fenced, so two workers,
+two beats, a late task or a replayed webhook never both win. The hot moves are set-based
+statements below, one per chunk (`id = ANY(:ids)` and `unnest(...)` on PostgreSQL,
+`IN (...)` and `json_each(...)` on SQLite), compiled once: a cache hands SQLAlchemy the
+same statement object every time. A plan's new rows: message_inserts.py. Reads:
+message_reads.py.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, insert, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Connection,
+    Integer,
+    Text,
+    any_,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.sql import Executable
 
-from reminders.adapters.db.messages import message_batches as sql
 from reminders.adapters.db.messages import message_inserts as inserts
-from reminders.adapters.db.messages.message_batches import Fence
-from reminders.adapters.db.orm import enrollments, scheduled_messages
+from reminders.adapters.db.orm import (
+    UTCDateTime,
+    caregivers,
+    enrollments,
+    patients,
+    scheduled_messages,
+)
 from reminders.domain.lifecycles.message import (
-    UNSENT,
+    CANCEL,
+    CLAIM,
+    DEFER,
+    FAIL,
+    HOLD,
+    RENEW,
+    RESTORE,
+    RETRY,
+    SENT,
+    TAKE,
     MessageStatus,
+    Move,
     Reason,
-    check_transitions,
-    lower_ranks,
+    not_sent,
+    report,
 )
 from reminders.domain.model import Channel, PlannedMessage, ScheduledMessage
 
 M = scheduled_messages
 S = MessageStatus
+
+# status_reason of a row whose provider call got no answer: reconciliation will ask.
+ASKING = "no answer from the provider yet: it will be asked before any resend"
+
+_cache: dict[tuple[str, str], Executable] = {}
+
+NOW = bindparam("now", type_=UTCDateTime)
+LEASE = bindparam("lease", type_=UTCDateTime)
+
+
+def statement(dialect: str, kind: str) -> Executable:
+    """The cached statement `kind` (claim, hold, sending, sent, heartbeat) for a dialect."""
+    found = _cache.get((dialect, kind))
+    if found is None:
+        found = _cache[(dialect, kind)] = _BUILD[kind](dialect == "postgresql")
+    return found
+
+
+def rows_param(dialect: str, rows: list[tuple[int, int, str]]) -> dict[str, Any]:
+    """Per-row values (id, attempt, text) as the dialect's statements take them."""
+    if dialect == "postgresql":
+        return {
+            "ids": [r[0] for r in rows],
+            "tries": [r[1] for r in rows],
+            "texts": [r[2] for r in rows],
+        }
+    return {"data": json.dumps(rows)}
+
+
+def texts_to(phone: str) -> Any:
+    """Rows texted to this phone: the patient's own, or a caregiver's (kind "caregiver")."""
+    to_caregiver = select(caregivers.c.enrollment_id).where(caregivers.c.phone == phone)
+    return (
+        select(M.c.id)
+        .join(enrollments, enrollments.c.id == M.c.enrollment_id)
+        .join(patients, patients.c.id == enrollments.c.patient_id)
+        .where(
+            ((patients.c.phone == phone) & (M.c.kind != "caregiver"))
+            | ((M.c.kind == "caregiver") & M.c.enrollment_id.in_(to_caregiver))
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Fence:
+    """Only the attempt that marked a row `sending` (or a reconciler that read that attempt)
+    may record its outcome; `lapsed` also refuses a row whose lease still runs (its worker
+    is alive and may yet answer)."""
+
+    attempt: int
+    lapsed: bool = False
+
+    def where(self, now: datetime) -> ColumnElement[bool]:
+        clause = M.c.attempts == self.attempt
+        return clause & (M.c.lease_until < now) if self.lapsed else clause
+
+
+def _status_is(move: Move) -> ColumnElement[bool]:
+    """The move's starting states. `status || ''` keeps the planners off the status index:
+    the rows are found by id (SQLite otherwise walks every queued row, 24x slower at 1M)."""
+    return M.c.status.concat("").in_(move.sources)
+
+
+def _ids(pg: bool) -> ColumnElement[bool]:
+    if pg:
+        return M.c.id == any_(bindparam("ids", type_=ARRAY(Integer)))
+    return M.c.id.in_(bindparam("ids", expanding=True))
+
+
+def _source(pg: bool) -> tuple[Any, Any, Any, Any]:
+    """A table of (id, attempt, text) rows to join: unnest of arrays, or a JSON array."""
+    if pg:
+        v = (
+            func.unnest(
+                bindparam("ids", type_=ARRAY(Integer)),
+                bindparam("tries", type_=ARRAY(Integer)),
+                bindparam("texts", type_=ARRAY(Text)),
+            )
+            .table_valued("id", "attempt", "text")
+            .render_derived(name="v")
+        )
+        return v, v.c.id, v.c.attempt, v.c.text
+    j = func.json_each(bindparam("data", type_=Text)).table_valued("value").alias("j")
+    at = j.c.value
+    return (
+        j,
+        func.json_extract(at, "$[0]"),
+        func.json_extract(at, "$[1]"),
+        func.json_extract(at, "$[2]"),
+    )
+
+
+def _claim(pg: bool) -> Executable:
+    return (
+        update(M)
+        .where(_ids(pg), _status_is(CLAIM))
+        .values(status=S.QUEUED.value, updated_at=NOW, lease_until=LEASE)
+    )
+
+
+def _hold(pg: bool) -> Executable:
+    return update(M).where(_ids(pg), _status_is(HOLD)).values(updated_at=NOW, lease_until=LEASE)
+
+
+def _sending(pg: bool) -> Executable:
+    _, mid, _, body = _source(pg)
+    return (
+        update(M)
+        .where(M.c.id == mid, _status_is(TAKE))
+        .values(
+            status=TAKE.to.value,
+            updated_at=NOW,
+            lease_until=LEASE,
+            last_attempt_at=NOW,
+            body=body,
+            attempts=M.c.attempts + 1,
+        )
+        .returning(M.c.id, M.c.attempts)
+    )
+
+
+def _sent(pg: bool) -> Executable:
+    _, mid, attempt, pid = _source(pg)
+    return (
+        update(M)
+        .where(M.c.id == mid, M.c.attempts == attempt, _status_is(SENT))
+        .values(
+            status=SENT.to.value,
+            provider_id=pid,
+            sent_at=NOW,
+            lease_until=None,
+            updated_at=NOW,
+            status_reason=None,
+            reason_code=None,
+        )
+        .returning(M.c.id)
+    )
+
+
+def _heartbeat(pg: bool) -> Executable:
+    _, mid, attempt, _ = _source(pg)
+    return (
+        update(M)
+        .where(
+            M.c.id == mid,
+            M.c.attempts == attempt,
+            _status_is(RENEW),
+            M.c.lease_until >= NOW,  # lapsed: a reconciler may be asking about it already
+        )
+        .values(updated_at=NOW, lease_until=LEASE)
+        .returning(M.c.id)
+    )
+
+
+_BUILD = {
+    "claim": _claim,
+    "hold": _hold,
+    "sending": _sending,
+    "sent": _sent,
+    "heartbeat": _heartbeat,
+}
+# The move each cached statement makes: _batch runs a statement only as its own move.
+_MOVE_OF = {"claim": CLAIM, "hold": HOLD, "sending": TAKE, "sent": SENT, "heartbeat": RENEW}
 
 
 class MessageRepository:
@@ -69,29 +264,18 @@ class MessageRepository:
 
     # -- moves ---------------------------------------------------------------------------
 
-    def _move(
-        self,
-        where: ColumnElement[bool],
-        frm: Iterable[MessageStatus],
-        to: MessageStatus,
-        now: datetime,
-        *,
-        because_of: Reason | None = None,
-        **values: Any,
-    ) -> int:
-        allowed = check_transitions(tuple(frm), to, because_of=because_of)
+    def _move(self, where: ColumnElement[bool], move: Move, now: datetime, **values: Any) -> int:
         result = self.conn.execute(
             update(M)
-            .where(where, M.c.status.in_([s.value for s in allowed]))
-            .values(status=to.value, updated_at=now, **values)
+            .where(where, M.c.status.in_(move.sources))
+            .values(status=move.to.value, updated_at=now, **values)
         )
         return int(result.rowcount)
 
     def _one(
         self,
         message_id: int,
-        frm: Iterable[MessageStatus],
-        to: MessageStatus,
+        move: Move,
         now: datetime,
         *,
         fence: Fence | None = None,
@@ -100,20 +284,19 @@ class MessageRepository:
         where = M.c.id == message_id
         if fence is not None:
             where = where & fence.where(now)
-        return bool(self._move(where, frm, to, now, **values))
+        return bool(self._move(where, move, now, **values))
 
-    def _batch(self, kind: str, frm: Iterable[S], to: S, rows: Any = (), **params: Any) -> Any:
-        """Run one cached set-based statement (message_batches.py) after checking its move;
-        `rows` are (id, attempt, text) per row."""
-        check_transitions(tuple(frm), to)
+    def _batch(self, kind: str, rows: Any = (), **params: Any) -> Any:
+        """Run one cached set-based statement (its move: _MOVE_OF); `rows` are (id,
+        attempt, text) per row."""
         dialect = self.conn.dialect.name
-        params.update(sql.rows_param(dialect, list(rows)) if rows else {})
-        return self.conn.execute(sql.statement(dialect, kind), params)
+        params.update(rows_param(dialect, list(rows)) if rows else {})
+        return self.conn.execute(statement(dialect, kind), params)
 
     def claim(self, ids: list[int], *, now: datetime, lease_until: datetime) -> None:
         """Mark claimed rows queued with a lease (due, or queued with a lapsed lease)."""
         if ids:
-            self._batch("claim", UNSENT, S.QUEUED, ids=ids, now=now, lease=lease_until)
+            self._batch("claim", ids=ids, now=now, lease=lease_until)
 
     def mark_sending_many(
         self, bodies: list[tuple[int, str]], *, now: datetime, lease_until: datetime
@@ -122,7 +305,7 @@ class MessageRepository:
         rows = [(mid, 0, body) for mid, body in bodies]
         if not rows:
             return {}
-        won = self._batch("sending", (S.QUEUED,), S.SENDING, rows, now=now, lease=lease_until)
+        won = self._batch("sending", rows, now=now, lease=lease_until)
         return {int(r[0]): int(r[1]) for r in won}
 
     def mark_sending(
@@ -136,7 +319,7 @@ class MessageRepository:
         """Record (id, attempt, provider id) of rows still on that attempt, one statement."""
         if not sent:
             return set()
-        return {int(r[0]) for r in self._batch("sent", (S.SENDING,), S.SENT, sent, now=now)}
+        return {int(r[0]) for r in self._batch("sent", sent, now=now)}
 
     def heartbeat(
         self, attempts: list[tuple[int, int]], *, now: datetime, lease_until: datetime
@@ -145,13 +328,13 @@ class MessageRepository:
         if not attempts:
             return set()
         rows = [(m, a, "") for m, a in attempts]
-        won = self._batch("heartbeat", (S.SENDING,), S.SENDING, rows, now=now, lease=lease_until)
+        won = self._batch("heartbeat", rows, now=now, lease=lease_until)
         return {int(r[0]) for r in won}
 
     def hold_queued(self, ids: list[int], *, now: datetime, lease_until: datetime) -> None:
         """Set the queue lease of rows a task holds (longer while it works, `now` to let go)."""
         if ids:
-            self._batch("hold", (S.QUEUED,), S.QUEUED, ids=ids, now=now, lease=lease_until)
+            self._batch("hold", ids=ids, now=now, lease=lease_until)
 
     def mark_sent(
         self,
@@ -164,8 +347,7 @@ class MessageRepository:
     ) -> bool:
         return self._one(
             message_id,
-            (S.SENDING,),
-            S.SENT,
+            SENT,
             now,
             fence=fence,
             provider_id=provider_id,
@@ -179,14 +361,13 @@ class MessageRepository:
         """The provider may have taken it: stay `sending` until reconciliation asks."""
         return self._one(
             message_id,
-            (S.SENDING,),
-            S.SENDING,
+            RENEW,
             now,
             fence=Fence(attempt),
             lease_until=lease_until,
             error_message=error,
             error_class="transient",
-            status_reason=sql.ASKING,
+            status_reason=ASKING,
         )
 
     def retry(
@@ -203,8 +384,7 @@ class MessageRepository:
         """A transient failure (or a crash the provider has no record of): try again later."""
         return self._one(
             message_id,
-            (S.SENDING,),
-            S.SCHEDULED,
+            RETRY,
             now,
             fence=fence,
             send_at=send_at,
@@ -228,8 +408,7 @@ class MessageRepository:
     ) -> bool:
         return self._one(
             message_id,
-            (S.SENDING, S.QUEUED),
-            S.FAILED,
+            FAIL,
             now,
             fence=fence,
             error_code=code,
@@ -242,21 +421,19 @@ class MessageRepository:
         self, message_id: int, *, now: datetime, status: MessageStatus, reason: Reason, detail: str
     ) -> bool:
         """Cancel or skip a message that never reached a provider."""
-        return self._one(message_id, UNSENT, status, now, **_why(detail, reason))
+        return self._one(message_id, not_sent(status), now, **_why(detail, reason))
 
     def defer(
         self, message_id: int, *, now: datetime, send_at: datetime, reason: Reason, detail: str
     ) -> bool:
         """Put a queued message back to wait (quiet hours or the SMS cap at send time)."""
-        return self._one(
-            message_id, (S.QUEUED,), S.SCHEDULED, now, send_at=send_at, **_why(detail, reason)
-        )
+        return self._one(message_id, DEFER, now, send_at=send_at, **_why(detail, reason))
 
     def record_status(
         self, message_id: int, new: MessageStatus, *, now: datetime, **values: Any
     ) -> bool:
         """Apply a provider's delivery report; a status only ever moves forward."""
-        return self._one(message_id, lower_ranks(new), new, now, **values)
+        return self._one(message_id, report(new), now, **values)
 
     def touch(self, message_id: int, *, now: datetime) -> None:  # we asked the provider
         self.conn.execute(update(M).where(M.c.id == message_id).values(updated_at=now))
@@ -271,18 +448,18 @@ class MessageRepository:
     ) -> int:
         """Cancel every message of the enrollment not yet handed to a provider."""
         where = M.c.enrollment_id == enrollment_id
-        return self._move(where, UNSENT, S.CANCELLED, now, **_why(reason, code))
+        return self._move(where, CANCEL, now, **_why(reason, code))
 
     def cancel_sms_to(self, phone: str, *, detail: str, now: datetime) -> int:
         """The phone opted out: cancel every unsent text to it, at once."""
-        where = M.c.id.in_(sql.texts_to(phone)) & (M.c.channel == Channel.SMS.value)
-        return self._move(where, UNSENT, S.CANCELLED, now, **_why(detail, Reason.OPTED_OUT))
+        where = M.c.id.in_(texts_to(phone)) & (M.c.channel == Channel.SMS.value)
+        return self._move(where, CANCEL, now, **_why(detail, Reason.OPTED_OUT))
 
     def restore_sms_to(self, phone: str, *, now: datetime) -> int:
         """The phone opted back in: re-open texts the opt-out cancelled whose time is still
         ahead, of the current plan of active enrollments (never past ones)."""
         current = (
-            sql.texts_to(phone)
+            texts_to(phone)
             .where(
                 enrollments.c.status == "active",
                 M.c.revision == enrollments.c.revision,
@@ -295,9 +472,7 @@ class MessageRepository:
         )
         where = M.c.id.in_(current) & (M.c.reason_code == Reason.OPTED_OUT.value)
         why = _why("restored: the patient opted back in", Reason.RESTORED)
-        return self._move(
-            where, (S.CANCELLED,), S.SCHEDULED, now, because_of=Reason.OPTED_OUT, **why
-        )
+        return self._move(where, RESTORE, now, **why)
 
 
 def _why(detail: str | None, reason: Reason | None) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from reminders.bootstrap import Container, bootstrap
 from reminders.entrypoints.celery_app import app
 from reminders.services.delivery.dispatch import dispatch_due
 from reminders.services.delivery.notifications import deliver_notifications, retry_notifications
-from reminders.services.delivery.reconcile import reconcile_expired
+from reminders.services.delivery.reconcile import reconcile_expired, reconcile_notifications
 from reminders.services.delivery.sending import send_messages
 from reminders.services.delivery.status import poll_unsettled
 from reminders.services.enrollments.intake import run_import
@@ -108,7 +108,9 @@ def send(message_ids: list[int]) -> dict[str, int]:
 @app.task(name="reminders.reconcile_sending")
 def reconcile() -> dict[str, int]:
     c = container()
-    return reconcile_expired(uow=c.uow(), delivery=c.delivery, now=c.clock)
+    counts = reconcile_expired(uow=c.uow(), delivery=c.delivery, now=c.clock)
+    notes = reconcile_notifications(uow=c.uow(), delivery=c.delivery, now=c.clock)
+    return counts | {f"notification_{k}": n for k, n in notes.items() if n}
 
 
 @app.task(name="reminders.follow_up_checkins")

@@ -97,7 +97,8 @@ def test_a_failed_alert_is_visible_and_retried_by_the_beat(live, web, engine, tw
     twilio.fail(status=503, code=20503, to=ONCALL_PHONE, times=2)
     text_in(web, live, "10")
     sms = next(n for n in table(engine, notifications) if n.channel == "sms")
-    assert (sms.status, sms.error_class) == ("failed", "transient") and sms.next_attempt_at
+    # Waiting for its next try (the outbound lifecycle's `scheduled`); staff read "failed".
+    assert (sms.status, sms.error_class) == ("scheduled", "transient") and sms.next_attempt_at
     add_staff(live)
     login(web)
     page = web.get("/staff/inbox").text
@@ -192,7 +193,7 @@ def test_a_broker_outage_delays_an_alert_by_a_minute_not_forever(live, web, engi
     live.send_task = broker_down
     assert "call us now" in reply_of(text_in(web, live, "9")).lower()  # the patient is answered
     assert twilio.sent_to(ONCALL_PHONE) == []
-    assert {n.status for n in table(engine, notifications)} == {"pending"}
+    assert {n.status for n in table(engine, notifications)} == {"scheduled"}  # not yet taken
     live.clock.advance(minutes=2)  # the beat's retry picks up what was never queued
     assert retry_notifications(uow=live.uow(), delivery=live.delivery, now=live.clock) == {
         "sent": 2

@@ -55,16 +55,16 @@ def test_a_batch_comes_in_send_order_with_its_patient_and_plan(engine):
         PHONE,
         "America/Los_Angeles",
     )
-    assert (first.procedure, first.levels, first.overnight, first.enrollment_status) == (
+    assert (first.procedure, first.levels, first.overnight, first.facts.enrollment) == (
         "lumbar_fusion",
         1,
         False,
         "active",
     )
     assert first.performed_at == NOW - timedelta(days=1)
-    assert first.consent_given is False  # consent to texts is not consent to email
-    assert due[1].consent_given is True
-    assert first.other_texts == ()  # emails do not count toward the SMS cap
+    assert first.facts.consent_given is False  # consent to texts is not consent to email
+    assert due[1].facts.consent_given is True
+    assert first.facts.other_texts == ()  # emails do not count toward the SMS cap
 
 
 def test_consent_withdrawn_is_no_consent(engine):
@@ -73,7 +73,7 @@ def test_consent_withdrawn_is_no_consent(engine):
         consent(conn, eid, "sms", given=False)
         mid = message(conn, eid)
         due = DueMessages(conn).load(mid, now=NOW)
-    assert due is not None and due.consent_given is False
+    assert due is not None and due.facts.consent_given is False
 
 
 def test_an_opted_out_phone_blocks_its_texts_but_not_its_emails(engine):
@@ -84,8 +84,8 @@ def test_an_opted_out_phone_blocks_its_texts_but_not_its_emails(engine):
         text, email = message(conn, eid), message(conn, eid, channel="email")
         OptOutRepository(conn).opt_out(PHONE, source="keyword", detail="STOP", now=NOW)
         due = {d.id: d for d in DueMessages(conn).load_many([text, email], now=NOW)}
-    assert due[text].opted_out is True
-    assert due[email].opted_out is False
+    assert due[text].facts.opted_out is True
+    assert due[email].facts.opted_out is False
 
 
 def test_only_written_consent_to_more_texts_lifts_the_cap(engine):
@@ -98,10 +98,10 @@ def test_only_written_consent_to_more_texts_lifts_the_cap(engine):
         consent(conn, plain, "sms", method="written")
         ids = [message(conn, e) for e in (written, verbal, plain)]
         due = {d.message.enrollment_id: d for d in DueMessages(conn).load_many(ids, now=NOW)}
-    assert due[written].cap_lifted is True
-    assert due[verbal].cap_lifted is False
-    assert due[plain].cap_lifted is False
-    assert all(d.consent_given for d in due.values())
+    assert due[written].facts.cap_lifted is True
+    assert due[verbal].facts.cap_lifted is False
+    assert due[plain].facts.cap_lifted is False
+    assert all(d.facts.consent_given for d in due.values())
 
 
 def test_other_texts_are_those_that_went_out_to_the_phone_outside_the_batch(engine):
@@ -122,7 +122,7 @@ def test_other_texts_are_those_that_went_out_to_the_phone_outside_the_batch(engi
         message(conn, stranger, status="sent", send_at=yesterday, sent_at=yesterday)
         batch = [message(conn, mine), message(conn, mine, send_at=NOW + timedelta(hours=1))]
         due = DueMessages(conn).load_many(batch, now=NOW)
-    assert [d.other_texts for d in due] == [(yesterday, yesterday)] * 2
+    assert [d.facts.other_texts for d in due] == [(yesterday, yesterday)] * 2
 
 
 def test_an_empty_batch_reads_nothing(engine):

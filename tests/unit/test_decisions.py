@@ -9,17 +9,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reminders.domain.lifecycles.enrollment import EnrollmentStatus
 from reminders.domain.lifecycles.message import MessageStatus, Reason
 from reminders.domain.outbound.decisions import (
     GUARDRAILS,
+    KINDS,
+    DecisionFacts,
     Defer,
     Go,
     Kind,
-    SendContext,
     Skip,
-    send_decision,
+    Whose,
 )
+from reminders.domain.outbound.decisions import send_decision as decide_with
+from reminders.domain.planning.schedule import SchedulePolicy
 from reminders.domain.planning.sms_cap import SmsCap
+
+POLICY = SchedulePolicy()
 
 LA = ZoneInfo("America/Los_Angeles")
 
@@ -31,9 +37,28 @@ def la(*args: int) -> datetime:
 NOON = la(2026, 5, 4, 12)
 
 
-def ctx(kind: Kind = Kind.CARE, **kw) -> SendContext:
-    base = {"kind": kind, "is_sms": True, "deadline": NOON + timedelta(days=2), "zone": LA}
-    return SendContext(**{**base, **kw})
+def ctx(kind: Kind = Kind.CARE, **kw) -> DecisionFacts:
+    """Facts of a text that may go, with the changes a test names (in the old words)."""
+    is_sms = kw.pop("is_sms", True)
+    active = kw.pop("enrollment_active", True)
+    cap = kw.pop("sms_cap", None)
+    base = {
+        "kind": kind,
+        "channel": "sms" if is_sms else "email",
+        "recipient": KINDS[kind].recipient,
+        "enrollment": EnrollmentStatus.ACTIVE if active else EnrollmentStatus.CANCELLED,
+        "consent_given": True,
+        "opted_out": False,
+        "cap_lifted": cap == POLICY.sms_cap_with_written_consent,
+        "deadline": NOON + timedelta(days=2),
+        "zone": LA,
+        "other_texts": (),
+    }
+    return DecisionFacts(**{**base, **kw})
+
+
+def send_decision(facts: DecisionFacts, now: datetime):
+    return decide_with(facts, POLICY, now)
 
 
 def test_a_due_text_in_the_day_goes():
@@ -92,7 +117,7 @@ def test_email_ignores_the_sms_cap_but_not_quiet_hours():
 def test_an_oncall_alert_goes_at_3am_whatever_the_patient_rules_say():
     night = la(2026, 5, 4, 3)
     alert = ctx(
-        Kind.ONCALL_ALERT,
+        Kind.ONCALL_PAGE,
         opted_out=True,
         consent_given=False,
         enrollment_active=False,
@@ -126,6 +151,66 @@ def test_a_patient_text_never_goes_at_night_over_the_cap_or_late(now, texts, dea
     if isinstance(decision, Skip):
         return
     when = now if isinstance(decision, Go) else decision.until
+    assert c.deadline is not None
     assert when >= now and when <= c.deadline
     assert 8 <= when.astimezone(LA).hour < 21
-    assert c.sms_cap.fits(texts, when, LA)
+    assert POLICY.sms_cap.fits(texts, when, LA)
+
+
+# ---- every kind x every guardrail fact --------------------------------------------------
+
+NIGHT = la(2026, 5, 4, 23)
+# Each guardrail's fact, as the one change that trips it: (field, value, when, reason).
+TRIPS = {
+    "enrollment": ({"enrollment": EnrollmentStatus.PAUSED}, NOON, Reason.ENROLLMENT_CANCELLED),
+    "opt_out": ({"opted_out": True}, NOON, Reason.OPTED_OUT),
+    "consent": ({"consent_given": False}, NOON, Reason.NO_CONSENT),
+    "deadline": ({"deadline": NOON - timedelta(minutes=1)}, NOON, Reason.STALE),
+    "quiet_hours": ({}, NIGHT, Reason.QUIET_HOURS),
+    "sms_cap": ({"other_texts": (la(2026, 5, 4, 9),)}, NOON, Reason.SMS_LIMIT),
+}
+
+
+@pytest.mark.parametrize("kind", list(Kind))
+@pytest.mark.parametrize("guardrail", list(TRIPS))
+@pytest.mark.parametrize("channel", ["sms", "email", "voice"])
+def test_each_kind_obeys_exactly_the_guardrails_it_declares(kind, guardrail, channel):
+    change, now, reason = TRIPS[guardrail]
+    facts = ctx(kind, channel=channel, **change)
+    decision = send_decision(facts, now)
+    applies = getattr(KINDS[kind].guardrails, guardrail)
+    if guardrail in ("opt_out", "sms_cap") and channel == "email":
+        applies = False  # an email has no phone to opt out or to cap
+    if applies:
+        assert not isinstance(decision, Go), f"{kind} ignored {guardrail}"
+        assert decision.reason is reason
+    else:
+        assert decision == Go(), f"{kind} was stopped by {guardrail}, which it does not obey"
+
+
+def test_patient_kinds_obey_every_guardrail_and_staff_kinds_none():
+    for kind, rules in KINDS.items():
+        flags = set(vars(rules.guardrails).values())
+        assert flags == ({False} if rules.recipient is Whose.STAFF else {True}), kind
+
+
+@pytest.mark.parametrize("kind", [k for k, r in KINDS.items() if r.guardrails.deadline])
+def test_a_kind_with_a_deadline_cannot_be_decided_without_one(kind):
+    with pytest.raises(ValueError, match="deadline"):
+        ctx(kind, deadline=None)
+
+
+@pytest.mark.parametrize("kind", [k for k, r in KINDS.items() if r.guardrails.enrollment])
+def test_a_patient_kind_cannot_be_decided_without_its_enrollment(kind):
+    with pytest.raises(ValueError, match="enrollment"):
+        ctx(kind, enrollment=None)
+
+
+def test_facts_have_no_defaults():
+    with pytest.raises(TypeError):
+        DecisionFacts(kind=Kind.CARE, channel="sms")  # type: ignore[call-arg]
+
+
+def test_a_message_to_the_wrong_recipient_for_its_kind_is_refused():
+    with pytest.raises(ValueError, match="goes to"):
+        ctx(Kind.CAREGIVER, recipient=Whose.PATIENT)

@@ -390,16 +390,23 @@ notifications = Table(
     Column("id", Integer, primary_key=True),
     Column("escalation_id", ForeignKey("escalations.id"), index=True),
     Column("checkin_id", ForeignKey("checkins.id")),
-    Column("kind", String(24), nullable=False),  # oncall_alert | checkin_reminder
+    # oncall_alert (its rung in `step`) | checkin_reminder | silence_nudge
+    Column("kind", String(24), nullable=False),
+    # The patient's enrollment, for a notification to a patient (its decision facts).
+    Column("enrollment_id", ForeignKey("enrollments.id"), index=True),
     Column("channel", String(8), nullable=False),  # sms | email | voice
     Column("step", String(16)),  # an alert's rung: page | repage | backup | call
     Column("recipient", String(254), nullable=False),
     Column("language", String(8), nullable=False),
     Column("subject", Text),
     Column("body", Text, nullable=False),
-    Column("status", String(16), nullable=False),  # pending | sending | sent | delivered | ...
+    # The outbound lifecycle's states: scheduled | queued | sending | sent | delivered | ...
+    Column("status", String(16), nullable=False),
+    Column("status_reason", Text),  # why it was skipped, deferred or is being asked about
     Column("attempts", Integer, nullable=False),
-    Column("next_attempt_at", UTCDateTime),  # a failed alert is tried again from here
+    Column("next_attempt_at", UTCDateTime),  # scheduled: it may go from here (now, or a retry)
+    Column("deadline", UTCDateTime),  # a patient's reminder is no use after this
+    Column("lease_until", UTCDateTime),  # queued / sending: whoever holds it, until then
     Column("provider_id", String(255), index=True),
     Column("error_code", String(16)),
     Column("error_class", String(16)),

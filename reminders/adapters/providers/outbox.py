@@ -69,3 +69,6 @@ class Outbox:
     def find_sent(self, *, to: str, body: str, reference: str, since: datetime) -> list[Sent]:
         path = self.folder / f"{reference}.json"
         return [Sent(provider_id=f"outbox-{reference}")] if reference and path.exists() else []
+
+    def find_placed(self, *, to: str, reference: str, since: datetime) -> list[Sent]:
+        return self.find_sent(to=to, body="", reference=reference, since=since)

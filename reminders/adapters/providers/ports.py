@@ -70,3 +70,8 @@ class VoiceProvider(Protocol):
     """Places a phone call that speaks TwiML (on-call alerts only; never PHI)."""
 
     def place_call(self, *, to: str, twiml: str, reference: str) -> Sent: ...
+
+    def find_placed(self, *, to: str, reference: str, since: datetime) -> list[Sent]:
+        """Calls the provider placed to `to` since then (after a crash or a timeout), so
+        a rung's call is never placed twice."""
+        ...

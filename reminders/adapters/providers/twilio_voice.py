@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
@@ -41,3 +43,16 @@ class TwilioVoice:
         except Unreachable as exc:
             raise ProviderError(f"Twilio not reachable: {exc.kind}") from None
         return Sent(provider_id=str(call.sid), status=str(call.status or "queued"))
+
+    def find_placed(self, *, to: str, reference: str, since: datetime) -> list[Sent]:
+        """Calls to `to` placed from our number since then (clocks differ a little)."""
+        try:
+            calls = self.client.calls.list(
+                to=to,
+                from_=self.from_number,
+                start_time_after=since - timedelta(minutes=2),
+                limit=20,
+            )
+        except (TwilioRestException, Unreachable) as exc:
+            raise ProviderError(f"Twilio lookup failed: {exc.__class__.__name__}") from None
+        return [Sent(provider_id=str(c.sid), status=str(c.status)) for c in calls]

@@ -1,16 +1,17 @@
 """The one send pipeline: every outgoing text and email is decided and handed over here.
 
-Care texts, resends, check-in reminders and on-call alerts all pass `decide` (the
-guardrails their kind declares, domain/outbound/decisions.py) and `hand_over` (the sender's
-shared rate for texts, the provider call, a log line with the recipient masked). What
-each records afterwards belongs to the table it lives in.
+Every kind of outgoing message is decided by domain/outbound/decisions.send_decision
+from facts loaded by adapters/db/decision_facts.load_facts, then goes through
+`hand_over` here (the sender's shared rate for texts, the provider call, a log line with
+the recipient masked). What each records afterwards is a Move of the one outbound
+lifecycle, in the table the message lives in.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from reminders.adapters.care_plans import CarePlanLibrary
 from reminders.adapters.providers.ports import (
@@ -23,10 +24,10 @@ from reminders.adapters.providers.ports import (
 from reminders.adapters.providers.rate_limit import ChunkLimiter, RateLimiter
 from reminders.adapters.rendering import MessageRenderer, RenderedEmail
 from reminders.domain.enrollment.contact import mask_email, mask_phone
-from reminders.domain.outbound.decisions import Decision, Kind, SendContext, send_decision
+from reminders.domain.outbound.decisions import Kind
 from reminders.domain.outbound.retry import ErrorClass, RetryPolicy
 from reminders.domain.planning.schedule import SchedulePolicy
-from reminders.domain.planning.timing import QuietHours, zone_named
+from reminders.domain.planning.timing import QuietHours
 from reminders.services.content import Clinic
 
 log = logging.getLogger("reminders.sending")
@@ -101,39 +102,6 @@ class Outgoing:
         if isinstance(self.content, SpokenCall):
             return "voice call"
         return self.content if isinstance(self.content, str) else self.content.subject
-
-
-def decide(
-    kind: Kind,
-    *,
-    delivery: Delivery,
-    is_sms: bool,
-    deadline: datetime,
-    timezone: str,
-    now: datetime,
-    enrollment_active: bool = True,
-    consent_given: bool = True,
-    opted_out: bool = False,
-    cap_lifted: bool = False,
-    other_texts: tuple[datetime, ...] = (),
-) -> Decision:
-    """Apply the guardrails of `kind` with the clinic's policy (quiet hours, SMS cap)."""
-    policy = delivery.policy
-    return send_decision(
-        SendContext(
-            kind=kind,
-            is_sms=is_sms,
-            deadline=deadline,
-            zone=zone_named(timezone),
-            enrollment_active=enrollment_active,
-            consent_given=consent_given,
-            opted_out=opted_out,
-            quiet_hours=policy.quiet_hours,
-            sms_cap=policy.sms_cap_with_written_consent if cap_lifted else policy.sms_cap,
-            other_texts=other_texts,
-        ),
-        now,
-    )
 
 
 def take_token(delivery: Delivery) -> bool:

@@ -1,4 +1,9 @@
-"""Settle messages left `sending` (a dead worker, a call with no answer): ask the provider first."""
+"""Settle outbound rows left `sending` (a dead worker, a call with no answer): ask the provider first.
+
+Care messages and notifications alike: a row whose lease lapsed is confirmed if the
+provider has it (a text in Twilio's message list, a call in its calls list), sent again
+if the provider has no record of it and its kind may still be retried, failed otherwise.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,9 @@ from reminders.adapters.db.unit_of_work import UnitOfWork
 from reminders.adapters.providers.ports import ProviderError
 from reminders.domain.lifecycles.message import Reason
 from reminders.domain.model import Channel, MessageStatus
+from reminders.domain.outbound.retry import ErrorClass
+from reminders.services.delivery.notifications import reference as note_reference
+from reminders.services.delivery.notifications import retry_at
 from reminders.services.delivery.outgoing import Delivery
 from reminders.services.delivery.sending import reference
 
@@ -85,6 +93,66 @@ def reconcile_expired(
                     fence=fence,
                 )
                 kind = "failed"
+            counts[kind] += int(won)
+            uow.commit()
+    return counts
+
+
+def reconcile_notifications(
+    *, uow: UnitOfWork, delivery: Delivery, now: Callable[[], datetime], limit: int = 100
+) -> dict[str, int]:
+    """Pages, calls and reminders left `sending`: confirm what the provider took (a nurse
+    is never called twice for one rung), send again only what it has no record of."""
+    counts = {"confirmed": 0, "resend": 0, "failed": 0, "unknown": 0}
+    with uow:
+        stuck = uow.notifications.lapsed_sending(now=now(), limit=limit)
+    for note in stuck:
+        assert note.last_attempt_at is not None
+        try:
+            if note.channel == "voice":
+                if delivery.voice is None:
+                    matches = []
+                else:
+                    matches = delivery.voice.find_placed(
+                        to=note.recipient,
+                        reference=note_reference(note.id),
+                        since=note.last_attempt_at,
+                    )
+            else:
+                provider = delivery.sms if note.channel == "sms" else delivery.email
+                matches = provider.find_sent(
+                    to=note.recipient,
+                    body=note.body,
+                    reference=note_reference(note.id),
+                    since=note.last_attempt_at,
+                )
+        except ProviderError as exc:
+            log.warning("cannot reconcile notification %s yet: %s", note.id, exc.message)
+            counts["unknown"] += 1
+            continue
+        with uow:
+            taken = uow.notifications.claimed_provider_ids([m.provider_id for m in matches])
+            taken |= uow.message_reads.claimed_provider_ids([m.provider_id for m in matches])
+            found = next((m for m in matches if m.provider_id not in taken), None)
+            moment = now()
+            if found is not None:
+                won = uow.notifications.notification_sent(
+                    note.id, provider_id=found.provider_id, attempt=note.attempts, now=moment
+                )
+                kind = "confirmed"
+            else:
+                again = retry_at(note, ErrorClass.TRANSIENT, moment)
+                won = uow.notifications.notification_failed(
+                    note.id,
+                    attempt=note.attempts,
+                    code=None,
+                    error_class=ErrorClass.TRANSIENT.value,
+                    error="the worker stopped mid-send; the provider has no record of it",
+                    retry_at=moment if again is not None else None,
+                    now=moment,
+                    lapsed=True,
+                )
+                kind = "resend" if again is not None else "failed"
             counts[kind] += int(won)
             uow.commit()
     return counts

@@ -14,14 +14,13 @@ from reminders.adapters.db.unit_of_work import UnitOfWork
 from reminders.adapters.providers.ports import Sent
 from reminders.domain.lifecycles.message import Reason
 from reminders.domain.model import Channel, MessageStatus, ProcedureRecord
-from reminders.domain.outbound.decisions import Defer, Go, Kind, Skip
+from reminders.domain.outbound.decisions import Defer, Go, Kind, Skip, send_decision
 from reminders.domain.outbound.retry import ErrorClass
 from reminders.services.content import message_context
 from reminders.services.delivery.in_flight import hand_over_all
 from reminders.services.delivery.outgoing import (
     Delivery,
     Outgoing,
-    decide,
     take_tokens,
 )
 from reminders.services.delivery.send_failures import Outcome, record_failure
@@ -189,20 +188,7 @@ def _decide_all(
 def _decide(
     due: DueMessage, delivery: Delivery, moment: datetime, batch_texts: tuple[datetime, ...]
 ) -> Go | Skip | Defer:
-    m = due.message
-    return decide(
-        Kind(m.kind),
-        delivery=delivery,
-        is_sms=m.channel is Channel.SMS,
-        deadline=m.deadline,
-        timezone=due.patient.timezone,
-        now=moment,
-        enrollment_active=due.enrollment_status == "active",
-        consent_given=due.consent_given,
-        opted_out=due.opted_out,
-        cap_lifted=due.cap_lifted,
-        other_texts=due.other_texts + batch_texts,
-    )
+    return send_decision(due.facts.with_texts(batch_texts), delivery.policy, moment)
 
 
 def _outgoing(due: DueMessage, delivery: Delivery) -> Outgoing:

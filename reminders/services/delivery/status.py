@@ -11,20 +11,33 @@ from typing import Any, Protocol
 
 from reminders.adapters.db.unit_of_work import UnitOfWork
 from reminders.adapters.providers.ports import ProviderError
-from reminders.domain.lifecycles.message import lower_ranks, twilio_status
+from reminders.domain.lifecycles.message import twilio_status
 from reminders.domain.model import MessageStatus
 from reminders.domain.outbound.retry import (
-    ALERT_GIVE_UP,
     OPTED_OUT_CODES,
     ErrorClass,
     classify,
-    retry_delay,
 )
+from reminders.services.delivery.notifications import retry_at
 from reminders.services.delivery.opt_outs import opt_out
 
 log = logging.getLogger("reminders.status")
 POLL_FOR = timedelta(days=3)  # after this a text without a final status is left as it is
 FAILURES = (MessageStatus.UNDELIVERED, MessageStatus.FAILED)
+# What a page sent again keeps of the page the carrier could not deliver.
+RETRY_COPY = (
+    "escalation_id",
+    "checkin_id",
+    "enrollment_id",
+    "kind",
+    "channel",
+    "step",
+    "recipient",
+    "language",
+    "subject",
+    "body",
+    "deadline",
+)
 
 
 class StatusLookup(Protocol):
@@ -62,19 +75,24 @@ def record_status(report: StatusReport, *, uow: UnitOfWork, now: datetime) -> st
                     phone, reason="the carrier says the patient opted out", now=now
                 )
         elif (note := uow.notifications.notification_by_provider(report.sid)) is not None:
-            note_id, kind, _, created_at = note
             note_values: dict[str, Any] = {
-                k: v for k, v in values.items() if k not in ("status_reason", "error_message")
+                k: v for k, v in values.items() if k not in ("status", "error_message")
             }
+            again = None
             if new in FAILURES:
                 note_values["error_message"] = values.get("error_message")
-                transient = values.get("error_class") != ErrorClass.PERMANENT.value
-                if kind == "oncall_alert" and transient and now - created_at < ALERT_GIVE_UP:
-                    note_values["next_attempt_at"] = now + retry_delay(1)
-            frm = [s.value for s in lower_ranks(new)]
-            updated = uow.notifications.advance_notification(
-                note_id, frm=frm, now=now, **note_values
-            )
+                cls = ErrorClass(values.get("error_class") or ErrorClass.TRANSIENT.value)
+                again = retry_at(note, cls, now)
+                note_values["next_attempt_at"] = again  # shown as "will try again"
+            updated = uow.notifications.record_report(note.id, new, now=now, **note_values)
+            if updated and again is not None:
+                # The carrier could not deliver a page: the same page again, later, as a
+                # new row of its own (a reported failure is final for the row it reports).
+                uow.notifications.add_notification(
+                    now=now,
+                    next_attempt_at=again,
+                    **{k: getattr(note, k) for k in RETRY_COPY},
+                )
         else:
             log.info("status %s for unknown SID %s: acknowledged", report.status, report.sid)
             return "unknown"

@@ -6,15 +6,15 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
+from reminders.adapters.db.decision_facts import FactsWanted, load_facts
 from reminders.adapters.db.unit_of_work import UnitOfWork
-from reminders.domain.lifecycles.message import RESENDABLE, UNSENT
-from reminders.domain.model import Channel, Enrollment
-from reminders.domain.outbound.decisions import Defer, Kind, Skip
-from reminders.domain.planning.schedule import allowed_channels
+from reminders.domain.lifecycles.message import RESENDABLE, UNSENT, Reason
+from reminders.domain.model import Enrollment
+from reminders.domain.outbound.decisions import Defer, Kind, Skip, send_decision
 from reminders.domain.planning.timing import zone_named
 from reminders.domain.staff.accounts import CannotResend, ResendNeedsConfirmation
 from reminders.services import audit
-from reminders.services.delivery.outgoing import Delivery, decide
+from reminders.services.delivery.outgoing import Delivery
 from reminders.services.enrollments.care import open_enrollment
 from reminders.services.enrollments.enrollment import get_enrollment
 
@@ -57,8 +57,6 @@ def resend(
                 f"message {message_id} is past its deadline; sent now it would arrive too late"
             )
         patient = enrollment.patient
-        if message.channel not in allowed_channels(patient, enrollment.consents):
-            raise CannotResend(f"the patient has no consent to {message.channel.value} any more")
         if message.checkin and not confirm:
             since = message.sent_at or message.last_attempt_at or message.send_at
             answered = uow.care.answer_since(enrollment_id, kind=message.checkin, since=since)
@@ -68,24 +66,29 @@ def resend(
                     f" {answered[1].astimezone(zone_named(patient.timezone)):%b %-d %-I:%M %p %Z});"
                     " send it again anyway?"
                 )
-        is_sms = message.channel is Channel.SMS
-        texts = (
-            uow.message_reads.sms_times([patient.phone], around=now)
-            if is_sms and patient.phone
-            else {}
-        )
-        decision = decide(
-            Kind.RESEND,
-            delivery=delivery,
-            is_sms=is_sms,
-            deadline=message.deadline,
-            timezone=patient.timezone,
+        # The resend goes to whom the original went: a caregiver's text to the caregiver,
+        # by the caregiver's own consent and STOP.
+        kind = Kind.CAREGIVER if message.kind == Kind.CAREGIVER else Kind.RESEND
+        (facts,) = load_facts(
+            uow.conn,
+            [
+                FactsWanted(
+                    kind=kind,
+                    channel=message.channel.value,
+                    enrollment_id=enrollment_id,
+                    deadline=message.deadline,
+                    to=None,
+                    exclude=(),
+                    planned=True,
+                )
+            ],
             now=now,
-            consent_given=True,
-            opted_out=is_sms and uow.opt_outs.is_opted_out(patient.phone),
-            cap_lifted=any(c.lifts_sms_cap for c in enrollment.consents),
-            other_texts=tuple(texts.get(patient.phone or "", ())),
         )
+        decision = send_decision(facts, delivery.policy, now)
+        if isinstance(decision, Skip) and decision.reason is Reason.NO_CONSENT:
+            raise CannotResend(
+                f"the {facts.recipient.value} has no consent to {message.channel.value} any more"
+            )
         if isinstance(decision, Skip):
             raise CannotResend(f"message {message_id} cannot go out again: {decision.detail}")
         send_at = decision.until if isinstance(decision, Defer) else now

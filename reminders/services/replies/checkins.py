@@ -7,15 +7,16 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from reminders.adapters.db.decision_facts import FactsWanted, load_facts
 from reminders.adapters.db.replies.checkin_repository import CheckIn
 from reminders.adapters.db.unit_of_work import UnitOfWork
 from reminders.domain.inbound.replies import ANSWER_WINDOW, REMINDER_AFTER, TASK_AFTER
 from reminders.domain.lifecycles.message import Reason
-from reminders.domain.outbound.decisions import Defer, Go, Kind, Skip
+from reminders.domain.outbound.decisions import Defer, Go, Kind, Skip, send_decision
 from reminders.domain.planning.timing import zone_named
 from reminders.services.content import clinic_context, has_template, patient_text, render_text
 from reminders.services.delivery.notifications import deliver_notification
-from reminders.services.delivery.outgoing import Delivery, decide
+from reminders.services.delivery.outgoing import Delivery
 from reminders.services.replies.silence import SILENCE, silence_of
 
 
@@ -84,18 +85,24 @@ def _remind(
         # The gentle text went out earlier in this silence: no more texts, staff call.
         claimed = uow.checkins.claim_checkin_step(checkin.id, "reminder_at", now=now)
         return ("silent" if claimed else "nothing"), None
-    texts = uow.message_reads.sms_times([checkin.phone], around=now)[checkin.phone]
-    decision = decide(
-        Kind.CHECKIN_REMINDER,
-        delivery=delivery,
-        is_sms=True,
-        deadline=last_chance,
-        timezone=patient.timezone,
+    kind = Kind.SILENCE_NUDGE if silence else Kind.CHECKIN_REMINDER
+    by_text, by_email = load_facts(
+        uow.conn,
+        [
+            FactsWanted(
+                kind=kind,
+                channel=channel,
+                enrollment_id=checkin.enrollment_id,
+                deadline=last_chance,
+                to=None,
+                exclude=(),
+                planned=True,
+            )
+            for channel in ("sms", "email")
+        ],
         now=now,
-        opted_out=uow.opt_outs.is_opted_out(checkin.phone),
-        cap_lifted=uow.contacts.sms_cap_lifted(checkin.phone),
-        other_texts=tuple(texts),
     )
+    decision = send_decision(by_text, delivery.policy, now)
     channel, recipient, why_not = "", "", ""
     if isinstance(decision, Go):
         channel, recipient = "sms", checkin.phone
@@ -105,10 +112,16 @@ def _remind(
         return _task(uow, checkin, "quiet hours left no time to remind", now), None
     elif isinstance(decision, Skip) and decision.reason is Reason.OPTED_OUT:
         why_not = "the patient opted out of texts"
+    elif isinstance(decision, Skip) and decision.reason is Reason.NO_CONSENT:
+        why_not = "the patient has no consent to texts"
     else:
         why_not = "a text would pass the SMS limit"
-    if not channel and (email := uow.contacts.email_consented(checkin.enrollment_id)):
-        channel, recipient = "email", email
+    if not channel:
+        by_mail = send_decision(by_email, delivery.policy, now)
+        if isinstance(by_mail, Defer) and by_mail.reason is Reason.QUIET_HOURS:
+            return "waiting", None
+        if isinstance(by_mail, Go) and patient.email:
+            channel, recipient = "email", patient.email
     if not channel:
         reason = f"no reminder could be sent: {why_not}, and no email consent"
         return _task(uow, checkin, reason, now), None
@@ -130,7 +143,13 @@ def _remind(
             .strip()
         )
     note_id = uow.notifications.add_notification(
-        now=now, kind="checkin_reminder", checkin_id=checkin.id, language=lang, **values
+        now=now,
+        kind=kind.value,
+        checkin_id=checkin.id,
+        enrollment_id=checkin.enrollment_id,
+        deadline=last_chance,
+        language=lang,
+        **values,
     )
     return f"reminder_{channel}", note_id
 

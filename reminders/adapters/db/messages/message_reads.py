@@ -121,8 +121,8 @@ class MessageReads:
         reminders = select(N.c.recipient, sent_at).where(
             among(self.conn, N.c.recipient, wanted),
             N.c.channel == Channel.SMS.value,
-            N.c.kind == "checkin_reminder",
-            N.c.status != "failed",
+            N.c.kind.in_(("checkin_reminder", "silence_nudge")),  # texts to the patient
+            N.c.status.in_(COUNTED if planned else WENT_OUT_VALUES),
             sent_at > lo,
             sent_at < hi,
         )

@@ -1,7 +1,12 @@
-"""Notifications in the database: alerts to on-call staff and check-in reminders to patients.
+"""Notifications in the database: pages to on-call staff, check-in reminders and silence nudges.
 
-State changes are conditional UPDATEs on the expected current state, as in
-delivery_repository: two beats or a replayed status callback can never both win.
+They live the same outbound lifecycle as care messages (domain/lifecycles/message.py):
+scheduled -> queued -> sending -> sent -> delivered | undelivered | failed, every write a
+declared Move on the expected current state and, from `sending` on, on the attempt that
+sent it, so two beats, a late task or a replayed status callback can never both win. A
+row waits in `scheduled` until `next_attempt_at` (now, for a fresh page; later, for a
+retry); a row left `sending` past its lease is settled by asking the provider first
+(services/delivery/reconcile.py).
 """
 
 from __future__ import annotations
@@ -15,8 +20,30 @@ from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from reminders.adapters.db.orm import notifications
 from reminders.domain.inbound.escalations import Notification
+from reminders.domain.lifecycles.message import (
+    CLAIM,
+    DEFER,
+    FAIL,
+    RENEW,
+    RETRY,
+    SENT,
+    TAKE,
+    MessageStatus,
+    Move,
+    not_sent,
+    report,
+)
+from reminders.domain.outbound.decisions import Kind
 
 N = notifications
+S = MessageStatus
+ASKING = "no answer from the provider yet: it will be asked before any resend"
+STEP_KINDS = {
+    "page": Kind.ONCALL_PAGE,
+    "repage": Kind.REPAGE,
+    "backup": Kind.BACKUP_PAGE,
+    "call": Kind.ONCALL_CALL,
+}
 
 
 @dataclass(frozen=True)
@@ -34,6 +61,18 @@ class OutgoingNote:
     created_at: datetime
     checkin_id: int | None
     escalation_id: int | None
+    step: str | None
+    status: str
+    last_attempt_at: datetime | None
+    enrollment_id: int | None
+    deadline: datetime | None
+
+    @property
+    def send_kind(self) -> Kind:
+        """The kind that decides and retries it (domain/outbound/decisions.KINDS)."""
+        if self.kind == "oncall_alert":
+            return STEP_KINDS[self.step or "page"]
+        return Kind(self.kind)
 
 
 class NotificationRepository:
@@ -41,51 +80,104 @@ class NotificationRepository:
         self.conn = conn
 
     def add_notification(self, *, now: datetime, **values: Any) -> int:
+        """A new notification, due now (or at `next_attempt_at` when given)."""
+        values.setdefault("next_attempt_at", now)
         key = self.conn.execute(
-            insert(N).values(status="pending", attempts=0, created_at=now, updated_at=now, **values)
+            insert(N).values(
+                status=S.SCHEDULED.value, attempts=0, created_at=now, updated_at=now, **values
+            )
         ).inserted_primary_key
         assert key is not None
         return int(key[0])
 
-    def claim_notification(
-        self, notification_id: int, *, now: datetime, stale: datetime
-    ) -> OutgoingNote | None:
-        """Mark one notification `sending` if it is waiting (or was left sending before `stale`)."""
+    def _move(self, where: Any, move: Move, now: datetime, **values: Any) -> int:
         result = self.conn.execute(
             update(N)
-            .where(
-                N.c.id == notification_id,
-                or_(
-                    N.c.status == "pending",
-                    and_(N.c.status.in_(["failed", "undelivered"]), N.c.next_attempt_at <= now),
-                    and_(N.c.status == "sending", N.c.last_attempt_at < stale),
-                ),
-            )
-            .values(
-                status="sending",
-                attempts=N.c.attempts + 1,
-                last_attempt_at=now,
-                next_attempt_at=None,
-                updated_at=now,
-            )
+            .where(where, N.c.status.in_(move.sources))
+            .values(status=move.to.value, updated_at=now, **values)
         )
-        if not result.rowcount:
+        return int(result.rowcount)
+
+    def claim_notification(
+        self, notification_id: int, *, now: datetime, lease_until: datetime
+    ) -> OutgoingNote | None:
+        """Claim one due notification (scheduled, or queued with a lapsed lease -> queued);
+        None if it is not due or someone else has it."""
+        claimed = self._move(
+            (N.c.id == notification_id)
+            & or_(
+                and_(N.c.status == S.SCHEDULED.value, N.c.next_attempt_at <= now),
+                and_(N.c.status == S.QUEUED.value, N.c.lease_until < now),
+            ),
+            CLAIM,
+            now,
+            lease_until=lease_until,
+        )
+        if not claimed:
             return None
         r = self.conn.execute(select(N).where(N.c.id == notification_id)).mappings().one()
         return _note(r)
 
-    def notification_sent(self, notification_id: int, *, provider_id: str, now: datetime) -> None:
-        self.conn.execute(
-            update(N)
-            .where(N.c.id == notification_id, N.c.status == "sending")
-            .values(
-                status="sent",
+    def take_notification(
+        self, notification_id: int, *, now: datetime, lease_until: datetime
+    ) -> int | None:
+        """Queued -> sending right before the provider call; its attempt number (the fence)."""
+        taken = self._move(
+            N.c.id == notification_id,
+            TAKE,
+            now,
+            attempts=N.c.attempts + 1,
+            last_attempt_at=now,
+            next_attempt_at=None,
+            lease_until=lease_until,
+        )
+        if not taken:
+            return None
+        attempt = self.conn.scalar(select(N.c.attempts).where(N.c.id == notification_id))
+        return int(attempt) if attempt is not None else None
+
+    def not_sent(
+        self, notification_id: int, *, status: MessageStatus, detail: str, now: datetime
+    ) -> bool:
+        """Cancel or skip a claimed notification (no consent, STOP, stale, the cap)."""
+        return bool(
+            self._move(
+                N.c.id == notification_id,
+                not_sent(status),
+                now,
+                lease_until=None,
+                status_reason=detail,
+            )
+        )
+
+    def defer(self, notification_id: int, *, until: datetime, detail: str, now: datetime) -> bool:
+        """Put a claimed notification back to wait (quiet hours, the cap, no token)."""
+        return bool(
+            self._move(
+                N.c.id == notification_id,
+                DEFER,
+                now,
+                next_attempt_at=until,
+                lease_until=None,
+                status_reason=detail,
+            )
+        )
+
+    def notification_sent(
+        self, notification_id: int, *, provider_id: str, attempt: int, now: datetime
+    ) -> bool:
+        """The provider took it (fenced on the attempt that sent it)."""
+        return bool(
+            self._move(
+                (N.c.id == notification_id) & (N.c.attempts == attempt),
+                SENT,
+                now,
                 provider_id=provider_id,
                 sent_at=now,
+                lease_until=None,
                 error_code=None,
                 error_class=None,
                 error_message=None,
-                updated_at=now,
             )
         )
 
@@ -93,41 +185,66 @@ class NotificationRepository:
         self,
         notification_id: int,
         *,
+        attempt: int,
         code: str | None,
         error_class: str,
         error: str,
         retry_at: datetime | None,
         now: datetime,
-        status: str = "failed",
-        frm: Sequence[str] = ("sending",),
+        lapsed: bool = False,
     ) -> bool:
-        result = self.conn.execute(
-            update(N)
-            .where(N.c.id == notification_id, N.c.status.in_(list(frm)))
-            .values(
-                status=status,
-                error_code=code,
-                error_class=error_class,
-                error_message=error,
-                next_attempt_at=retry_at,
-                updated_at=now,
+        """A failed attempt: tried again at `retry_at` (back to `scheduled`), or failed for
+        good. `lapsed`: only while its lease is still lapsed (a reconciler's verdict)."""
+        where = (N.c.id == notification_id) & (N.c.attempts == attempt)
+        if lapsed:
+            where = where & (N.c.lease_until < now)
+        values: dict[str, Any] = {
+            "error_code": code,
+            "error_class": error_class,
+            "error_message": error,
+            "lease_until": None,
+        }
+        if retry_at is not None:
+            return bool(self._move(where, RETRY, now, next_attempt_at=retry_at, **values))
+        return bool(self._move(where, FAIL, now, **values))
+
+    def renew(
+        self,
+        notification_id: int,
+        *,
+        attempt: int,
+        now: datetime,
+        lease_until: datetime,
+        error: str | None = None,
+    ) -> bool:
+        """No answer from the provider: stay `sending` until reconciliation asks it."""
+        values: dict[str, Any] = {"lease_until": lease_until}
+        if error is not None:
+            values |= {"error_message": error, "status_reason": ASKING}
+        return bool(
+            self._move(
+                (N.c.id == notification_id) & (N.c.attempts == attempt), RENEW, now, **values
             )
         )
-        return bool(result.rowcount)
 
-    def due_notifications(
-        self, *, now: datetime, pending_before: datetime, stale: datetime
-    ) -> list[int]:
-        """Alerts to (re)send: left pending by a crash, failed and due again, or stuck sending."""
+    def due_notifications(self, *, now: datetime, fresh_before: datetime) -> list[int]:
+        """Notifications to (re)send: fresh ones nobody took (a crash, the broker down),
+        retries whose time came, and queued ones whose lease lapsed."""
         return list(
             self.conn.scalars(
                 select(N.c.id)
                 .where(
-                    N.c.kind == "oncall_alert",
                     or_(
-                        and_(N.c.status == "pending", N.c.created_at <= pending_before),
-                        and_(N.c.status.in_(["failed", "undelivered"]), N.c.next_attempt_at <= now),
-                        and_(N.c.status == "sending", N.c.last_attempt_at < stale),
+                        and_(
+                            N.c.status == S.SCHEDULED.value,
+                            N.c.next_attempt_at <= now,
+                            # Due at its creation: its own task has a moment to take it
+                            # first. Due later (a retry, a deferral): due at its time.
+                            or_(
+                                N.c.created_at <= fresh_before, N.c.next_attempt_at > N.c.created_at
+                            ),
+                        ),
+                        and_(N.c.status == S.QUEUED.value, N.c.lease_until < now),
                     ),
                 )
                 .order_by(N.c.id)
@@ -135,24 +252,32 @@ class NotificationRepository:
             )
         )
 
-    def notification_by_provider(self, provider_id: str) -> tuple[int, str, str, datetime] | None:
-        """(id, kind, status, created_at) of the notification Twilio knows by this SID."""
-        row = self.conn.execute(
-            select(N.c.id, N.c.kind, N.c.status, N.c.created_at).where(
-                N.c.provider_id == provider_id
-            )
-        ).first()
-        return (row.id, row.kind, row.status, row.created_at) if row else None
+    def lapsed_sending(self, *, now: datetime, limit: int = 100) -> list[OutgoingNote]:
+        """Rows left `sending` past their lease: a worker died or the provider never answered."""
+        rows = self.conn.execute(
+            select(N)
+            .where(N.c.status == S.SENDING.value, N.c.lease_until < now)
+            .order_by(N.c.id)
+            .limit(limit)
+        ).mappings()
+        return [_note(r) for r in rows]
 
-    def advance_notification(
-        self, notification_id: int, *, frm: Sequence[str], now: datetime, **values: Any
+    def claimed_provider_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of these provider ids a notification already owns."""
+        if not ids:
+            return set()
+        return set(self.conn.scalars(select(N.c.provider_id).where(N.c.provider_id.in_(list(ids)))))
+
+    def notification_by_provider(self, provider_id: str) -> OutgoingNote | None:
+        """The notification Twilio knows by this SID."""
+        row = self.conn.execute(select(N).where(N.c.provider_id == provider_id)).mappings().first()
+        return _note(row) if row else None
+
+    def record_report(
+        self, notification_id: int, new: MessageStatus, *, now: datetime, **values: Any
     ) -> bool:
-        result = self.conn.execute(
-            update(N)
-            .where(N.c.id == notification_id, N.c.status.in_(list(frm)))
-            .values(updated_at=now, **values)
-        )
-        return bool(result.rowcount)
+        """A provider's delivery report: a status only ever moves forward."""
+        return bool(self._move(N.c.id == notification_id, report(new), now, **values))
 
     def pages_of(self, escalation_id: int) -> list[OutgoingNote]:
         """The first page's alerts of an escalation: what later rungs send again."""
@@ -178,7 +303,7 @@ class NotificationRepository:
                     kind=r["kind"],
                     channel=r["channel"],
                     recipient=r["recipient"],
-                    status=r["status"],
+                    status=_shown(r),
                     attempts=r["attempts"],
                     error_code=r["error_code"],
                     error_class=r["error_class"],
@@ -205,4 +330,17 @@ def _note(r: Any) -> OutgoingNote:
         created_at=r["created_at"],
         checkin_id=r["checkin_id"],
         escalation_id=r["escalation_id"],
+        step=r["step"],
+        status=r["status"],
+        last_attempt_at=r["last_attempt_at"],
+        enrollment_id=r["enrollment_id"],
+        deadline=r["deadline"],
     )
+
+
+def _shown(r: Any) -> str:
+    """The status as staff read it: a page waiting for its next try after a failed attempt
+    is shown failed (with that next try), not merely scheduled."""
+    if r["status"] == S.SCHEDULED.value and r["attempts"] > 0 and r["error_class"]:
+        return S.FAILED.value
+    return str(r["status"])

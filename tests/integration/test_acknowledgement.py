@@ -226,3 +226,59 @@ def test_a_backup_with_only_a_phone_gets_a_text_when_on_call_is_email_only(
     assert [call["to"] for call in twilio.calls] == [BACKUP]
     audit = [a.detail for a in rows(engine, audit_log) if a.action == "escalation_call"]
     assert audit == [f"#{e.id} not acknowledged 45 min after the red flag: call, called backup"]
+
+
+def test_after_an_outage_the_overdue_rungs_keep_their_spacing(live, web, engine, twilio):
+    enroll(live)
+    deliver(live, DAY1_CHECKIN)
+    live.clock.now = TWO_AM
+    text_in(web, live, "9")
+    # The workers were down from 02:05 to 03:00: the re-page, backup and call are all overdue.
+    assert beat(live, 3, 0) == {"repage": 1, "alert_sent": 2}
+    assert beat(live, 3, 1) == {}  # the backup does not follow a minute later
+    assert beat(live, 3, 14) == {}
+    assert beat(live, 3, 15) == {"backup": 1, "alert_sent": 1}
+    assert beat(live, 3, 16) == {}
+    assert beat(live, 3, 30) == {"call": 1, "alert_sent": 2}
+
+
+def test_a_call_is_placed_once_when_the_worker_dies_after_placing_it(
+    live, web, engine, twilio, monkeypatch
+):
+    from reminders.adapters.db.messages.notification_repository import NotificationRepository
+    from reminders.services.delivery.notifications import retry_notifications
+    from reminders.services.delivery.reconcile import reconcile_notifications
+
+    enroll(live)
+    deliver(live, DAY1_CHECKIN)
+    live.clock.now = TWO_AM
+    text_in(web, live, "9")
+    beat(live, 2, 15)
+    beat(live, 2, 30)
+
+    def crash(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise SystemExit("worker killed after Twilio took the call")
+
+    with monkeypatch.context() as m:
+        m.setattr(NotificationRepository, "notification_sent", crash)
+        with pytest.raises(SystemExit):
+            beat(live, 2, 45)
+    assert len(twilio.called(ONCALL_PHONE)) == 1  # placed, but never recorded
+    (calling,) = [
+        n
+        for n in rows(engine, notifications)
+        if n.channel == "voice" and n.recipient == ONCALL_PHONE
+    ]
+    assert calling.status == "sending"
+    # Later the beat runs again: the call is confirmed from Twilio's calls list, not placed again.
+    live.clock.now = TWO_AM.replace(hour=9, minute=50)
+    # (the backup's call, which the dead worker never reached, goes now)
+    assert retry_notifications(uow=live.uow(), delivery=live.delivery, now=live.clock) == {
+        "sent": 1
+    }
+    assert len(twilio.called(BACKUP)) == 1
+    counts = reconcile_notifications(uow=live.uow(), delivery=live.delivery, now=live.clock)
+    assert counts["confirmed"] == 1 and counts["resend"] == 0
+    assert len(twilio.called(ONCALL_PHONE)) == 1
+    (settled,) = [n for n in rows(engine, notifications) if n.id == calling.id]
+    assert settled.status == "sent" and settled.provider_id == twilio.called(ONCALL_PHONE)[0]["sid"]

@@ -206,16 +206,19 @@ class FakeTwilio:
 
     def _list(self, h: BaseHTTPRequestHandler) -> None:
         query = {k: v[0] for k, v in parse_qs(urlparse(h.path).query).items()}
+        calls = urlparse(h.path).path.endswith("/Calls.json")
         with self._lock:
             found = [
-                m for m in reversed(self.messages) if "To" not in query or m["to"] == query["To"]
+                m
+                for m in reversed(self.calls if calls else self.messages)
+                if "To" not in query or m["to"] == query["To"]
             ]
         size = int(query.get("PageSize", 50))
         self._send(
             h,
             200,
             {
-                "messages": found[:size],
+                ("calls" if calls else "messages"): found[:size],
                 "next_page_uri": None,
                 "page": 0,
                 "page_size": size,

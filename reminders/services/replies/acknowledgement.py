@@ -45,10 +45,12 @@ def climb_ladders(
             moment = now()
             rung = next_rung(done, created_at=created_at, ack=oncall.ack)
             following = next_rung(done + 1, created_at=created_at, ack=oncall.ack)
+            # The next rung keeps its spacing from this one: after an outage the overdue
+            # rungs do not go out back to back (a nurse gets time to answer each).
             claimed = uow.escalations.claim_rung(
                 escalation_id,
                 done=done,
-                next_page_at=following[1] if following else None,
+                next_page_at=max(following[1], moment + oncall.ack) if following else None,
                 now=moment,
             )
             if not claimed or rung is None:

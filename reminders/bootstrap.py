@@ -100,6 +100,7 @@ def build_delivery(
             auth_token=settings.twilio_auth_token,
             from_number=voice_from,
             api_base_url=settings.twilio_api_base_url,
+            status_callback=settings.status_callback_url or "",
         )
     if settings.twilio_account_sid and settings.twilio_auth_token:
         sms = TwilioSms(

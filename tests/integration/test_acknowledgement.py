@@ -282,3 +282,36 @@ def test_a_call_is_placed_once_when_the_worker_dies_after_placing_it(
     assert len(twilio.called(ONCALL_PHONE)) == 1
     (settled,) = [n for n in rows(engine, notifications) if n.id == calling.id]
     assert settled.status == "sent" and settled.provider_id == twilio.called(ONCALL_PHONE)[0]["sid"]
+
+
+def test_how_a_call_ended_is_recorded_and_an_unanswered_one_is_on_the_timeline(
+    live, web, engine, twilio
+):
+    enroll(live)
+    deliver(live, DAY1_CHECKIN)
+    live.clock.now = TWO_AM
+    text_in(web, live, "9")
+    for minute in (15, 30, 45):
+        beat(live, 2, minute)
+    answered, unanswered = twilio.called(BACKUP)[0], twilio.called(ONCALL_PHONE)[0]
+    for call, word in ((answered, "completed"), (unanswered, "no-answer")):
+        params = {"CallSid": call["sid"], "CallStatus": word, "AccountSid": twilio.account_sid}
+        assert shared.post_signed(web, live, "/webhooks/twilio/status", params).status_code == 200
+    calls = {n.recipient: n for n in rows(engine, notifications) if n.channel == "voice"}
+    assert (calls[BACKUP].status, calls[BACKUP].status_reason) == ("delivered", "call answered")
+    assert (calls[ONCALL_PHONE].status, calls[ONCALL_PHONE].status_reason) == (
+        "undelivered",
+        "call not answered",
+    )
+    (e,) = rows(engine, escalations)
+    assert "was not answered: call on-call staff yourself" in e.notes
+    actions = [a.action for a in rows(engine, audit_log)]
+    assert actions.count("escalation_call_unanswered") == 1
+    # A replayed callback changes nothing more.
+    params = {
+        "CallSid": unanswered["sid"],
+        "CallStatus": "no-answer",
+        "AccountSid": twilio.account_sid,
+    }
+    shared.post_signed(web, live, "/webhooks/twilio/status", params)
+    assert [a.action for a in rows(engine, audit_log)].count("escalation_call_unanswered") == 1

@@ -20,6 +20,7 @@ class TwilioVoice:
         from_number: str,
         api_base_url: str = "",
         timeout: float = 15.0,
+        status_callback: str = "",
     ) -> None:
         if not from_number:
             # A Messaging Service cannot place calls: a call needs a Twilio phone number.
@@ -30,10 +31,13 @@ class TwilioVoice:
         if api_base_url:
             self.client.api.base_url = api_base_url.rstrip("/")
         self.from_number = from_number
+        # Where Twilio reports how the call ended: answered, no answer, busy, failed.
+        self.status_callback = status_callback
 
     def place_call(self, *, to: str, twiml: str, reference: str) -> Sent:
         try:
-            call = self.client.calls.create(to=to, from_=self.from_number, twiml=twiml)
+            extra = {"status_callback": self.status_callback} if self.status_callback else {}
+            call = self.client.calls.create(to=to, from_=self.from_number, twiml=twiml, **extra)
         except TwilioRestException as exc:
             raise ProviderError(
                 f"Twilio {exc.status}: {exc.msg}",

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from reminders.adapters.db.unit_of_work import UnitOfWork
 from reminders.adapters.providers.ports import ProviderError
+from reminders.domain.enrollment.contact import mask_phone
 from reminders.domain.lifecycles.message import twilio_status
 from reminders.domain.model import MessageStatus
 from reminders.domain.outbound.retry import (
@@ -18,6 +19,7 @@ from reminders.domain.outbound.retry import (
     ErrorClass,
     classify,
 )
+from reminders.services import audit
 from reminders.services.delivery.notifications import retry_at
 from reminders.services.delivery.opt_outs import opt_out
 
@@ -146,3 +148,50 @@ def poll_unsettled(
                 uow.commit()
         counts[outcome] += 1
     return dict(counts)
+
+
+# How a call ended, in Twilio's CallStatus words: answered is `delivered`; a call nobody
+# picked up is `undelivered`, with the reason staff read.
+CALL_ENDS: dict[str, tuple[MessageStatus, str]] = {
+    "completed": (MessageStatus.DELIVERED, "answered"),
+    "no-answer": (MessageStatus.UNDELIVERED, "not answered"),
+    "busy": (MessageStatus.UNDELIVERED, "busy"),
+    "failed": (MessageStatus.FAILED, "could not be placed"),
+    "canceled": (MessageStatus.FAILED, "cancelled"),
+}
+
+
+def record_call_status(report: StatusReport, *, uow: UnitOfWork, now: datetime) -> str:
+    """Record how an on-call call ended; one that nobody answered is put on the escalation's
+    timeline and in the audit log at once, so staff see the ladder reached its top unheard."""
+    word = report.status.strip().lower()
+    if word not in CALL_ENDS:
+        return "ignored"  # queued, ringing, in-progress: the end is what counts
+    new, how = CALL_ENDS[word]
+    with uow:
+        note = uow.notifications.notification_by_provider(report.sid)
+        if note is None:
+            log.info("call status %s for unknown SID %s: acknowledged", word, report.sid)
+            return "unknown"
+        updated = uow.notifications.record_report(
+            note.id,
+            new,
+            now=now,
+            status_reason=f"call {how}",
+            **({"delivered_at": now} if new is MessageStatus.DELIVERED else {}),
+        )
+        if updated and new is not MessageStatus.DELIVERED and note.escalation_id is not None:
+            text = (
+                f"The call to {mask_phone(note.recipient)} was {how}: call on-call staff yourself."
+            )
+            uow.escalations.add_note(note.escalation_id, text, now=now)
+            audit.record(
+                uow,
+                actor="system",
+                action="escalation_call_unanswered",
+                detail=f"#{note.escalation_id}: the call to {mask_phone(note.recipient)} was {how}",
+                now=now,
+                enrollment_id=note.enrollment_id,
+            )
+        uow.commit()
+    return "updated" if updated else "unchanged"

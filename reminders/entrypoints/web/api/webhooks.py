@@ -58,7 +58,15 @@ SignedForm = Annotated[FormData, Depends(signed_form)]
 
 
 # Column sizes of what a webhook stores verbatim (inbound_messages, scheduled_messages).
-ID_LIMITS = {"MessageSid": 64, "SmsSid": 64, "From": 32, "To": 32, "ErrorCode": 16}
+ID_LIMITS = {
+    "MessageSid": 64,
+    "SmsSid": 64,
+    "CallSid": 64,
+    "CallStatus": 32,
+    "From": 32,
+    "To": 32,
+    "ErrorCode": 16,
+}
 
 
 def _text(form: FormData, name: str) -> str:
@@ -89,7 +97,13 @@ def twiml(message: str | None = None) -> Response:
 
 @router.post("/status")
 def status_callback(form: SignedForm, c: ContainerDep) -> Response:
-    """Record a delivery report; a duplicate, late or unknown one is acknowledged, not applied."""
+    """Record a delivery report, or how a call ended; a duplicate, late or unknown one is
+    acknowledged, not applied."""
+    call_sid, call_word = _text(form, "CallSid"), _text(form, "CallStatus")
+    if call_sid and call_word and not _text(form, "MessageSid"):
+        report = status.StatusReport(sid=call_sid, status=call_word, error_code=None)
+        status.record_call_status(report, uow=c.uow(), now=c.clock())
+        return twiml()
     sid = _text(form, "MessageSid") or _text(form, "SmsSid")
     word = _text(form, "MessageStatus") or _text(form, "SmsStatus")
     if not sid or not word:

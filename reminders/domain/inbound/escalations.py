@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import datetime
 
 from reminders.domain.errors import ReminderError
-
-
-class EscalationStatus(enum.StrEnum):
-    OPEN = "open"
-    ACKNOWLEDGED = "acknowledged"
-    RESOLVED = "resolved"
+from reminders.domain.lifecycles.escalation import EscalationStatus
 
 
 class EscalationNotFound(ReminderError):

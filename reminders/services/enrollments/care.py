@@ -22,6 +22,7 @@ from reminders.domain.errors import (
     NoConsent,
     UnsupportedLanguage,
 )
+from reminders.domain.lifecycles.enrollment import RESTART
 from reminders.domain.lifecycles.message import Reason
 from reminders.domain.model import (
     Channel,
@@ -60,7 +61,7 @@ def restart(
         if enrollment.status == "active":
             return enrollment
         plan = planning.plans.get(enrollment.procedure.procedure)
-        uow.enrollments.update(enrollment_id, now=now, status="active")
+        uow.enrollments.move(enrollment_id, RESTART, now=now)
         replan(
             uow,
             enrollment,

@@ -17,6 +17,7 @@ from reminders.adapters.db.unit_of_work import UnitOfWork
 from reminders.domain.enrollment.contact import normalize_phone
 from reminders.domain.enrollment.fields import EXTERNAL_KEY_PREFIX
 from reminders.domain.errors import EnrollmentClosed, EnrollmentNotFound, InvalidPhoneNumber
+from reminders.domain.lifecycles.enrollment import PAUSE
 from reminders.services import audit
 from reminders.services.enrollments.fhir_encounters import ClinicalEvent
 
@@ -61,7 +62,7 @@ def pause(uow: UnitOfWork, *, enrollment_id: int, by: str, why: str, now: dateti
         held = uow.messages.cancel_unsent(
             enrollment_id, reason=f"paused: {why}; resume from the patient page", now=now
         )
-        uow.enrollments.update(enrollment_id, now=now, status=PAUSED)
+        uow.enrollments.move(enrollment_id, PAUSE, now=now)
         uow.escalations.add_escalation(
             enrollment_id=enrollment_id,
             kind="clinical_event",

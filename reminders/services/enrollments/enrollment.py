@@ -18,6 +18,7 @@ from reminders.domain.enrollment import procedure_time as procedure_times
 from reminders.domain.enrollment.caregiver import expand_caregiver_plan
 from reminders.domain.enrollment.commands import EnrollPatient
 from reminders.domain.errors import EnrollmentNotFound
+from reminders.domain.lifecycles.enrollment import CANCEL
 from reminders.domain.model import Enrollment
 from reminders.domain.planning.careplan import CarePlan
 from reminders.domain.planning.schedule import expand_care_plan
@@ -135,10 +136,12 @@ def cancel(
         enrollment = uow.enrollments.get(enrollment_id, for_update=True)
         if enrollment is None:
             raise EnrollmentNotFound(f"no enrollment {enrollment_id}")
+        if not uow.enrollments.move(enrollment_id, CANCEL, now=now):
+            # Already cancelled (or completed): nothing changes, nothing to record as done.
+            return _load(uow, enrollment_id)
         count = uow.messages.cancel_unsent(
             enrollment_id, reason=f"enrollment cancelled by {by}: {reason}", now=now
         )
-        uow.enrollments.update(enrollment_id, now=now, status="cancelled")
         audit.record(
             uow,
             actor=by,

@@ -13,6 +13,8 @@ from reminders.adapters.db.enrollments.caregiver_repository import CaregiverRepo
 from reminders.adapters.db.enrollments.enrollment_inserts import insert_enrollment
 from reminders.adapters.db.messages.message_reads import MessageReads
 from reminders.adapters.db.orm import consents, enrollments, patients
+from reminders.domain.lifecycles.enrollment import EnrollmentStatus
+from reminders.domain.lifecycles.machine import Step
 from reminders.domain.model import (
     Channel,
     Consent,
@@ -146,7 +148,19 @@ class EnrollmentRepository:
             caregiver=CaregiverRepository(self.conn).get(enrollment_id),
         )
 
+    def move(self, enrollment_id: int, step: Step[EnrollmentStatus], *, now: datetime) -> bool:
+        """Change the enrollment's status by a step of its lifecycle, from the states the
+        step allows; False (nothing written) if the enrollment is in none of them."""
+        result = self.conn.execute(
+            update(enrollments)
+            .where(enrollments.c.id == enrollment_id, enrollments.c.status.in_(step.sources))
+            .values(status=step.to.value, updated_at=now)
+        )
+        return bool(result.rowcount)
+
     def update(self, enrollment_id: int, *, now: datetime, **values: Any) -> None:
+        """Change fields other than the status (the time, the revision)."""
+        assert "status" not in values, "the status changes only by move()"
         self.conn.execute(
             update(enrollments)
             .where(enrollments.c.id == enrollment_id)

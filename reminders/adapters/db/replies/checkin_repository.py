@@ -23,6 +23,7 @@ from reminders.adapters.db.orm import (
     patients,
     scheduled_messages,
 )
+from reminders.domain.lifecycles.checkin import CHECKIN, CLOSE, CheckInStatus
 from reminders.domain.model import Channel, MessageStatus
 
 M = scheduled_messages
@@ -139,6 +140,10 @@ class CheckinRepository:
     def set_checkin(
         self, checkin_id: int, *, frm: Sequence[str], now: datetime, **values: Any
     ) -> bool:
+        """Change a check-in from one of `frm`; a status change must be a move its lifecycle
+        allows (IllegalTransition before any SQL otherwise)."""
+        if "status" in values:
+            CHECKIN.step(tuple(CheckInStatus(f) for f in frm), CheckInStatus(values["status"]))
         result = self.conn.execute(
             update(C)
             .where(C.c.id == checkin_id, C.c.status.in_(list(frm)))
@@ -151,7 +156,7 @@ class CheckinRepository:
         col = C.c[column]
         result = self.conn.execute(
             update(C)
-            .where(C.c.id == checkin_id, col.is_(None), C.c.status.in_(["open", "no_answer"]))
+            .where(C.c.id == checkin_id, col.is_(None), C.c.status.in_(CLOSE.sources))
             .values({column: now, "updated_at": now})
         )
         return bool(result.rowcount)
@@ -159,8 +164,8 @@ class CheckinRepository:
     def close_checkins(self, phone: str, *, reason: str, now: datetime) -> int:
         result = self.conn.execute(
             update(C)
-            .where(C.c.phone == phone, C.c.status.in_(["open", "no_answer"]))
-            .values(status="closed", closed_reason=reason, updated_at=now)
+            .where(C.c.phone == phone, C.c.status.in_(CLOSE.sources))
+            .values(status=CLOSE.to.value, closed_reason=reason, updated_at=now)
         )
         return int(result.rowcount)
 

@@ -22,6 +22,7 @@ from reminders.adapters.db.orm import (
     patients,
 )
 from reminders.domain.inbound.escalations import Escalation, EscalationStatus
+from reminders.domain.lifecycles.escalation import ESCALATION
 
 E = escalations
 I = inbound_messages  # noqa: E741
@@ -78,6 +79,12 @@ class EscalationRepository:
     def set_escalation(
         self, escalation_id: int, *, frm: Sequence[str], now: datetime, **values: Any
     ) -> bool:
+        """Change an escalation from one of `frm`; a status change must be a move its
+        lifecycle allows (IllegalTransition before any SQL otherwise)."""
+        if "status" in values:
+            ESCALATION.step(
+                tuple(EscalationStatus(f) for f in frm), EscalationStatus(values["status"])
+            )
         result = self.conn.execute(
             update(E)
             .where(E.c.id == escalation_id, E.c.status.in_(list(frm)))

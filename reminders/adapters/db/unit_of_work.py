@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
+from typing import Generic, TypeVar, cast
 
 from sqlalchemy import Connection, Engine
 
@@ -28,57 +30,61 @@ from reminders.adapters.db.staff.session_repository import (
 )
 from reminders.adapters.field_cipher import FieldCipher
 
+R = TypeVar("R")
+
+
+class _Repository(Generic[R]):
+    """A repository of the unit of work, made on first use in each transaction (a use case
+    touches two or three of the twenty)."""
+
+    def __init__(self, make: Callable[[UnitOfWork], R]) -> None:
+        self.make = make
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, uow: UnitOfWork, owner: type | None = None) -> R:
+        found = uow.repositories.get(self.name)
+        if found is None:
+            found = uow.repositories[self.name] = self.make(uow)
+        return cast(R, found)
+
 
 class UnitOfWork:
     """`with uow: ...; uow.commit()`: everything inside is one transaction or nothing."""
 
     conn: Connection
-    enrollments: EnrollmentRepository
-    messages: MessageRepository  # the one writer of scheduled_messages
-    message_reads: MessageReads
-    due: DueMessages
-    opt_outs: OptOutRepository
-    staff: StaffUserRepository
-    tokens: ApiTokenRepository
-    audit: AuditRepository
-    sessions: StaffSessionRepository
-    throttle: LoginThrottleRepository
-    imports: ImportRepository
-    care: CareRepository
-    inbound: InboundRepository
-    contacts: ContactRepository
-    checkins: CheckinRepository
-    escalations: EscalationRepository
-    notifications: NotificationRepository
-    outcomes: OutcomesRepository
-    caregivers: CaregiverRepository
+    cipher: FieldCipher | None
+    enrollments = _Repository(lambda u: EnrollmentRepository(u.conn))
+    messages = _Repository(lambda u: MessageRepository(u.conn))  # the one writer of its table
+    message_reads = _Repository(lambda u: MessageReads(u.conn))
+    due = _Repository(lambda u: DueMessages(u.conn))
+    opt_outs = _Repository(lambda u: OptOutRepository(u.conn))
+    staff = _Repository(lambda u: StaffUserRepository(u.conn, u.cipher))
+    tokens = _Repository(lambda u: ApiTokenRepository(u.conn))
+    audit = _Repository(lambda u: AuditRepository(u.conn))
+    sessions = _Repository(lambda u: StaffSessionRepository(u.conn))
+    throttle = _Repository(lambda u: LoginThrottleRepository(u.conn))
+    imports = _Repository(lambda u: ImportRepository(u.conn))
+    care = _Repository(lambda u: CareRepository(u.conn))
+    inbound = _Repository(lambda u: InboundRepository(u.conn))
+    contacts = _Repository(lambda u: ContactRepository(u.conn))
+    checkins = _Repository(lambda u: CheckinRepository(u.conn))
+    escalations = _Repository(lambda u: EscalationRepository(u.conn))
+    notifications = _Repository(lambda u: NotificationRepository(u.conn))
+    outcomes = _Repository(lambda u: OutcomesRepository(u.conn))
+    caregivers = _Repository(lambda u: CaregiverRepository(u.conn))
 
     def __init__(self, engine: Engine, cipher: FieldCipher | None = None) -> None:
         self.engine = engine
         self.cipher = cipher  # for fields encrypted at rest (TOTP secrets)
+        self.repositories: dict[str, object] = {}
 
     def __enter__(self) -> UnitOfWork:
         self.conn = self.engine.connect()
         self._tx = self.conn.begin()
-        self.enrollments = EnrollmentRepository(self.conn)
-        self.messages = MessageRepository(self.conn)
-        self.message_reads = MessageReads(self.conn)
-        self.due = DueMessages(self.conn)
-        self.opt_outs = OptOutRepository(self.conn)
-        self.staff = StaffUserRepository(self.conn, self.cipher)
-        self.tokens = ApiTokenRepository(self.conn)
-        self.audit = AuditRepository(self.conn)
-        self.sessions = StaffSessionRepository(self.conn)
-        self.throttle = LoginThrottleRepository(self.conn)
-        self.imports = ImportRepository(self.conn)
-        self.care = CareRepository(self.conn)
-        self.inbound = InboundRepository(self.conn)
-        self.contacts = ContactRepository(self.conn)
-        self.checkins = CheckinRepository(self.conn)
-        self.escalations = EscalationRepository(self.conn)
-        self.notifications = NotificationRepository(self.conn)
-        self.outcomes = OutcomesRepository(self.conn)
-        self.caregivers = CaregiverRepository(self.conn)
+        self.repositories = {}
         return self
 
     def __exit__(
@@ -94,7 +100,8 @@ class UnitOfWork:
             self.conn.close()
 
     def commit(self) -> None:
-        self.audit.flush()  # the hash-chained audit rows go in last (see AuditRepository)
+        if "audit" in self.repositories:  # the hash-chained audit rows go in last
+            self.audit.flush()
         self._tx.commit()
 
     def rollback(self) -> None:

@@ -80,23 +80,20 @@ def load_facts(
         if phone and w.channel in ("sms", "voice"):
             phones[i] = phone
     opted_out = OptOutRepository(conn).opted_out_among(phones.values())
+    # The phones' other texts, read once per (planned, exclude) group of the batch.
+    groups: dict[tuple[bool, tuple[int, ...]], set[str]] = {}
+    for i, phone in phones.items():
+        groups.setdefault((wanted[i].planned, wanted[i].exclude), set()).add(phone)
     reads = MessageReads(conn)
-    times: dict[tuple[bool, tuple[int, ...]], dict[str, list[datetime]]] = {}
-    for i, w in enumerate(wanted):
-        if i in phones and (w.planned, w.exclude) not in times:
-            same = {
-                p
-                for j, p in phones.items()
-                if (wanted[j].planned, wanted[j].exclude) == (w.planned, w.exclude)
-            }
-            times[(w.planned, w.exclude)] = reads.sms_times(
-                same, around=now, planned=w.planned, exclude=w.exclude
-            )
+    times = {
+        (planned, exclude): reads.sms_times(group, around=now, planned=planned, exclude=exclude)
+        for (planned, exclude), group in groups.items()
+    }
     out = []
     for i, w in enumerate(wanted):
         enrollment = found.get(w.enrollment_id or 0)
         phone = phones.get(i)
-        others = times[(w.planned, w.exclude)].get(phone, []) if phone else []
+        others = times[(w.planned, w.exclude)][phone] if phone else []
         out.append(
             DecisionFacts(
                 kind=w.kind,

@@ -22,9 +22,26 @@ def test_sms_times_count_plan_texts_and_sent_reminders(engine: Engine) -> None:
         )
         rows.checkin_text(uow.conn, enrollment_id, sent_at=NOW - timedelta(days=30))  # long ago
         reminder = {"kind": "checkin_reminder", "channel": "sms", "recipient": PHONE}
-        uow.notifications.add_notification(now=NOW, language="en", body="hi", **reminder)
-        failed = uow.notifications.add_notification(now=NOW, language="en", body="x", **reminder)
-        uow.notifications.advance_notification(failed, frm=("pending",), now=NOW, status="failed")
+        lease = NOW + timedelta(seconds=30)
+        for body, sent in (("hi", True), ("x", False)):
+            note = uow.notifications.add_notification(now=NOW, language="en", body=body, **reminder)
+            uow.notifications.claim_notification(note, now=NOW, lease_until=lease)
+            attempt = uow.notifications.take_notification(note, now=NOW, lease_until=lease)
+            assert attempt is not None
+            if sent:
+                uow.notifications.notification_sent(
+                    note, provider_id="SM1", attempt=attempt, now=NOW
+                )
+            else:  # failed for good: it never reached the phone
+                uow.notifications.notification_failed(
+                    note,
+                    attempt=attempt,
+                    code="21211",
+                    error_class="permanent",
+                    error="x",
+                    retry_at=None,
+                    now=NOW,
+                )
 
         counted = uow.message_reads.sms_times([PHONE], around=NOW)[PHONE]
         assert sorted(counted) == [NOW - timedelta(hours=3), NOW, NOW + timedelta(days=2)]

@@ -29,7 +29,8 @@ lint: $(STAMP)
 	$(BIN)/reminders templates check
 
 test: lint  ## lint, types, import rules, then unit, integration and end-to-end tests
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile tests/unit tests/integration  # both cores; files apart
+	$(BIN)/pytest tests/e2e  # real processes and ports: one at a time
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

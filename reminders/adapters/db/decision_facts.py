@@ -43,6 +43,21 @@ from reminders.domain.outbound.decisions import KINDS, DecisionFacts, Kind, Whos
 from reminders.domain.planning.timing import zone_named
 
 M = scheduled_messages
+# The patient and the caregiver of an enrollment, as both reads below select them.
+CAREGIVER_FIELDS = ("id", "name", "relationship", "phone", "email", "language")
+PEOPLE = (
+    patients.c.id.label("patient_id"),
+    patients.c.first_name,
+    patients.c.last_name,
+    patients.c.phone,
+    patients.c.email,
+    patients.c.language,
+    patients.c.timezone,
+    *(
+        caregivers.c[name].label(f"cg_{name}")
+        for name in (*CAREGIVER_FIELDS, "sms_consent", "email_consent")
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -119,21 +134,7 @@ def _enrollments(conn: Connection, ids: set[int]) -> dict[int, _Enrollment]:
             select(
                 enrollments.c.id,
                 enrollments.c.status,
-                patients.c.id.label("patient_id"),
-                patients.c.first_name,
-                patients.c.last_name,
-                patients.c.phone,
-                patients.c.email,
-                patients.c.language,
-                patients.c.timezone,
-                caregivers.c.id.label("cg_id"),
-                caregivers.c.name.label("cg_name"),
-                caregivers.c.relationship.label("cg_relationship"),
-                caregivers.c.phone.label("cg_phone"),
-                caregivers.c.email.label("cg_email"),
-                caregivers.c.language.label("cg_language"),
-                caregivers.c.sms_consent.label("cg_sms_consent"),
-                caregivers.c.email_consent.label("cg_email_consent"),
+                *PEOPLE,
             )
             .join(patients, patients.c.id == enrollments.c.patient_id)
             .outerjoin(caregivers, caregivers.c.enrollment_id == enrollments.c.id)
@@ -266,21 +267,7 @@ class DueMessages:
                     enrollments.c.performed_at,
                     enrollments.c.levels,
                     enrollments.c.overnight,
-                    patients.c.id.label("patient_id"),
-                    patients.c.first_name,
-                    patients.c.last_name,
-                    patients.c.phone,
-                    patients.c.email,
-                    patients.c.language,
-                    patients.c.timezone,
-                    caregivers.c.id.label("cg_id"),
-                    caregivers.c.name.label("cg_name"),
-                    caregivers.c.relationship.label("cg_relationship"),
-                    caregivers.c.phone.label("cg_phone"),
-                    caregivers.c.email.label("cg_email"),
-                    caregivers.c.language.label("cg_language"),
-                    caregivers.c.sms_consent.label("cg_sms_consent"),
-                    caregivers.c.email_consent.label("cg_email_consent"),
+                    *PEOPLE,
                 )
                 .join(enrollments, enrollments.c.id == M.c.enrollment_id)
                 .join(patients, patients.c.id == enrollments.c.patient_id)

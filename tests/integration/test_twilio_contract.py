@@ -1,6 +1,6 @@
 """Contract: our Twilio requests, through the real client, against Twilio's own OpenAPI spec.
 
-Prism serves ../shared/contracts/twilio_api_v2010.json and rejects any request that does
+Prism serves tests/contracts/twilio_api_v2010.json and rejects any request that does
 not match Twilio's published schema, so a wrong parameter name or a missing field fails.
 """
 
@@ -17,9 +17,10 @@ import pytest
 import requests
 
 from reminders.adapters.providers.twilio_sms import TwilioSms
+from reminders.adapters.providers.twilio_voice import TwilioVoice
 from support.processes import free_port, kill_group
 
-SPEC = Path(__file__).resolve().parents[3] / "shared" / "contracts" / "twilio_api_v2010.json"
+SPEC = Path(__file__).resolve().parents[1] / "contracts" / "twilio_api_v2010.json"
 ACCOUNT = "AC" + "a" * 32
 
 
@@ -106,3 +107,20 @@ def test_prism_does_reject_a_request_outside_the_schema(prism):
         data={"From": "+18055550100"},
     )
     assert response.status_code in (400, 422), response.text
+
+
+def voice(url: str) -> TwilioVoice:
+    return TwilioVoice(
+        account_sid=ACCOUNT,
+        auth_token="secret",
+        from_number="+18055550100",
+        api_base_url=url,
+        status_callback="https://clinic.example.org/webhooks/twilio/status",
+    )
+
+
+def test_an_on_call_call_with_its_status_callback_matches_twilios_schema(prism):
+    placed = voice(prism).place_call(
+        to="+18055550199", twiml="<Response><Say>check the inbox</Say></Response>", reference="n1"
+    )
+    assert placed.provider_id

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
 from reminders.adapters.providers.ports import ProviderError, Sent
@@ -89,7 +89,7 @@ class TwilioSms:
         """Find a message we may have sent before a crash: same recipient, body, and time."""
         try:
             recent = self.client.messages.list(to=to, limit=50)
-        except (TwilioRestException, Unreachable) as exc:
+        except (TwilioException, Unreachable) as exc:  # a page it cannot read, too
             raise ProviderError(f"Twilio lookup failed: {exc.__class__.__name__}") from None
         earliest = since - timedelta(minutes=2)  # clocks differ a little
         return [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
 from reminders.adapters.providers.ports import ProviderError, Sent
@@ -51,12 +51,12 @@ class TwilioVoice:
     def find_placed(self, *, to: str, reference: str, since: datetime) -> list[Sent]:
         """Calls to `to` placed from our number since then (clocks differ a little)."""
         try:
-            calls = self.client.calls.list(
-                to=to,
-                from_=self.from_number,
-                start_time_after=since - timedelta(minutes=2),
-                limit=20,
-            )
-        except (TwilioRestException, Unreachable) as exc:
-            raise ProviderError(f"Twilio lookup failed: {exc.__class__.__name__}") from None
-        return [Sent(provider_id=str(c.sid), status=str(c.status)) for c in calls]
+            calls = self.client.calls.list(to=to, from_=self.from_number, limit=20)
+        except (TwilioException, Unreachable) as exc:
+            raise ProviderError(f"Twilio lookup failed: {exc}"[:300]) from None
+        earliest = since - timedelta(minutes=2)
+        return [
+            Sent(provider_id=str(c.sid), status=str(c.status))
+            for c in calls
+            if c.date_created is None or c.date_created >= earliest
+        ]

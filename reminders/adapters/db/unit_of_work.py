@@ -12,6 +12,9 @@ from reminders.adapters.db.enrollments.caregiver_repository import CaregiverRepo
 from reminders.adapters.db.enrollments.contact_repository import ContactRepository
 from reminders.adapters.db.enrollments.opt_out_repository import OptOutRepository
 from reminders.adapters.db.enrollments.repository import EnrollmentRepository
+from reminders.adapters.db.interfaces.hl7_repository import Hl7Repository
+from reminders.adapters.db.interfaces.reference_repository import ReferenceRepository
+from reminders.adapters.db.interfaces.writeback_repository import WritebackRepository
 from reminders.adapters.db.messages.message_reads import MessageReads
 from reminders.adapters.db.messages.message_repository import MessageRepository
 from reminders.adapters.db.messages.notification_repository import NotificationRepository
@@ -52,6 +55,9 @@ class UnitOfWork:
     notifications: NotificationRepository
     outcomes: OutcomesRepository
     caregivers: CaregiverRepository
+    hl7: Hl7Repository
+    refs: ReferenceRepository
+    writeback: WritebackRepository
 
     def __init__(self, engine: Engine, cipher: FieldCipher | None = None) -> None:
         self.engine = engine
@@ -79,6 +85,9 @@ class UnitOfWork:
         self.notifications = NotificationRepository(self.conn)
         self.outcomes = OutcomesRepository(self.conn)
         self.caregivers = CaregiverRepository(self.conn)
+        self.hl7 = Hl7Repository(self.conn)
+        self.refs = ReferenceRepository(self.conn)
+        self.writeback = WritebackRepository(self.conn)
         return self
 
     def __exit__(

@@ -40,6 +40,7 @@ from reminders.domain.planning.timing import zone_named
 from reminders.domain.staff.limits import ACTOR_MAX, CHOICE_MAX, check_length
 from reminders.services import audit
 from reminders.services.enrollments.bundles import Planning
+from reminders.services.enrollments.clinical_events import close_hospital_tasks
 from reminders.services.enrollments.enrollment import get_enrollment, procedure_time
 
 
@@ -61,6 +62,7 @@ def restart(
             return enrollment
         plan = planning.plans.get(enrollment.procedure.procedure)
         uow.enrollments.update(enrollment_id, now=now, status="active")
+        close_hospital_tasks(uow, enrollment_id, by=by, now=now)
         replan(
             uow,
             enrollment,

@@ -9,7 +9,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from reminders.domain.enrollment.fields import EXTERNAL_KEY_PREFIX
 from reminders.domain.errors import EnrollmentClosed, InvalidEnrollment, ReminderError
 from reminders.entrypoints.web.deps import ContainerDep, FhirCaller
 from reminders.services.enrollments import clinical_events, enrollment
@@ -19,6 +18,7 @@ from reminders.services.enrollments.fhir_intake import (
     FhirProblem,
     Issue,
     procedure_command,
+    procedure_refs,
     withdrawn_procedure,
 )
 
@@ -130,6 +130,8 @@ async def create_procedure(request: Request, c: ContainerDep, caller: FhirCaller
         issue = Issue("invalid", exc.message, EXPRESSIONS.get(exc.field or ""))
         return outcome([issue], severity="error", status_code=422)
     enrollment_id = result.enrollment.id
+    assert enrollment_id is not None
+    clinical_events.remember_refs(c.uow(), enrollment_id, procedure_refs(body))
     text = (
         f"enrolled as enrollment {enrollment_id}"
         if result.created
@@ -143,15 +145,19 @@ async def create_procedure(request: Request, c: ContainerDep, caller: FhirCaller
     )
 
 
-def _withdraw(c: Any, caller: str, external_id: str, status: str) -> JSONResponse:
-    """An enrolled Procedure marked entered-in-error or not-done: cancel its messages."""
+def _withdraw(c: Any, caller: str, refs: tuple[str, ...], status: str) -> JSONResponse:
+    """An enrolled Procedure marked entered-in-error or not-done: cancel its messages, once."""
     with c.uow() as uow:
-        enrollment_id = uow.enrollments.id_for_key(EXTERNAL_KEY_PREFIX + external_id)
-    if enrollment_id is None:
+        enrollment_id = clinical_events.enrollment_for_refs(uow, refs)
+        current = uow.enrollments.get(enrollment_id) if enrollment_id is not None else None
+    if enrollment_id is None or current is None:
         issue = Issue(
             "not-found", "no enrollment has this Procedure identifier", "Procedure.identifier"
         )
         return outcome([issue], severity="error", status_code=404)
+    if current.status == "cancelled":
+        text = f"enrollment {enrollment_id} was already cancelled; nothing changed"
+        return outcome([Issue("informational", text)], severity="information", status_code=200)
     result = enrollment.cancel(
         enrollment_id,
         uow=c.uow(),

@@ -47,11 +47,11 @@ class Hl7Repository:
         return int(key[0])
 
     def enrollment_for(self, patient_identifier: str, visit_number: str | None) -> int | None:
-        """The newest enrollment an A03 made for this patient (and visit, when it is named)."""
+        """The newest enrollment an A03 led to for this patient (and visit, when named)."""
         query = (
             select(H.c.enrollment_id)
             .where(H.c.patient_identifier == patient_identifier, H.c.enrollment_id.is_not(None))
-            .where(H.c.outcome == "enrolled")
+            .where(H.c.message_type == "ADT^A03")
             .order_by(H.c.id.desc())
             .limit(1)
         )

@@ -21,6 +21,7 @@ from reminders.services.enrollments.fhir_intake import (
     procedure_refs,
     withdrawn_procedure,
 )
+from reminders.services.writeback import chart
 
 FHIR_JSON = "application/fhir+json"
 router = APIRouter(prefix="/fhir", tags=["fhir"])
@@ -223,3 +224,47 @@ async def create_encounter(request: Request, c: ContainerDep, caller: FhirCaller
         else f"enrollment {enrollment_id} paused: {paused.held} message(s) held; staff task opened"
     )
     return outcome([Issue("informational", text)], severity="information", status_code=200)
+
+
+@router.get("/metadata")
+def metadata(c: ContainerDep) -> JSONResponse:
+    """The CapabilityStatement: exactly the resources and interactions supported here."""
+    statement = chart.capability_statement(base_url=c.settings.public_url, now=c.clock())
+    return JSONResponse(statement, media_type=FHIR_JSON)
+
+
+def _search(resource_type: str, c: Any, caller: str, patient: str | None) -> JSONResponse:
+    wanted = (patient or "").removeprefix("Patient/")
+    if not wanted.isdigit():
+        issue = Issue(
+            "required", "search by patient: ?patient=Patient/<id> (or the number alone)", "patient"
+        )
+        return outcome([issue], severity="error", status_code=400)
+    bundle = chart.search(c.uow(), resource_type, patient_id=int(wanted), by=caller, now=c.clock())
+    return JSONResponse(bundle, media_type=FHIR_JSON)
+
+
+@router.get("/Communication")
+def search_communications(
+    c: ContainerDep, caller: FhirCaller, patient: str | None = None
+) -> JSONResponse:
+    """The messages sent to the patient (or the caregiver), as the chart receives them."""
+    return _search("Communication", c, caller, patient)
+
+
+@router.get("/QuestionnaireResponse")
+def search_answers(c: ContainerDep, caller: FhirCaller, patient: str | None = None) -> JSONResponse:
+    """The patient's check-in answers (pain as LOINC 72514-3)."""
+    return _search("QuestionnaireResponse", c, caller, patient)
+
+
+@router.get("/Flag")
+def search_flags(c: ContainerDep, caller: FhirCaller, patient: str | None = None) -> JSONResponse:
+    """Red flags raised by the patient's answers or words."""
+    return _search("Flag", c, caller, patient)
+
+
+@router.get("/Task")
+def search_tasks(c: ContainerDep, caller: FhirCaller, patient: str | None = None) -> JSONResponse:
+    """Red flags a nurse acknowledged, as completed Tasks."""
+    return _search("Task", c, caller, patient)

@@ -21,6 +21,7 @@ from reminders.services.enrollments.enrollment import get_enrollment
 from reminders.services.replies import inbox
 from reminders.services.staff import pain_trend, worklist
 from reminders.services.staff.timeline import RESENDABLE_TONES, patient_journey
+from reminders.services.writeback import chart
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
@@ -141,6 +142,7 @@ def patient_page(
             "pain": pain_trend.for_enrollment(e, uow=c.uow(), now=c.clock()),
             "caregiver_values": caregiver_values or caregiver_form_values(e),
             "languages": plan.languages,
+            "writeback_failing": chart.failing(c.uow(), enrollment_id),
         },
         status_code=status_code,
         user=user,

@@ -3,9 +3,12 @@ every other door, each acknowledged (AA, AE with ERR, AR) and each outcome recor
 
 from __future__ import annotations
 
+import re
+
 import hl7
 import pytest
 from sqlalchemy import func, select
+from webtools import add_staff, client, login, post_form
 
 from reminders.adapters.db.orm import (
     audit_log,
@@ -16,6 +19,7 @@ from reminders.adapters.db.orm import (
     patients,
     scheduled_messages,
 )
+from reminders.domain.staff.accounts import Role
 from reminders.entrypoints.hl7.listener import door_of
 from reminders.services.enrollments.hl7_intake import receive
 from support.hl7_messages import a03, adt, pid
@@ -162,3 +166,64 @@ def test_an_event_not_acted_on_is_acknowledged_and_ignored(door, engine):
 def test_not_hl7_at_all_is_refused(door):
     handled = receive("hello, this is not HL7", door)
     assert msa(handled.ack)[0] == "AR" and handled.outcome == "refused"
+
+
+def test_consent_needed_shows_on_the_patient_list_and_staff_enroll_it(door, container, engine):
+    receive(a03(consent=False), door)
+    add_staff(container, "nurse.ann")
+    nurse = client(container)
+    login(nurse, "nurse.ann")
+    listing = nurse.get("/staff/patients").text
+    assert 'id="banner-consent-needed"' in listing and "1 hospital discharge waits" in listing
+    page = nurse.get("/staff/interfaces/consent").text
+    (waiting_id,) = re.findall(r'id="waiting-(\d+)"', page)
+    assert "Ana Lopez" in page and "MRN12345^^^GH" in page
+    r = post_form(
+        nurse,
+        "/staff/interfaces/consent",
+        f"/staff/interfaces/consent/{waiting_id}/enroll",
+        {"consent_sms": "on", "sms_method": "verbal"},
+    )
+    assert r.status_code == 200 and "/staff/patients/" in str(r.url), r.text
+    with engine.connect() as conn:
+        (given,) = conn.execute(select(consents.c.channel, consents.c.recorded_by)).all()
+    assert tuple(given) == ("sms", "nurse.ann")
+    assert count(engine, scheduled_messages) > 0
+    assert "banner-consent-needed" not in nurse.get("/staff/patients").text
+    assert 'id="none-waiting"' in nurse.get("/staff/interfaces/consent").text
+
+
+def test_a_declined_discharge_is_closed_and_nothing_is_sent(door, container, engine):
+    receive(a03(consent=False), door)
+    add_staff(container, "nurse.ann")
+    nurse = client(container)
+    login(nurse, "nurse.ann")
+    page = nurse.get("/staff/interfaces/consent").text
+    (waiting_id,) = re.findall(r'id="waiting-(\d+)"', page)
+    nothing_ticked = post_form(
+        nurse, "/staff/interfaces/consent", f"/staff/interfaces/consent/{waiting_id}/enroll", {}
+    )
+    assert nothing_ticked.status_code == 422 and "tick the channels" in nothing_ticked.text
+    post_form(
+        nurse, "/staff/interfaces/consent", f"/staff/interfaces/consent/{waiting_id}/dismiss", {}
+    )
+    assert count(engine, enrollments) == 0 and count(engine, scheduled_messages) == 0
+    assert 'id="none-waiting"' in nurse.get("/staff/interfaces/consent").text
+
+
+def test_the_interfaces_page_lists_every_outcome_for_admins_only(door, container):
+    receive(a03(), door)
+    receive(a03("MSG-BAD").replace("22513^Kyphoplasty, thoracic^CPT", "99213^Visit^CPT"), door)
+    receive(a03("MSG-OLD").replace("|P|2.5.1", "|P|2.1", 1), door)
+    add_staff(container, "admin.ida", Role.ADMIN)
+    admin = client(container)
+    login(admin, "admin.ida")
+    page = admin.get("/staff/interfaces").text
+    table = page[page.index('id="hl7-messages"') :]
+    assert table.count('<tr id="hl7-') == 3
+    for words in ("MSG-A03-1", "enrolled", "MSG-BAD", "no care plan", ">AR<", "version 2.1"):
+        assert words in table
+    add_staff(container, "nurse.ann")
+    nurse = client(container)
+    login(nurse, "nurse.ann")
+    assert nurse.get("/staff/interfaces").status_code == 403

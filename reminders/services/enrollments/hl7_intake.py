@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 import hl7
 from sqlalchemy.exc import IntegrityError
 
+from reminders.adapters.db.interfaces.hl7_repository import Hl7Row
 from reminders.adapters.db.unit_of_work import UnitOfWork
 from reminders.domain.enrollment.commands import EnrollPatient, GiveConsent
 from reminders.domain.enrollment.fields import EXTERNAL_ID_MAX, EXTERNAL_KEY_PREFIX
@@ -458,3 +459,53 @@ def _field(message: hl7.Message, number: int) -> str:
 
 def _words(problems: Sequence[Problem]) -> str:
     return "; ".join(f"{p.where}: {p.text}" for p in problems)[:2000]
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A discharge that waits for consent, as staff read it on the Interfaces page."""
+
+    id: int
+    received_at: datetime
+    sender: str
+    patient_identifier: str | None
+    location: str | None
+    name: str
+    procedure: str
+    performed_at: str  # as the message gave it (a naive time is the clinic's)
+    phone: str | None
+    email: str | None
+
+
+def waiting_for_consent(new_uow: Callable[[], UnitOfWork]) -> list[Waiting]:
+    with new_uow() as uow:
+        rows = uow.hl7.consent_needed()
+    found = []
+    for row in rows:
+        values = json.loads(row.pending or "{}")
+        found.append(
+            Waiting(
+                id=row.id,
+                received_at=row.received_at,
+                sender=row.sender,
+                patient_identifier=row.patient_identifier,
+                location=row.location,
+                name=f"{values.get('first_name', '')} {values.get('last_name', '')}".strip(),
+                procedure=str(values.get("procedure", "")),
+                performed_at=str(values.get("performed_at", "")),
+                phone=values.get("phone"),
+                email=values.get("email"),
+            )
+        )
+    return found
+
+
+def recent_messages(new_uow: Callable[[], UnitOfWork], *, limit: int = 200) -> list[Hl7Row]:
+    """The newest HL7 messages first, each with its outcome (the Interfaces page)."""
+    with new_uow() as uow:
+        return uow.hl7.recent(limit=limit)
+
+
+def consent_needed_count(new_uow: Callable[[], UnitOfWork]) -> int:
+    with new_uow() as uow:
+        return uow.hl7.count_consent_needed()

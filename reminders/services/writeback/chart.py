@@ -47,6 +47,12 @@ def failing(uow: UnitOfWork, enrollment_id: int) -> list[OutboxItem]:
         return uow.writeback.failing(enrollment_id)
 
 
+def outbox_counts(uow: UnitOfWork) -> dict[str, int]:
+    """How many resources are pending and delivered (the Interfaces page)."""
+    with uow:
+        return uow.writeback.counts()
+
+
 def capability_statement(*, base_url: str, now: datetime) -> dict[str, Any]:
     """This endpoint's CapabilityStatement (R4), validated by the R4B model before it is served."""
     statement: dict[str, Any] = {

@@ -17,6 +17,7 @@ from reminders.entrypoints.web.staff.audit import ReadAuditDep, search_read
 from reminders.entrypoints.web.staff.enroll import caregiver_form_values
 from reminders.entrypoints.web.staff.pages import render
 from reminders.services import audit
+from reminders.services.enrollments import hl7_intake
 from reminders.services.enrollments.enrollment import get_enrollment
 from reminders.services.replies import inbox
 from reminders.services.staff import pain_trend, worklist
@@ -67,6 +68,7 @@ def patients(
     kept = {k: v for k, v in request.query_params.items() if k != "page" and v}
     context = {"found": found, "rows": found.rows, "query": query, "q": q, "kept": kept}
     context["procedures"] = c.plans.names()
+    context["consent_waiting"] = hl7_intake.consent_needed_count(c.uow)
     return render(request, "patients.html", context, user=user)
 
 

@@ -75,7 +75,7 @@ def communication(row: dict[str, Any], mrn: str | None) -> Built:
         **({"received": _when(row["delivered_at"])} if row["delivered_at"] else {}),
         "payload": [{"contentString": row["body"] or "(no text kept)"}],
     }
-    return _valid(f"message-{row['id']}", system, str(row["id"]), resource)
+    return validated(f"message-{row['id']}", system, str(row["id"]), resource)
 
 
 def questionnaire_response(row: dict[str, Any], mrn: str | None) -> Built:
@@ -101,7 +101,7 @@ def questionnaire_response(row: dict[str, Any], mrn: str | None) -> Built:
         "authored": _when(row["answered_at"]),
         "item": [item],
     }
-    return _valid(f"answer-{row['id']}", system, str(row["id"]), resource)
+    return validated(f"answer-{row['id']}", system, str(row["id"]), resource)
 
 
 def flag(row: dict[str, Any], mrn: str | None) -> Built:
@@ -125,7 +125,7 @@ def flag(row: dict[str, Any], mrn: str | None) -> Built:
         "subject": subject(row["patient_id"], mrn),
         "period": {"start": _when(row["created_at"])},
     }
-    return _valid(f"red-flag-{row['id']}", system, str(row["id"]), resource)
+    return validated(f"red-flag-{row['id']}", system, str(row["id"]), resource)
 
 
 def acknowledgement(row: dict[str, Any], mrn: str | None) -> Built:
@@ -146,10 +146,10 @@ def acknowledgement(row: dict[str, Any], mrn: str | None) -> Built:
             "end": _when(row["acknowledged_at"]),
         },
     }
-    return _valid(f"red-flag-{row['id']}-ack", system, str(row["id"]), resource)
+    return validated(f"red-flag-{row['id']}-ack", system, str(row["id"]), resource)
 
 
-def _valid(business_id: str, system: str, value: str, resource: dict[str, Any]) -> Built:
+def validated(business_id: str, system: str, value: str, resource: dict[str, Any]) -> Built:
     """Validated against the R4B model (pydantic raises on anything R4 does not allow)."""
     model: Any = VALIDATORS[resource["resourceType"]]
     model.model_validate(resource)

@@ -81,8 +81,9 @@ def test_the_same_discharge_under_a_new_control_id_enrolls_nothing_new(door, eng
     assert count(engine, enrollments) == 1
 
 
-def test_no_consent_in_the_message_waits_for_staff_and_sends_nothing(door, engine):
-    handled = receive(a03(consent=False), door)
+@pytest.mark.parametrize("when", ["202603072200", "202603072200-0800"])
+def test_no_consent_in_the_message_waits_for_staff_and_sends_nothing(door, engine, when):
+    handled = receive(a03(consent=False).replace("202603072200", when), door)
     assert msa(handled.ack)[0] == "AA" and handled.outcome == "consent_needed"
     assert count(engine, enrollments) == 0 and count(engine, scheduled_messages) == 0
     with door.new_uow() as uow:

@@ -3,7 +3,13 @@ durable outbox, across failures, timeouts, duplicates and a worker killed mid-de
 
 from __future__ import annotations
 
-from datetime import timedelta
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import test_webhooks as shared
@@ -208,3 +214,54 @@ def test_metadata_is_an_r4_capability_statement_of_what_is_supported(web):
     for res in rest.resource:
         method = "post" if res.interaction[0].code == "create" else "get"
         assert getattr(web, method)(f"/fhir/{res.type}").status_code not in (404, 405)
+
+
+DELIVER_IN_A_WORKER = """
+import sys
+from reminders.adapters.providers.fhir_client import BearerToken, FhirClient
+from reminders.bootstrap import bootstrap
+from reminders.services.writeback import outbox
+c = bootstrap()
+outbox.deliver(c.uow, FhirClient(sys.argv[1], BearerToken("chart-secret"), timeout=60), now=c.clock)
+"""
+
+
+def test_a_worker_process_killed_mid_delivery_leaves_it_delivered_once(
+    live, web, engine, clock, fhir, client
+):
+    answered(live, web, "3")
+    outbox.fill(live.uow(), now=clock())
+    with engine.begin() as conn:  # only the answer is left to deliver
+        conn.execute(
+            fhir_outbox.update()
+            .where(fhir_outbox.c.resource_type != "QuestionnaireResponse")
+            .values(status="delivered")
+        )
+    fhir.hold = threading.Event()
+    env = {
+        **os.environ,
+        "REMINDERS_DATABASE_URL": live.settings.database_url,
+        "REMINDERS_VAR_DIR": str(live.settings.var_dir),
+        "REMINDERS_ENVIRONMENT": "test",
+    }
+    worker = subprocess.Popen([sys.executable, "-c", DELIVER_IN_A_WORKER, fhir.url], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not fhir.stored and time.monotonic() < deadline and worker.poll() is None:
+            time.sleep(0.05)
+        assert fhir.of_type("QuestionnaireResponse"), "the worker never reached the server"
+        worker.send_signal(signal.SIGKILL)  # killed before it could write down the answer
+        worker.wait(10)
+    finally:
+        fhir.hold.set()
+        fhir.hold = None
+        if worker.poll() is None:
+            worker.kill()
+    (row,) = [r for r in outbox_rows(engine) if r.resource_type == "QuestionnaireResponse"]
+    assert row.status == "pending"  # the outbox row survived the kill
+
+    clock.now = datetime.now(UTC) + timedelta(minutes=3)  # after the worker's lease
+    restarted = bootstrap(live.settings, engine=engine, clock=clock)
+    assert outbox.deliver(restarted.uow, client, now=clock).delivered == 1
+    assert len(fhir.of_type("QuestionnaireResponse")) == 1  # sent twice, stored once
+    assert {r.status for r in outbox_rows(engine)} == {"delivered"}

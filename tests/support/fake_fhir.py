@@ -21,6 +21,7 @@ class FakeFhir:
         self.fail_next: list[int] = []  # statuses to answer, one a request, before working
         self.delay = 0.0  # seconds to wait before answering
         self.duplicates_412 = False
+        self.hold: threading.Event | None = None  # set: answer only once it is released
         self._lock = threading.Lock()
         fake = self
 
@@ -48,6 +49,8 @@ class FakeFhir:
                     there = [r for r in fake.stored if wanted and wanted in _identifiers(r)]
                     if not there:
                         fake.stored.append(body)
+                if fake.hold is not None:  # stored; the answer waits (a worker dies meanwhile)
+                    fake.hold.wait(30)
                 if there:
                     self._answer(412 if fake.duplicates_412 else 200, there[0])
                 else:

@@ -8,7 +8,7 @@ field that cannot be read is an error, not a default.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 import hl7
 from hl7.datatypes import parse_datetime
@@ -196,7 +196,9 @@ def _procedure(message: hl7.Message, adt: Adt) -> None:
             )
         )
         return
-    adt.performed_at = parsed
+    offset = parsed.utcoffset()
+    # The library's own tzinfo class cannot be copied; a plain fixed offset can.
+    adt.performed_at = parsed if offset is None else parsed.replace(tzinfo=timezone(offset))
 
 
 def _telecom(message: hl7.Message) -> tuple[str | None, str | None]:

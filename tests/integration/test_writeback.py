@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import test_webhooks as shared
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from sqlalchemy import select
@@ -20,7 +22,7 @@ from test_webhooks import DAY1_CHECKIN, deliver, enroll, text_in
 from webtools import add_staff, login, token
 
 from reminders.adapters.db.orm import enrollments, fhir_outbox, scheduled_messages
-from reminders.adapters.providers.fhir_client import BearerToken, FhirClient
+from reminders.adapters.providers.fhir_client import BearerToken, FhirClient, client_from
 from reminders.bootstrap import bootstrap
 from reminders.services.replies import inbox
 from reminders.services.writeback import outbox
@@ -218,7 +220,7 @@ def test_metadata_is_an_r4_capability_statement_of_what_is_supported(web):
 
 DELIVER_IN_A_WORKER = """
 import sys
-from reminders.adapters.providers.fhir_client import BearerToken, FhirClient
+from reminders.adapters.providers.fhir_client import BearerToken, FhirClient, client_from
 from reminders.bootstrap import bootstrap
 from reminders.services.writeback import outbox
 c = bootstrap()
@@ -265,3 +267,34 @@ def test_a_worker_process_killed_mid_delivery_leaves_it_delivered_once(
     assert outbox.deliver(restarted.uow, client, now=clock).delivered == 1
     assert len(fhir.of_type("QuestionnaireResponse")) == 1  # sent twice, stored once
     assert {r.status for r in outbox_rows(engine)} == {"delivered"}
+
+
+def test_smart_backend_services_get_a_token_once_and_use_it(live, web, engine, clock, fhir):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = live.settings.var_dir / "fhir-key.pem"
+    pem.parent.mkdir(parents=True, exist_ok=True)
+    pem.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    settings = live.settings.model_copy(
+        update={
+            "fhir_writeback_url": fhir.url,
+            "fhir_writeback_token_url": fhir.url.replace("/fhir", "/auth/token"),
+            "fhir_writeback_client_id": "recovery-reminders",
+            "fhir_writeback_private_key": pem,
+        }
+    )
+    smart = client_from(settings)
+    assert smart is not None
+    answered(live, web, "3")
+    outbox.write_back(live.uow, smart, now=clock)
+    assert fhir.of_type("QuestionnaireResponse")
+    (asked,) = fhir.token_requests  # one token for the whole pass
+    assert asked["grant_type"] == "client_credentials"
+    assert asked["client_assertion_type"].endswith("jwt-bearer") and asked["client_assertion"]
+    assert "system/QuestionnaireResponse.write" in asked["scope"]
+    assert {r["headers"]["Authorization"] for r in fhir.requests} == {"Bearer issued-1"}

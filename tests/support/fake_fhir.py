@@ -12,6 +12,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 
 class FakeFhir:
@@ -21,6 +22,7 @@ class FakeFhir:
         self.fail_next: list[int] = []  # statuses to answer, one a request, before working
         self.delay = 0.0  # seconds to wait before answering
         self.duplicates_412 = False
+        self.token_requests: list[dict[str, str]] = []  # SMART token requests, as forms
         self.hold: threading.Event | None = None  # set: answer only once it is released
         self._lock = threading.Lock()
         fake = self
@@ -31,6 +33,12 @@ class FakeFhir:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
+                if self.path.endswith("/token"):  # a SMART backend-services token request
+                    form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                    fake.token_requests.append(form)
+                    self._answer(200, {"access_token": f"issued-{len(fake.token_requests)}",
+                                       "token_type": "bearer", "expires_in": 300})  # fmt: skip
+                    return
                 body = json.loads(self.rfile.read(length))
                 with fake._lock:
                     fake.requests.append(

@@ -8,10 +8,12 @@ import time
 
 import hl7
 import pytest
+from click.testing import CliRunner
 from hl7.mllp import open_hl7_connection
 from sqlalchemy import func, select
 
 from reminders.adapters.db.orm import enrollments, hl7_messages
+from reminders.entrypoints.cli.main import main
 from reminders.entrypoints.hl7.listener import Background, door_of
 from support.hl7_messages import a03, adt, pid
 
@@ -92,3 +94,10 @@ def test_bad_framing_and_an_oversize_message_lose_nothing_else(listener, engine)
         ).scalars()
         words = " ".join(refused)
     assert "larger than" in words and "<VT>" in words
+
+
+def test_reminders_hl7_listen_needs_a_port(container, monkeypatch):
+    monkeypatch.setattr("reminders.entrypoints.cli.hl7.container", lambda: container)
+    result = CliRunner().invoke(main, ["hl7", "listen"])
+    assert result.exit_code == 2
+    assert result.output.strip() == "error: --port: give one, or set REMINDERS_HL7_PORT"

@@ -298,3 +298,10 @@ def test_smart_backend_services_get_a_token_once_and_use_it(live, web, engine, c
     assert asked["client_assertion_type"].endswith("jwt-bearer") and asked["client_assertion"]
     assert "system/QuestionnaireResponse.write" in asked["scope"]
     assert {r["headers"]["Authorization"] for r in fhir.requests} == {"Bearer issued-1"}
+
+
+@pytest.mark.parametrize("patient", ["¹", "Patient/x", "99999999999999999999", ""])
+def test_a_patient_that_is_not_a_number_is_a_400(web, live, patient):
+    web.headers.update(token(live, "epic"))
+    r = web.get("/fhir/Communication", params={"patient": patient})
+    assert r.status_code == 400 and r.json()["resourceType"] == "OperationOutcome"

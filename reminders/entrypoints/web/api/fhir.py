@@ -4,6 +4,7 @@ problems come back as a FHIR OperationOutcome."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -226,7 +227,34 @@ async def create_encounter(request: Request, c: ContainerDep, caller: FhirCaller
     return outcome([Issue("informational", text)], severity="information", status_code=200)
 
 
-@router.get("/metadata")
+PATIENT_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII digits only, within a database integer
+BUNDLE_SCHEMA = {
+    "type": "object",
+    "properties": {"resourceType": {"const": "Bundle"}, "entry": {"type": "array"}},
+}
+SEARCH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {FHIR_JSON: {"schema": BUNDLE_SCHEMA}}},
+    400: {"content": {FHIR_JSON: {"schema": OUTCOME_SCHEMA}}, "description": "No patient."},
+    401: {"description": "No valid API token."},
+    403: {"description": "The token lacks the `fhir` scope."},
+}
+
+
+@router.get(
+    "/metadata",
+    responses={
+        200: {
+            "content": {
+                FHIR_JSON: {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"resourceType": {"const": "CapabilityStatement"}},
+                    }
+                }
+            }
+        }
+    },
+)
 def metadata(c: ContainerDep) -> JSONResponse:
     """The CapabilityStatement: exactly the resources and interactions supported here."""
     statement = chart.capability_statement(base_url=c.settings.public_url, now=c.clock())
@@ -235,7 +263,7 @@ def metadata(c: ContainerDep) -> JSONResponse:
 
 def _search(resource_type: str, c: Any, caller: str, patient: str | None) -> JSONResponse:
     wanted = (patient or "").removeprefix("Patient/")
-    if not wanted.isdigit():
+    if not PATIENT_NUMBER.fullmatch(wanted):
         issue = Issue(
             "required", "search by patient: ?patient=Patient/<id> (or the number alone)", "patient"
         )
@@ -244,7 +272,7 @@ def _search(resource_type: str, c: Any, caller: str, patient: str | None) -> JSO
     return JSONResponse(bundle, media_type=FHIR_JSON)
 
 
-@router.get("/Communication")
+@router.get("/Communication", responses=SEARCH_RESPONSES)
 def search_communications(
     c: ContainerDep, caller: FhirCaller, patient: str | None = None
 ) -> JSONResponse:
@@ -252,19 +280,19 @@ def search_communications(
     return _search("Communication", c, caller, patient)
 
 
-@router.get("/QuestionnaireResponse")
+@router.get("/QuestionnaireResponse", responses=SEARCH_RESPONSES)
 def search_answers(c: ContainerDep, caller: FhirCaller, patient: str | None = None) -> JSONResponse:
     """The patient's check-in answers (pain as LOINC 72514-3)."""
     return _search("QuestionnaireResponse", c, caller, patient)
 
 
-@router.get("/Flag")
+@router.get("/Flag", responses=SEARCH_RESPONSES)
 def search_flags(c: ContainerDep, caller: FhirCaller, patient: str | None = None) -> JSONResponse:
     """Red flags raised by the patient's answers or words."""
     return _search("Flag", c, caller, patient)
 
 
-@router.get("/Task")
+@router.get("/Task", responses=SEARCH_RESPONSES)
 def search_tasks(c: ContainerDep, caller: FhirCaller, patient: str | None = None) -> JSONResponse:
     """Red flags a nurse acknowledged, as completed Tasks."""
     return _search("Task", c, caller, patient)

@@ -122,6 +122,25 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1024 * 1024, ge=1024, alias="REMINDERS_MAX_BODY_BYTES")
     max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1024, alias="REMINDERS_MAX_UPLOAD_BYTES")
 
+    # HL7 v2 over MLLP (docs/integration.md): `reminders run` listens when a port is set.
+    hl7_host: str = Field("127.0.0.1", alias="REMINDERS_HL7_HOST")
+    hl7_port: int = Field(0, ge=0, le=65535, alias="REMINDERS_HL7_PORT")  # 0: no listener
+    hl7_max_message_bytes: int = Field(64 * 1024, ge=1024, alias="REMINDERS_HL7_MAX_MESSAGE_BYTES")
+    # FHIR write-back (docs/integration.md): where Communications, QuestionnaireResponses,
+    # Flags and Tasks go. Empty base URL: the outbox fills but nothing is pushed.
+    fhir_writeback_url: str = Field("", alias="REMINDERS_FHIR_WRITEBACK_URL")
+    fhir_writeback_token: str = Field("", alias="REMINDERS_FHIR_WRITEBACK_TOKEN")  # bearer
+    # SMART backend services instead of a fixed token: a client_credentials grant with a
+    # JWT signed by this private key (RS384), at this token URL.
+    fhir_writeback_token_url: str = Field("", alias="REMINDERS_FHIR_WRITEBACK_TOKEN_URL")
+    fhir_writeback_client_id: str = Field("", alias="REMINDERS_FHIR_WRITEBACK_CLIENT_ID")
+    fhir_writeback_private_key: Path | None = Field(
+        None, alias="REMINDERS_FHIR_WRITEBACK_PRIVATE_KEY"
+    )
+    fhir_writeback_key_id: str = Field("", alias="REMINDERS_FHIR_WRITEBACK_KEY_ID")
+    fhir_writeback_timeout: float = Field(10.0, gt=0, alias="REMINDERS_FHIR_WRITEBACK_TIMEOUT")
+    writeback_interval: float = Field(30.0, gt=0, alias="REMINDERS_WRITEBACK_INTERVAL")
+
     @field_validator("public_url")
     @classmethod
     def _strip_slash(cls, v: str) -> str:

@@ -31,7 +31,8 @@ from reminders.settings import Settings
 # per queue; a worker started without -Q takes both.
 CONTROL = "control"
 SENDS = "sends"
-SEND_TASKS = ("reminders.send_messages", "reminders.import_csv")
+# The FHIR write-back waits on a hospital server: never in front of dispatch.
+SEND_TASKS = ("reminders.send_messages", "reminders.import_csv", "reminders.write_back")
 
 
 def broker_app(settings: Settings) -> Celery:

@@ -51,6 +51,12 @@ def make_celery(settings: Settings) -> Celery:
                 "schedule": min(30.0, settings.replies_interval),
                 "options": {"expires": min(30.0, settings.replies_interval) * 2},
             },
+            # Write-back to the chart (docs/integration.md): the FHIR outbox, filled and sent.
+            "write-back": {
+                "task": "reminders.write_back",
+                "schedule": settings.writeback_interval,
+                "options": {"expires": settings.writeback_interval * 2},
+            },
         },
     )
     return app

@@ -13,6 +13,7 @@ from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from reminders.adapters.providers.fhir_client import FhirClient, client_from
 from reminders.adapters.providers.twilio_status import status_lookup
 from reminders.bootstrap import Container, bootstrap
 from reminders.entrypoints.celery_app import app
@@ -25,6 +26,7 @@ from reminders.services.enrollments.intake import run_import
 from reminders.services.replies.acknowledgement import climb_ladders
 from reminders.services.replies.checkins import follow_up_checkins
 from reminders.services.replies.oncall import OnCall
+from reminders.services.writeback.outbox import write_back
 
 _lock = threading.Lock()
 _container: Container | None = None
@@ -39,10 +41,21 @@ def container() -> Container:
         return _container
 
 
+_fhir: list[FhirClient | None] = []  # the write-back client, made once a process
+
+
+def fhir_client(c: Container) -> FhirClient | None:
+    with _lock:
+        if not _fhir:
+            _fhir.append(client_from(c.settings))
+        return _fhir[0]
+
+
 @worker_process_init.connect
 def _fresh_after_fork(**_: object) -> None:
     global _container
     _container = None  # never share database connections across processes
+    _fhir.clear()
 
 
 def enqueue_sends(ids: Sequence[int]) -> None:
@@ -168,3 +181,11 @@ def import_csv(run_id: int) -> dict[str, int]:
         "duplicates": summary.duplicates,
         "rejected": summary.rejected,
     }
+
+
+@app.task(name="reminders.write_back")
+def write_back_to_chart() -> dict[str, int]:
+    """Fill the FHIR outbox from what was sent and answered; deliver what is due."""
+    c = container()
+    done = write_back(c.uow, fhir_client(c), now=c.clock)
+    return {"queued": done.queued, "delivered": done.delivered, "failed": done.failed}

@@ -54,6 +54,8 @@ def _pages(s: Seeded) -> dict[str, str]:
         "audit-filtered": "/staff/audit?actor=dr.lee&action=login",
         "users": "/staff/users",
         "account": "/staff/account",
+        "interfaces": "/staff/interfaces",  # issue 25: the HL7 log and write-back state
+        "consent-needed": "/staff/interfaces/consent",
     }
 
 

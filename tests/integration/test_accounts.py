@@ -12,7 +12,15 @@ from reminders.domain.staff.accounts import InvalidAccount, InvalidCredentials, 
 from reminders.services.staff import accounts, api_tokens
 
 # Swagger UI's own files (no patient data) are public like the login page.
-PUBLIC = {"/healthz", "/readyz", "/staff/login", "/docs/assets/init.js", "/docs/assets/{name}"}
+# /fhir/metadata: a FHIR server's CapabilityStatement is read before any token (issue 25).
+PUBLIC = {
+    "/healthz",
+    "/readyz",
+    "/staff/login",
+    "/docs/assets/init.js",
+    "/docs/assets/{name}",
+    "/fhir/metadata",
+}
 
 
 def test_passwords_are_hashed_with_argon2(container, engine):

@@ -142,3 +142,80 @@ def test_a_withdrawn_procedure_cancels_its_messages(ehr, engine, status):
 def test_a_withdrawn_procedure_never_enrolled_is_404(ehr):
     body = {**copy.deepcopy(PROCEDURE), "status": "entered-in-error"}
     assert ehr.post("/fhir/Procedure", json=body).status_code == 404
+
+
+# The five intake defects of issue 25, each proved against the routes.
+
+
+def test_a_caregivers_emergency_visit_does_not_pause_the_patient(ehr, container, engine):
+    body = copy.deepcopy(PROCEDURE)
+    enrolled_id = int(ehr.post("/fhir/Procedure", json=body).headers["location"].rsplit("/")[-1])
+    staff = client(container)
+    add_staff(container)
+    login(staff)
+    page = f"/staff/patients/{enrolled_id}"
+    r = post_form(
+        staff,
+        page,
+        f"/staff/patients/{enrolled_id}/caregiver",
+        {
+            "caregiver_name": "Rosa",
+            "caregiver_relationship": "daughter",
+            "caregiver_phone": "(805) 555-0199",
+            "caregiver_sms_consent": "on",
+        },
+    )
+    assert r.status_code in (200, 303), r.text
+    caregiver_visit = copy.deepcopy(BY_PHONE)
+    caregiver_visit["contained"][0]["telecom"] = [{"system": "phone", "value": "805-555-0199"}]
+    r = ehr.post("/fhir/Encounter", json=caregiver_visit)
+    assert r.status_code == 404, r.text  # nobody enrolled is this phone's owner
+    assert status_of(engine, enrolled_id) == "active"
+
+
+def test_an_encounter_naming_the_procedure_resource_finds_it(ehr, engine):
+    eid = enrolled(ehr)  # enrolled with identifier urn:oid:1.2.3.4|P-77, resource id proc-77
+    body = copy.deepcopy(ENCOUNTER)
+    body["reasonReference"] = [{"reference": "Procedure/proc-77"}]
+    r = ehr.post("/fhir/Encounter", json=body)
+    assert r.status_code == 200, r.text
+    assert status_of(engine, eid) == "paused"
+
+
+def test_a_not_done_procedure_with_only_its_id_cancels(ehr, engine):
+    eid = enrolled(ehr)
+    body = {k: v for k, v in copy.deepcopy(PROCEDURE).items() if k != "identifier"}
+    body["status"] = "not-done"
+    r = ehr.post("/fhir/Procedure", json=body)
+    assert r.status_code == 200, r.text
+    assert status_of(engine, eid) == "cancelled"
+
+
+def test_the_same_withdrawal_twice_is_audited_once(ehr, engine):
+    eid = enrolled(ehr)
+    body = {**copy.deepcopy(PROCEDURE), "status": "entered-in-error"}
+    assert ehr.post("/fhir/Procedure", json=body).status_code == 200
+    again = ehr.post("/fhir/Procedure", json=body)
+    assert again.status_code == 200
+    assert "already cancelled" in again.json()["issue"][0]["diagnostics"]
+    with engine.connect() as conn:
+        actions = [
+            a.action
+            for a in conn.execute(select(audit_log).where(audit_log.c.enrollment_id == eid))
+        ]
+    assert actions.count("cancelled") == 1
+
+
+@pytest.mark.parametrize("action", ["restart", "cancel"])
+def test_the_hospital_visit_task_closes_when_staff_resume_or_cancel(ehr, container, engine, action):
+    eid = enrolled(ehr)
+    assert ehr.post("/fhir/Encounter", json=ENCOUNTER).status_code == 200
+    staff = client(container)
+    add_staff(container)
+    login(staff)
+    data = {"reason": "back home"} if action == "cancel" else {}
+    r = post_form(staff, f"/staff/patients/{eid}", f"/staff/patients/{eid}/{action}", data)
+    assert r.status_code in (200, 303), r.text
+    with engine.connect() as conn:
+        (task,) = conn.execute(select(escalations)).all()
+    assert (task.kind, task.status, task.resolved_by) == ("clinical_event", "resolved", "nurse.kim")

@@ -418,3 +418,62 @@ notifications = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_notifications_due", "status", "next_attempt_at"),
 )
+
+# Interfaces (docs/integration.md): HL7 v2 messages received, references an EHR may use for
+# an enrollment, and the FHIR write-back outbox with the cursors that fill it.
+hl7_messages = Table(
+    "hl7_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sender", String(200), nullable=False),  # MSH-3^MSH-4: application^facility
+    Column("control_id", String(200), nullable=False),  # MSH-10, echoed in MSA-2
+    Column("message_type", String(20), nullable=False),  # ADT^A03, ... ("?" when unreadable)
+    Column("received_at", UTCDateTime, nullable=False, index=True),
+    Column("ack_code", String(2), nullable=False),  # AA | AE | AR
+    Column("outcome", String(24), nullable=False),  # enrolled | consent_needed | cancelled | ...
+    Column("detail", Text, nullable=False),  # what staff read; no phone or email
+    Column("enrollment_id", Integer, index=True),  # no foreign key: the log outlives rows
+    Column("patient_identifier", String(250), index=True),  # PID-3 (first repetition)
+    Column("visit_number", String(250)),  # PV1-19
+    Column("location", String(250)),  # PV1-3, kept for clinics
+    Column("pending", Text),  # consent_needed: the enrollment request as JSON, until staff act
+    Column("settled_at", UTCDateTime),  # consent_needed: when staff enrolled or dismissed it
+    Column("settled_by", String(ACTOR_MAX)),
+    Column("ack", Text, nullable=False),  # the acknowledgement sent, sent again on a repeat
+    UniqueConstraint("sender", "control_id"),
+)
+
+enrollment_refs = Table(
+    "enrollment_refs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ref", String(KEY_MAX), nullable=False, unique=True),  # "fhir:Procedure/<id>"
+    Column("enrollment_id", ForeignKey("enrollments.id"), nullable=False, index=True),
+)
+
+fhir_outbox = Table(
+    "fhir_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("business_id", String(120), nullable=False, unique=True),  # e.g. "message-42"
+    Column("resource_type", String(32), nullable=False),
+    Column("enrollment_id", ForeignKey("enrollments.id"), nullable=False, index=True),
+    Column("patient_id", Integer, nullable=False, index=True),
+    Column("resource", Text, nullable=False),  # the validated R4 resource as JSON
+    Column("status", String(16), nullable=False),  # pending | delivered
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_fhir_outbox_due", "status", "next_attempt_at"),
+)
+
+writeback_cursors = Table(
+    "writeback_cursors",
+    metadata,
+    Column("name", String(40), primary_key=True),  # messages | answers | flags
+    Column("position", String(64), nullable=False),  # an id or an ISO time, per cursor
+    Column("updated_at", UTCDateTime, nullable=False),
+)

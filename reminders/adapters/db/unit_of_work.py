@@ -14,6 +14,9 @@ from reminders.adapters.db.enrollments.caregiver_repository import CaregiverRepo
 from reminders.adapters.db.enrollments.contact_repository import ContactRepository
 from reminders.adapters.db.enrollments.opt_out_repository import OptOutRepository
 from reminders.adapters.db.enrollments.repository import EnrollmentRepository
+from reminders.adapters.db.interfaces.hl7_repository import Hl7Repository
+from reminders.adapters.db.interfaces.reference_repository import ReferenceRepository
+from reminders.adapters.db.interfaces.writeback_repository import WritebackRepository
 from reminders.adapters.db.messages.message_reads import MessageReads
 from reminders.adapters.db.messages.message_repository import MessageRepository
 from reminders.adapters.db.messages.notification_repository import NotificationRepository
@@ -75,6 +78,9 @@ class UnitOfWork:
     notifications = _Repository(lambda u: NotificationRepository(u.conn))
     outcomes = _Repository(lambda u: OutcomesRepository(u.conn))
     caregivers = _Repository(lambda u: CaregiverRepository(u.conn))
+    hl7 = _Repository(lambda u: Hl7Repository(u.conn))
+    refs = _Repository(lambda u: ReferenceRepository(u.conn))
+    writeback = _Repository(lambda u: WritebackRepository(u.conn))
 
     def __init__(self, engine: Engine, cipher: FieldCipher | None = None) -> None:
         self.engine = engine

@@ -20,6 +20,7 @@ from reminders.entrypoints.cli.common import (
 )
 from reminders.entrypoints.cli.enrollments import cancel, enroll, reschedule, restart, show
 from reminders.entrypoints.cli.formatting import format_preview
+from reminders.entrypoints.cli.hl7 import hl7_group
 from reminders.entrypoints.cli.run import demo, run
 from reminders.entrypoints.cli.simulate import simulate
 from reminders.entrypoints.cli.staff import import_csv, staff, token
@@ -126,3 +127,8 @@ main.add_command(import_csv)
 
 main.add_command(audit)
 main.add_command(simulate)
+main.add_command(hl7_group)
+
+
+if __name__ == "__main__":  # `python -m reminders.entrypoints.cli.main` (reminders run)
+    main()

@@ -69,11 +69,15 @@ def run(host: str, port: int, concurrency: int, verbose: bool) -> None:
         "sends": _worker(py, "sends", concurrency, quiet=quiet, level=level),
         "beat": [py, "-m", "celery", "-A", "worker", *quiet, "beat", "--loglevel", level],
     }
+    if settings.hl7_port:  # the hospital's HL7 v2 feed (docs/integration.md)
+        commands["hl7"] = [py, "-m", "reminders.entrypoints.cli.main", "hl7", "listen"]
     outbox = settings.var_dir.resolve() / "outbox"
     where = "SQLite + local broker + outbox" if settings.embedded_broker else settings.broker_url
     click.echo(f"Recovery Reminders ({where})")
     click.echo(f"  staff app   http://{host}:{port}/staff")
     click.echo(f"  health      http://{host}:{port}/healthz")
+    if settings.hl7_port:
+        click.echo(f"  HL7 MLLP    {settings.hl7_host}:{settings.hl7_port}")
     if settings.embedded_broker and not settings.twilio_account_sid:
         click.echo(f"  outbox      {outbox} (texts and emails are written here, not sent)")
     click.echo("  Ctrl-C stops everything.")
@@ -123,7 +127,7 @@ def _die_with_parent() -> None:
 # A background process that dies (a worker after a broker outage, say) is started again
 # after a pause that doubles each time; one that dies this often in a window is broken
 # (bad settings), and everything stops so the message is seen.
-RESTARTABLE = frozenset({"control", "sends", "beat"})
+RESTARTABLE = frozenset({"control", "sends", "beat", "hl7"})
 MAX_RESTARTS = 5
 RESTART_WINDOW = 120.0  # seconds
 FIRST_PAUSE = 1.0  # seconds before the first restart; doubles, at most 30

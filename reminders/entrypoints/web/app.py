@@ -39,6 +39,7 @@ from reminders.entrypoints.web.staff import (
     enroll,
     imports,
     inbox,
+    interfaces,
     outcomes,
     patient_actions,
     patients,
@@ -91,6 +92,7 @@ def create_app(container: Container | None = None) -> FastAPI:
         accounts.router,
         tokens.router,
         audit.router,
+        interfaces.router,
     )
     for router in (health.router, auth.router, *staff_pages, api.router, fhir.router):
         app.include_router(router)

@@ -16,6 +16,7 @@ from reminders.adapters.care_plans import CarePlanLibrary
 from reminders.adapters.db.unit_of_work import UnitOfWork
 from reminders.domain.enrollment.caregiver import expand_caregiver_plan
 from reminders.domain.enrollment.commands import GiveConsent
+from reminders.domain.enrollment.contact import normalize_email, normalize_phone
 from reminders.domain.errors import (
     EnrollmentClosed,
     EnrollmentNotFound,
@@ -41,6 +42,7 @@ from reminders.domain.planning.timing import zone_named
 from reminders.domain.staff.limits import ACTOR_MAX, CHOICE_MAX, check_length
 from reminders.services import audit
 from reminders.services.enrollments.bundles import Planning
+from reminders.services.enrollments.clinical_events import close_hospital_tasks
 from reminders.services.enrollments.enrollment import get_enrollment, procedure_time
 
 
@@ -62,6 +64,7 @@ def restart(
             return enrollment
         plan = planning.plans.get(enrollment.procedure.procedure)
         uow.enrollments.move(enrollment_id, RESTART, now=now)
+        close_hospital_tasks(uow, enrollment_id, by=by, now=now)
         replan(
             uow,
             enrollment,
@@ -152,6 +155,44 @@ def update_enrollment(
         )
         uow.commit()
     return get_enrollment(enrollment_id, uow=uow)
+
+
+def update_contact(
+    enrollment_id: int,
+    *,
+    uow: UnitOfWork,
+    by: str,
+    now: datetime,
+    phone: str | None,
+    email: str | None,
+    default_region: str,
+) -> list[str]:
+    """Take the patient's phone and email as an EHR's update gives them (audited); a value
+    not given keeps what is there. Returns what changed, without the values (PHI)."""
+    check_length(by, field="by", limit=ACTOR_MAX, label="name of who acts")
+    new_phone = normalize_phone(phone, default_region=default_region) if phone else None
+    new_email = normalize_email(email) if email else None
+    with uow:
+        enrollment = uow.enrollments.get(enrollment_id, for_update=True)
+        if enrollment is None:
+            raise EnrollmentNotFound(f"no enrollment {enrollment_id}")
+        patient = enrollment.patient
+        values: dict[str, str] = {}
+        if new_phone and new_phone != patient.phone:
+            values["phone"] = new_phone
+        if new_email and new_email != patient.email:
+            values["email"] = new_email
+        if not values:
+            return []
+        assert patient.id is not None
+        uow.care.set_contact(patient.id, **values)
+        changes = [f"{name} changed" for name in values]
+        audit.record(
+            uow, actor=by, action="updated", detail="; ".join(changes), now=now,
+            enrollment_id=enrollment_id,
+        )  # fmt: skip
+        uow.commit()
+    return changes
 
 
 def _change_channels(

@@ -22,6 +22,7 @@ from reminders.services import audit
 from reminders.services.enrollments.fhir_encounters import ClinicalEvent
 
 PAUSED = "paused"
+HOSPITAL_TASK = "clinical_event"  # the staff task a pause opens; resume or cancel closes it
 
 
 @dataclass(frozen=True)
@@ -34,19 +35,51 @@ class Paused:
 def find_enrollment(uow: UnitOfWork, event: ClinicalEvent, *, default_region: str) -> int | None:
     """The enrollment the event is about: by the procedure it names, else by phone."""
     with uow:
-        for external_id in event.procedure_ids:
-            found = uow.enrollments.id_for_key(EXTERNAL_KEY_PREFIX + external_id)
-            if found is not None:
-                return found
+        found = enrollment_for_refs(uow, event.procedure_ids)
+        if found is not None:
+            return found
         if event.phone:
             try:
                 phone = normalize_phone(event.phone, default_region=default_region)
             except InvalidPhoneNumber:
                 return None
             match = uow.contacts.match_phone(phone)
-            if match is not None and match.enrollment_status in ("active", PAUSED):
+            # Only the patient's own phone: a caregiver's visit is not the patient's.
+            if (
+                match is not None
+                and match.caregiver is None
+                and match.enrollment_status in ("active", PAUSED)
+            ):
                 return match.enrollment_id
     return None
+
+
+def enrollment_for_refs(uow: UnitOfWork, refs: tuple[str, ...]) -> int | None:
+    """The enrollment any of these EHR names ("fhir:sys|value", "fhir:Procedure/<id>") was
+    enrolled under, or remembered for; inside the caller's transaction."""
+    for ref in refs:
+        found = uow.enrollments.id_for_key(EXTERNAL_KEY_PREFIX + ref)
+        if found is None:
+            found = uow.refs.enrollment_for(ref)
+        if found is not None:
+            return found
+    return None
+
+
+def remember_refs(uow: UnitOfWork, enrollment_id: int, refs: tuple[str, ...]) -> None:
+    """Keep every name the EHR gave the enrolled Procedure, so a later Encounter or
+    withdrawal that uses another one (its resource id) still finds it."""
+    with uow:
+        for ref in refs:
+            if uow.enrollments.id_for_key(EXTERNAL_KEY_PREFIX + ref) is None:
+                uow.refs.add(ref, enrollment_id)
+        uow.commit()
+
+
+def close_hospital_tasks(uow: UnitOfWork, enrollment_id: int, *, by: str, now: datetime) -> int:
+    """Resolve the open hospital-visit task once staff resume or cancel the messages (inside
+    the caller's transaction): the task asked for exactly that."""
+    return uow.escalations.resolve_open(enrollment_id, HOSPITAL_TASK, by=by, now=now)
 
 
 def pause(uow: UnitOfWork, *, enrollment_id: int, by: str, why: str, now: datetime) -> Paused:
@@ -65,7 +98,7 @@ def pause(uow: UnitOfWork, *, enrollment_id: int, by: str, why: str, now: dateti
         uow.enrollments.move(enrollment_id, PAUSE, now=now)
         uow.escalations.add_escalation(
             enrollment_id=enrollment_id,
-            kind="clinical_event",
+            kind=HOSPITAL_TASK,
             reason=f"{why}: the patient's messages are paused ({held} held)."
             " Check on the patient, then resume or cancel the messages on the patient page.",
             created_at=now,

@@ -25,6 +25,7 @@ from reminders.domain.planning.schedule import expand_care_plan
 from reminders.domain.staff.limits import ACTOR_MAX, REASON_MAX, check_length
 from reminders.services import audit
 from reminders.services.enrollments.bundles import Planning
+from reminders.services.enrollments.clinical_events import close_hospital_tasks
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ def cancel(
         count = uow.messages.cancel_unsent(
             enrollment_id, reason=f"enrollment cancelled by {by}: {reason}", now=now
         )
+        close_hospital_tasks(uow, enrollment_id, by=by, now=now)
         audit.record(
             uow,
             actor=by,

@@ -157,8 +157,8 @@ def _structure_message(error: Any) -> str:
 WITHDRAWN = ("entered-in-error", "not-done")  # the procedure did not happen as enrolled
 
 
-def withdrawn_procedure(body: Any) -> tuple[str, str] | None:
-    """(external id, status) of a Procedure the EHR withdrew; None for any other body."""
+def withdrawn_procedure(body: Any) -> tuple[tuple[str, ...], str] | None:
+    """(every name of, status) a Procedure the EHR withdrew; None for any other body."""
     if not isinstance(body, dict) or body.get("resourceType") != "Procedure":
         return None
     if body.get("status") not in WITHDRAWN:
@@ -167,8 +167,8 @@ def withdrawn_procedure(body: Any) -> tuple[str, str] | None:
         procedure = Procedure.model_validate(body)
     except ValidationError:
         return None  # procedure_command says what is wrong with it
-    external_id = _external_id(procedure)
-    if external_id is None:
+    refs = _refs(procedure)
+    if not refs:
         raise FhirProblem(
             [
                 Issue(
@@ -179,7 +179,22 @@ def withdrawn_procedure(body: Any) -> tuple[str, str] | None:
                 )
             ]
         )
-    return external_id, str(procedure.status)
+    return refs, str(procedure.status)
+
+
+def procedure_refs(body: Any) -> tuple[str, ...]:
+    """Every name an EHR may later use for this Procedure: its identifiers and its id."""
+    try:
+        return _refs(Procedure.model_validate(body))
+    except ValidationError:
+        return ()
+
+
+def _refs(procedure: Procedure) -> tuple[str, ...]:
+    refs = [f"fhir:{i.system or ''}|{i.value}" for i in procedure.identifier or [] if i.value]
+    if procedure.id:
+        refs.append(f"fhir:Procedure/{procedure.id}")
+    return tuple(refs)
 
 
 def _plan_key(procedure: Procedure, plans: CarePlanLibrary, issues: list[Issue]) -> str | None:

@@ -150,6 +150,10 @@ class CareRepository:
             update(patients).where(patients.c.id == patient_id).values(language=language)
         )
 
+    def set_contact(self, patient_id: int, **values: str) -> None:
+        """Change the patient's phone or email (an EHR's update)."""
+        self.conn.execute(update(patients).where(patients.c.id == patient_id).values(**values))
+
     def answer_since(
         self, enrollment_id: int, *, kind: str, since: datetime
     ) -> tuple[str, datetime] | None:

@@ -92,6 +92,24 @@ class EscalationRepository:
         )
         return bool(result.rowcount)
 
+    def resolve_open(self, enrollment_id: int, kind: str, *, by: str, now: datetime) -> int:
+        """Resolve the enrollment's unresolved escalations of one kind; how many there were."""
+        result = self.conn.execute(
+            update(E)
+            .where(
+                E.c.enrollment_id == enrollment_id,
+                E.c.kind == kind,
+                E.c.status != EscalationStatus.RESOLVED.value,
+            )
+            .values(
+                status=EscalationStatus.RESOLVED.value,
+                resolved_at=now,
+                resolved_by=by,
+                updated_at=now,
+            )
+        )
+        return int(result.rowcount or 0)
+
     def add_note(self, escalation_id: int, note: str, *, now: datetime) -> None:
         notes = self.conn.scalar(select(E.c.notes).where(E.c.id == escalation_id)) or ""
         self.conn.execute(

@@ -4,12 +4,12 @@ problems come back as a FHIR OperationOutcome."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from reminders.domain.enrollment.fields import EXTERNAL_KEY_PREFIX
 from reminders.domain.errors import EnrollmentClosed, InvalidEnrollment, ReminderError
 from reminders.entrypoints.web.deps import ContainerDep, FhirCaller
 from reminders.services.enrollments import clinical_events, enrollment
@@ -19,8 +19,10 @@ from reminders.services.enrollments.fhir_intake import (
     FhirProblem,
     Issue,
     procedure_command,
+    procedure_refs,
     withdrawn_procedure,
 )
+from reminders.services.writeback import chart
 
 FHIR_JSON = "application/fhir+json"
 router = APIRouter(prefix="/fhir", tags=["fhir"])
@@ -130,6 +132,8 @@ async def create_procedure(request: Request, c: ContainerDep, caller: FhirCaller
         issue = Issue("invalid", exc.message, EXPRESSIONS.get(exc.field or ""))
         return outcome([issue], severity="error", status_code=422)
     enrollment_id = result.enrollment.id
+    assert enrollment_id is not None
+    clinical_events.remember_refs(c.uow(), enrollment_id, procedure_refs(body))
     text = (
         f"enrolled as enrollment {enrollment_id}"
         if result.created
@@ -143,15 +147,19 @@ async def create_procedure(request: Request, c: ContainerDep, caller: FhirCaller
     )
 
 
-def _withdraw(c: Any, caller: str, external_id: str, status: str) -> JSONResponse:
-    """An enrolled Procedure marked entered-in-error or not-done: cancel its messages."""
+def _withdraw(c: Any, caller: str, refs: tuple[str, ...], status: str) -> JSONResponse:
+    """An enrolled Procedure marked entered-in-error or not-done: cancel its messages, once."""
     with c.uow() as uow:
-        enrollment_id = uow.enrollments.id_for_key(EXTERNAL_KEY_PREFIX + external_id)
-    if enrollment_id is None:
+        enrollment_id = clinical_events.enrollment_for_refs(uow, refs)
+        current = uow.enrollments.get(enrollment_id) if enrollment_id is not None else None
+    if enrollment_id is None or current is None:
         issue = Issue(
             "not-found", "no enrollment has this Procedure identifier", "Procedure.identifier"
         )
         return outcome([issue], severity="error", status_code=404)
+    if current.status == "cancelled":
+        text = f"enrollment {enrollment_id} was already cancelled; nothing changed"
+        return outcome([Issue("informational", text)], severity="information", status_code=200)
     result = enrollment.cancel(
         enrollment_id,
         uow=c.uow(),
@@ -217,3 +225,74 @@ async def create_encounter(request: Request, c: ContainerDep, caller: FhirCaller
         else f"enrollment {enrollment_id} paused: {paused.held} message(s) held; staff task opened"
     )
     return outcome([Issue("informational", text)], severity="information", status_code=200)
+
+
+PATIENT_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII digits only, within a database integer
+BUNDLE_SCHEMA = {
+    "type": "object",
+    "properties": {"resourceType": {"const": "Bundle"}, "entry": {"type": "array"}},
+}
+SEARCH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {FHIR_JSON: {"schema": BUNDLE_SCHEMA}}},
+    400: {"content": {FHIR_JSON: {"schema": OUTCOME_SCHEMA}}, "description": "No patient."},
+    401: {"description": "No valid API token."},
+    403: {"description": "The token lacks the `fhir` scope."},
+}
+
+
+@router.get(
+    "/metadata",
+    responses={
+        200: {
+            "content": {
+                FHIR_JSON: {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"resourceType": {"const": "CapabilityStatement"}},
+                    }
+                }
+            }
+        }
+    },
+)
+def metadata(c: ContainerDep) -> JSONResponse:
+    """The CapabilityStatement: exactly the resources and interactions supported here."""
+    statement = chart.capability_statement(base_url=c.settings.public_url, now=c.clock())
+    return JSONResponse(statement, media_type=FHIR_JSON)
+
+
+def _search(resource_type: str, c: Any, caller: str, patient: str | None) -> JSONResponse:
+    wanted = (patient or "").removeprefix("Patient/")
+    if not PATIENT_NUMBER.fullmatch(wanted):
+        issue = Issue(
+            "required", "search by patient: ?patient=Patient/<id> (or the number alone)", "patient"
+        )
+        return outcome([issue], severity="error", status_code=400)
+    bundle = chart.search(c.uow(), resource_type, patient_id=int(wanted), by=caller, now=c.clock())
+    return JSONResponse(bundle, media_type=FHIR_JSON)
+
+
+@router.get("/Communication", responses=SEARCH_RESPONSES)
+def search_communications(
+    c: ContainerDep, caller: FhirCaller, patient: str | None = None
+) -> JSONResponse:
+    """The messages sent to the patient (or the caregiver), as the chart receives them."""
+    return _search("Communication", c, caller, patient)
+
+
+@router.get("/QuestionnaireResponse", responses=SEARCH_RESPONSES)
+def search_answers(c: ContainerDep, caller: FhirCaller, patient: str | None = None) -> JSONResponse:
+    """The patient's check-in answers (pain as LOINC 72514-3)."""
+    return _search("QuestionnaireResponse", c, caller, patient)
+
+
+@router.get("/Flag", responses=SEARCH_RESPONSES)
+def search_flags(c: ContainerDep, caller: FhirCaller, patient: str | None = None) -> JSONResponse:
+    """Red flags raised by the patient's answers or words."""
+    return _search("Flag", c, caller, patient)
+
+
+@router.get("/Task", responses=SEARCH_RESPONSES)
+def search_tasks(c: ContainerDep, caller: FhirCaller, patient: str | None = None) -> JSONResponse:
+    """Red flags a nurse acknowledged, as completed Tasks."""
+    return _search("Task", c, caller, patient)

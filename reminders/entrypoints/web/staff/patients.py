@@ -17,10 +17,12 @@ from reminders.entrypoints.web.staff.audit import ReadAuditDep, search_read
 from reminders.entrypoints.web.staff.enroll import caregiver_form_values
 from reminders.entrypoints.web.staff.pages import render
 from reminders.services import audit
+from reminders.services.enrollments import hl7_intake
 from reminders.services.enrollments.enrollment import get_enrollment
 from reminders.services.replies import inbox
 from reminders.services.staff import pain_trend, worklist
 from reminders.services.staff.timeline import RESENDABLE_TONES, patient_journey
+from reminders.services.writeback import chart
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
@@ -66,6 +68,7 @@ def patients(
     kept = {k: v for k, v in request.query_params.items() if k != "page" and v}
     context = {"found": found, "rows": found.rows, "query": query, "q": q, "kept": kept}
     context["procedures"] = c.plans.names()
+    context["consent_waiting"] = hl7_intake.consent_needed_count(c.uow)
     return render(request, "patients.html", context, user=user)
 
 
@@ -141,6 +144,7 @@ def patient_page(
             "pain": pain_trend.for_enrollment(e, uow=c.uow(), now=c.clock()),
             "caregiver_values": caregiver_values or caregiver_form_values(e),
             "languages": plan.languages,
+            "writeback_failing": chart.failing(c.uow(), enrollment_id),
         },
         status_code=status_code,
         user=user,

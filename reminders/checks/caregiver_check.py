@@ -127,7 +127,7 @@ def _journey(
         where = f"messages/{plan.procedure}/{lang}/{m.step_key}"
         if m.channel is Channel.SMS:
             text = renderer.sms(plan.procedure, lang, m.parts, context, first=m.first_sms)
-            budget = plan.segment_budget(lang)  # merged or not, as for the patient's texts
+            budget = plan.segment_budget(lang, m.parts)  # merged or not, as for the patient's texts
             if (size := measure(text)).segments > budget:
                 problems.setdefault(
                     f"{where}:budget",

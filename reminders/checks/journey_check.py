@@ -133,7 +133,7 @@ def check_journeys(
                 # The daily cap merges a day's steps into one text, and the patient reads
                 # (and pays for) that one text: it keeps the language's budget, however
                 # many steps it carries (docs/care-plans.md).
-                budget = pv.plan.segment_budget(j.language)
+                budget = pv.plan.segment_budget(j.language, m.parts)
                 if row.size.segments > budget:
                     problems.setdefault(
                         f"{where}:budget",

@@ -168,7 +168,7 @@ class _Checker:
         )
         if body is None or full is None:
             return
-        size, budget = measure(full), plan.segment_budget(lang)
+        size, budget = measure(full), plan.segment_budget(lang, [step.key])
         if size.segments > budget:
             culprits = non_gsm7_characters(full)
             why = f"; UCS-2 because of {' '.join(culprits)}" if culprits else ""

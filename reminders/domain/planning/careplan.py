@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from reminders.domain.errors import InvalidCarePlan
@@ -60,6 +60,14 @@ class PlanStep:
     facts: tuple[str, ...] = ()  # the plan's essential facts this step's texts carry
     title: str = ""  # what staff read for this step (English); a readable form of the key if unset
     titles: Mapping[str, str] = field(default_factory=dict)  # language -> title, as written
+    # This step's own SMS budget in segments, over the plan's (the first safety text's 911
+    # list with the spinal emergency may take 3); None: the plan's budget.
+    sms_segments: int | None = None
+    # Sent as soon as allowed when its time had passed at enrollment, like a step carrying
+    # a catch-up fact (the late patient's "your care rules this week").
+    catch_up: bool = False
+    # Only for a patient enrolled at least this long after the procedure; None: everyone.
+    enrolled_after: timedelta | None = None
 
     def title_in(self, language: str) -> str:
         """The step's title in the staff's language, else in English."""
@@ -68,6 +76,12 @@ class PlanStep:
     def applies_to(self, procedure: ProcedureRecord, channels: Collection[Channel] = BOTH) -> bool:
         """Whether this patient gets the step, given the procedure and consented channels."""
         return all(CONDITIONS[c](procedure, channels) for c in self.only_if)
+
+    def applies_when_enrolled(self, procedure: ProcedureRecord, enrolled: datetime) -> bool:
+        """Whether a patient enrolled (or re-planned) at `enrolled` gets the step."""
+        return (
+            self.enrolled_after is None or enrolled - procedure.performed_at >= self.enrolled_after
+        )
 
 
 @dataclass(frozen=True)
@@ -94,7 +108,7 @@ class CarePlan:
 
     def catches_up(self, step: PlanStep) -> bool:
         """Whether the step carries a catch-up fact: sent as soon as allowed when late."""
-        return not set(step.facts).isdisjoint(self.catch_up_facts)
+        return step.catch_up or not set(step.facts).isdisjoint(self.catch_up_facts)
 
     def fact(self, name: str) -> Mapping[str, str]:
         """A fact's patterns per language, a plan fact or a caregiver-only one."""
@@ -110,8 +124,11 @@ class CarePlan:
                 return s
         raise KeyError(key)
 
-    def segment_budget(self, language: str) -> int:
-        return self.sms_segments.get(language, 1)
+    def segment_budget(self, language: str, steps: Collection[str] = ()) -> int:
+        """The SMS budget of a text carrying `steps` (merged or not): the plan's, or the
+        largest a step allows itself (`sms_segments` on the step)."""
+        own = [self.step(k).sms_segments for k in steps]
+        return max([self.sms_segments.get(language, 1), *(n for n in own if n)])
 
 
 def missing_titles(plan: CarePlan, languages: Collection[str] = STAFF_LANGUAGES) -> list[str]:
@@ -266,6 +283,20 @@ def _parse_step(raw: Mapping[str, Any], variables: Mapping[str, str], fail: Any)
     if not isinstance(facts, list | tuple) or not all(isinstance(f, str) for f in facts):
         raise fail(f"{key}: facts must be a list of fact names")
     titles = _step_titles(raw.get("title"), lambda m: fail(f"{key}: {m}"))
+    segments = raw.get("sms_segments")
+    if segments is not None and (not isinstance(segments, int) or not 1 <= segments <= 3):
+        raise fail(f"{key}: sms_segments must be 1, 2 or 3 (a step's own SMS budget)")
+    catch_up = raw.get("catch_up", False)
+    if not isinstance(catch_up, bool):
+        raise fail(f"{key}: catch_up must be true or false")
+    try:
+        enrolled_after = (
+            parse_duration(str(raw["only_if_enrolled_after"]))
+            if "only_if_enrolled_after" in raw
+            else None
+        )
+    except ValueError as exc:
+        raise fail(f"{key}: only_if_enrolled_after: {exc}") from None
     return PlanStep(
         key=key,
         title=titles.get("en") or readable_key(key),
@@ -278,6 +309,9 @@ def _parse_step(raw: Mapping[str, Any], variables: Mapping[str, str], fail: Any)
         only_if=only_if,
         checkin=checkin,
         facts=tuple(facts),
+        sms_segments=segments,
+        catch_up=catch_up,
+        enrolled_after=enrolled_after,
     )
 
 

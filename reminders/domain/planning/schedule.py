@@ -98,6 +98,8 @@ def expand_care_plan(
     for step in plan.steps:
         if not step.applies_to(procedure, channels):
             continue
+        if not step.applies_when_enrolled(procedure, now):
+            continue
         planned = step.time.resolve(procedure.performed_at, zone)
         deadline = planned + step.stale_after
         send_at = policy.quiet_hours.next_allowed(max(planned, now), zone)

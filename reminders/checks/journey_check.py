@@ -14,7 +14,7 @@ from reminders.adapters.rendering import MessageRenderer
 from reminders.checks.keyword_check import unhonoured_words
 from reminders.domain.model import Channel, MessageStatus
 from reminders.domain.planning.careplan import CarePlan
-from reminders.domain.planning.schedule import SchedulePolicy
+from reminders.domain.planning.schedule import CATCH_UP, SchedulePolicy
 from reminders.domain.planning.sms import is_gsm7, non_gsm7_characters
 from reminders.domain.planning.timing import zone_named
 from reminders.services.content import Clinic, message_context
@@ -129,6 +129,15 @@ def check_journeys(
             if m.status is not MessageStatus.SCHEDULED:
                 continue
             where = f"messages/{pv.plan.procedure}/{j.language}/{m.step_key}"
+            text = row.text
+            if m.channel is Channel.EMAIL:
+                text = renderer.email(pv.plan.procedure, j.language, m.parts, context).text
+            if m.status_reason == CATCH_UP and (said := now_word(pv.plan, j.language, text)):
+                problems.setdefault(
+                    f"{where}:now",
+                    f"{where}: a catch-up {m.channel.value} sent on day {row.day} says"
+                    f" {said!r} ({j.label}); a late message must not speak of the day it goes",
+                )
             if m.channel is Channel.SMS and row.size is not None:
                 # The daily cap merges a day's steps into one text, and the patient reads
                 # (and pays for) that one text: it keeps the language's budget, however
@@ -153,11 +162,17 @@ def check_journeys(
                         f"{where}: tells the patient to reply {', '.join(words)}, which no keyword honours",
                     )
             elif m.channel is Channel.EMAIL:
-                email = renderer.email(pv.plan.procedure, j.language, m.parts, context)
-                for line in email.text.splitlines():
+                for line in text.splitlines():
                     if _GLUED_ITEM.search(line):
                         problems.setdefault(
                             f"{where}:list",
                             f"{where}: a list item runs into the text before it: {line.strip()[:80]!r}",
                         )
     return list(problems.values())
+
+
+def now_word(plan: CarePlan, language: str, text: str) -> str | None:
+    """The word tied to the sending day ("today", "tonight") a message says, if any."""
+    pattern = plan.now_words.get(language)
+    found = re.search(pattern, text) if pattern else None
+    return found.group(0) if found else None

@@ -105,6 +105,15 @@ class CarePlan:
     # Facts lateness never loses: a step carrying one goes out late rather than skipped
     # (domain/planning/schedule.py, "catch-up"), e.g. the 911 list and the fever threshold.
     catch_up_facts: tuple[str, ...] = ()
+    # The warning signs by list (`[warning_lists]`): "call_911" and "call_clinic", each
+    # sign -> language -> a pattern; and "call_words", language -> the pattern that starts a
+    # list ("call", "llame"). A sign found under the other list is a defect
+    # (checks/warning_lists.py).
+    warning_lists: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
+    call_words: Mapping[str, str] = field(default_factory=dict)
+    # language -> a pattern of words tied to the day a text is sent ("today", "tonight"):
+    # a text sent late as a catch-up must not match it.
+    now_words: Mapping[str, str] = field(default_factory=dict)
 
     def catches_up(self, step: PlanStep) -> bool:
         """Whether the step carries a catch-up fact: sent as soon as allowed when late."""
@@ -196,6 +205,8 @@ def parse_care_plan(data: Mapping[str, Any], *, source: str) -> CarePlan:
     catch_up = data.get("catch_up_facts") or []
     if not isinstance(catch_up, list) or not all(f in facts for f in catch_up):
         raise fail('"catch_up_facts" must list facts declared in [facts]')
+    lists, call_words = _parse_warning_lists(data.get("warning_lists") or {}, languages, fail)
+    now_words = _language_patterns(data.get("now_words") or {}, languages, "now_words", fail)
     return CarePlan(
         procedure=procedure,
         languages=languages,
@@ -209,7 +220,52 @@ def parse_care_plan(data: Mapping[str, Any], *, source: str) -> CarePlan:
         caregiver_steps=caregiver_steps,
         caregiver_facts=caregiver_facts,
         catch_up_facts=tuple(catch_up),
+        warning_lists=lists,
+        call_words=call_words,
+        now_words=now_words,
     )
+
+
+WARNING_LISTS = ("call_911", "call_clinic")
+
+
+def _language_patterns(
+    raw: Any, languages: tuple[str, ...], what: str, fail: Callable[[str], InvalidCarePlan]
+) -> dict[str, str]:
+    """A pattern per language, every plan language present, each a valid expression."""
+    if not isinstance(raw, dict):
+        raise fail(f'"{what}" maps each language to a pattern')
+    if missing := [lang for lang in languages if not isinstance(raw.get(lang), str)]:
+        raise fail(f"{what}: no pattern for {', '.join(missing)}")
+    for lang, pattern in raw.items():
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise fail(f"{what} ({lang}): bad pattern: {exc}") from None
+    return {str(k): str(v) for k, v in raw.items()}
+
+
+def _parse_warning_lists(
+    raw: Any, languages: tuple[str, ...], fail: Callable[[str], InvalidCarePlan]
+) -> tuple[dict[str, dict[str, dict[str, str]]], dict[str, str]]:
+    """`[warning_lists]`: call_words, and the signs of each list (see CarePlan.warning_lists)."""
+    if not isinstance(raw, dict):
+        raise fail('"warning_lists" holds call_words, call_911 and call_clinic')
+    if not raw:
+        return {}, {}
+    if unknown := sorted(set(raw) - {"call_words", *WARNING_LISTS}):
+        raise fail(f"warning_lists: unknown {', '.join(unknown)}; use {', '.join(WARNING_LISTS)}")
+    call_words = _language_patterns(raw.get("call_words"), languages, "call_words", fail)
+    lists: dict[str, dict[str, dict[str, str]]] = {}
+    for name in WARNING_LISTS:
+        signs = raw.get(name)
+        if not isinstance(signs, dict) or not signs:
+            raise fail(f"warning_lists.{name}: list at least one sign")
+        lists[name] = {
+            str(sign): _language_patterns(p, languages, f"warning_lists.{name}.{sign}", fail)
+            for sign, p in signs.items()
+        }
+    return lists, call_words
 
 
 def _caregiver_steps(

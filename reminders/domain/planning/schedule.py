@@ -26,8 +26,8 @@ from reminders.domain.planning.timing import QuietHours, zone_named
 CATCH_UP_WINDOW = timedelta(days=8)
 GRACE = timedelta(days=1)  # more time for a text whose day a catch-up took
 CATCH_UP = (
-    "catch-up: its time had passed at enrollment; it carries warning signs,"
-    " so it goes as soon as allowed"
+    "catch-up: its time had passed at enrollment; it carries warning signs or care rules"
+    " that still apply, so it goes as soon as allowed"
 )
 
 

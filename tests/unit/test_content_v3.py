@@ -177,7 +177,7 @@ def test_a_step_may_raise_its_own_sms_budget_and_catch_up_late_patients_only():
         parse_care_plan(_plan(sms_segments=5), source="t")
     with pytest.raises(InvalidCarePlan, match="only_if_enrolled_after"):
         parse_care_plan(_plan(only_if_enrolled_after="soon"), source="t")
-    with pytest.raises(InvalidCarePlan, match="warning_lists.call_911"):
+    with pytest.raises(InvalidCarePlan, match=r"warning_lists\.call_911"):
         parse_care_plan(
             {**_plan(), "warning_lists": {"call_words": {"en": "call"}, "call_clinic": {}}},
             source="t",

@@ -43,7 +43,7 @@ def avoidable_ucs2(text: str) -> list[str]:
 
     An accented Latin letter (á í ó ú) can lose its accent, a curly quote can be straight;
     a text that needs UCS-2 for anything else (another script, an emoji) is left alone:
-    its language needs it (CONTENT.md).
+    its language needs it (docs/care-plans.md).
     """
     culprits = non_gsm7_characters(text)
     if not culprits or not all(_has_gsm7_twin(ch) for ch in culprits):
@@ -119,6 +119,15 @@ def check_journeys(
 ) -> list[str]:
     """Return what is wrong in the texts and emails whole journeys send, each said once."""
     problems: dict[str, str] = {}
+    for name in plans.names():
+        plan = plans.get(name)
+        catches_up = plan.catch_up_facts or any(s.catch_up for s in plan.steps)
+        if catches_up and (missing := [x for x in plan.languages if x not in plan.now_words]):
+            # The words that tie a text to its day must be known to prove no late text says them.
+            problems[f"{name}:now_words"] = (
+                f"care plan {name}: sends late messages but [now_words] has no pattern for"
+                f" {', '.join(missing)} (e.g. today, tonight)"
+            )
     for j in journeys(plans=plans, renderer=renderer, clinic=clinic):
         pv = j.preview
         context = message_context(

@@ -230,7 +230,6 @@ def test_catch_up_facts_mark_the_steps_a_late_enrollment_still_sends():
             {"key": "rest", "category": "rest", "at": "+4h"},
             facts=facts,
             catch_up_facts=["warn"],
-            now_words={"en": "today", "es": "hoy"},  # a plan that sends late must say these
         ),
         source="p.toml",
     )

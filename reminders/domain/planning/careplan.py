@@ -208,10 +208,6 @@ def parse_care_plan(data: Mapping[str, Any], *, source: str) -> CarePlan:
     lists, call_words = _parse_warning_lists(data.get("warning_lists") or {}, languages, fail)
     raw_now = data.get("now_words")
     now_words = _language_patterns(raw_now, languages, "now_words", fail) if raw_now else {}
-    if (catch_up or any(s.catch_up for s in steps)) and not now_words:
-        # A plan that sends late must say which words tie a text to its day, so the check
-        # can prove no caught-up text says them.
-        raise fail('a plan that catches up late steps needs "now_words" (e.g. today, tonight)')
     return CarePlan(
         procedure=procedure,
         languages=languages,

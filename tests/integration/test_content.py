@@ -465,7 +465,7 @@ def test_a_text_only_patient_gets_every_essential_fact_by_text(procedure, overni
         r"Legs suddenly weak or not working\. Loss of bladder or bowel control",
         r"Very sleepy",
         r"(?i)fever of 100\.4F",
-        r"No driving for 2 days, or while on opioid pain pills",
+        r"No driving for 2 days, or on opioid pain pills",
         r"Lift nothing over 10 lb \(4\.5 kg\) until your follow-up visit",
         r"shower.*No tub, pool or hot tub until your doctor says OK",
     ):

@@ -3,8 +3,9 @@ late and in Spanish, and a templates check that finds the defects of the previou
 
 import re
 import tarfile
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -13,9 +14,21 @@ from reminders.adapters.rendering import MessageRenderer
 from reminders.checks.template_check import check_templates
 from reminders.checks.warning_lists import misplaced_signs, split_lists
 from reminders.domain.errors import InvalidCarePlan
-from reminders.domain.model import Channel, MessageStatus
+from reminders.domain.model import (
+    Channel,
+    Consent,
+    ConsentMethod,
+    MessageStatus,
+    Patient,
+    ProcedureRecord,
+)
 from reminders.domain.planning.careplan import parse_care_plan
-from reminders.domain.planning.schedule import CATCH_UP, SchedulePolicy
+from reminders.domain.planning.schedule import (
+    CATCH_UP,
+    SchedulePolicy,
+    SendHistory,
+    expand_care_plan,
+)
 from reminders.services.content import Clinic
 from reminders.services.enrollments.planning import preview_plan
 
@@ -193,3 +206,20 @@ def test_a_step_may_raise_its_own_sms_budget_and_catch_up_late_patients_only():
             {**_plan(), "warning_lists": {"call_words": {"en": "call"}, "call_clinic": {}}},
             source="t",
         )
+
+
+def test_a_replan_of_a_patient_who_had_the_regular_texts_is_not_a_late_enrollment():
+    plan = PLANS.get("kyphoplasty")
+    at = datetime(2026, 9, 30, 10, 0, tzinfo=ZoneInfo("America/Los_Angeles"))
+    patient = Patient("A", "B", "+18055550100", None, "en", "America/Los_Angeles")
+    consents = [Consent(Channel.SMS, True, ConsentMethod.VERBAL, "t", at)]
+    procedure = ProcedureRecord("kyphoplasty", at)
+    now = at + timedelta(days=5)
+
+    def keys(history):
+        planned = expand_care_plan(plan, procedure, patient, consents, now=now, history=history)
+        return {m.step_key for m in planned if m.status is MessageStatus.SCHEDULED}
+
+    assert "care_rules_late_text" in keys(SendHistory())  # enrolled 5 days late
+    had = SendHistory(sent_parts=frozenset({("text_day1", Channel.SMS)}))
+    assert "care_rules_late_text" not in keys(had)  # re-planned after the regular texts

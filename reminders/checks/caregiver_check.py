@@ -18,7 +18,6 @@ from typing import Any
 
 from reminders.adapters.care_plans import CarePlanLibrary
 from reminders.adapters.rendering import MessageRenderer
-from reminders.checks.fact_coverage import owed
 from reminders.checks.journey_check import (
     CHANNEL_MIXES,
     HOURS,
@@ -43,7 +42,7 @@ def required_facts(plan: CarePlan, *, late: bool = False) -> set[str]:
     """What every caregiver must receive: the 911 list and the caregiver-only facts; added
     late (after the first-day text's time), the plan's catch-up facts and the 911 list."""
     if late:
-        return owed(plan, late=True)
+        return set(plan.catch_up_facts) | ({EMERGENCY} & set(plan.facts))
     return ({EMERGENCY} & set(plan.facts)) | set(plan.caregiver_facts)
 
 
@@ -127,7 +126,7 @@ def _journey(
         where = f"messages/{plan.procedure}/{lang}/{m.step_key}"
         if m.channel is Channel.SMS:
             text = renderer.sms(plan.procedure, lang, m.parts, context, first=m.first_sms)
-            budget = plan.segment_budget(lang)  # merged or not, as for the patient's texts
+            budget = plan.segment_budget(lang, m.parts)  # merged or not, as for the patient's texts
             if (size := measure(text)).segments > budget:
                 problems.setdefault(
                     f"{where}:budget",

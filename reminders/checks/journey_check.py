@@ -14,7 +14,7 @@ from reminders.adapters.rendering import MessageRenderer
 from reminders.checks.keyword_check import unhonoured_words
 from reminders.domain.model import Channel, MessageStatus
 from reminders.domain.planning.careplan import CarePlan
-from reminders.domain.planning.schedule import SchedulePolicy
+from reminders.domain.planning.schedule import CATCH_UP, SchedulePolicy
 from reminders.domain.planning.sms import is_gsm7, non_gsm7_characters
 from reminders.domain.planning.timing import zone_named
 from reminders.services.content import Clinic, message_context
@@ -43,7 +43,7 @@ def avoidable_ucs2(text: str) -> list[str]:
 
     An accented Latin letter (á í ó ú) can lose its accent, a curly quote can be straight;
     a text that needs UCS-2 for anything else (another script, an emoji) is left alone:
-    its language needs it (CONTENT.md).
+    its language needs it (docs/care-plans.md).
     """
     culprits = non_gsm7_characters(text)
     if not culprits or not all(_has_gsm7_twin(ch) for ch in culprits):
@@ -119,6 +119,15 @@ def check_journeys(
 ) -> list[str]:
     """Return what is wrong in the texts and emails whole journeys send, each said once."""
     problems: dict[str, str] = {}
+    for name in plans.names():
+        plan = plans.get(name)
+        catches_up = plan.catch_up_facts or any(s.catch_up for s in plan.steps)
+        if catches_up and (missing := [x for x in plan.languages if x not in plan.now_words]):
+            # The words that tie a text to its day must be known to prove no late text says them.
+            problems[f"{name}:now_words"] = (
+                f"care plan {name}: sends late messages but [now_words] has no pattern for"
+                f" {', '.join(missing)} (e.g. today, tonight)"
+            )
     for j in journeys(plans=plans, renderer=renderer, clinic=clinic):
         pv = j.preview
         context = message_context(
@@ -129,11 +138,20 @@ def check_journeys(
             if m.status is not MessageStatus.SCHEDULED:
                 continue
             where = f"messages/{pv.plan.procedure}/{j.language}/{m.step_key}"
+            text = row.text
+            if m.channel is Channel.EMAIL:
+                text = renderer.email(pv.plan.procedure, j.language, m.parts, context).text
+            if m.status_reason == CATCH_UP and (said := now_word(pv.plan, j.language, text)):
+                problems.setdefault(
+                    f"{where}:now",
+                    f"{where}: a catch-up {m.channel.value} sent on day {row.day} says"
+                    f" {said!r} ({j.label}); a late message must not speak of the day it goes",
+                )
             if m.channel is Channel.SMS and row.size is not None:
                 # The daily cap merges a day's steps into one text, and the patient reads
                 # (and pays for) that one text: it keeps the language's budget, however
                 # many steps it carries (docs/care-plans.md).
-                budget = pv.plan.segment_budget(j.language)
+                budget = pv.plan.segment_budget(j.language, m.parts)
                 if row.size.segments > budget:
                     problems.setdefault(
                         f"{where}:budget",
@@ -153,11 +171,17 @@ def check_journeys(
                         f"{where}: tells the patient to reply {', '.join(words)}, which no keyword honours",
                     )
             elif m.channel is Channel.EMAIL:
-                email = renderer.email(pv.plan.procedure, j.language, m.parts, context)
-                for line in email.text.splitlines():
+                for line in text.splitlines():
                     if _GLUED_ITEM.search(line):
                         problems.setdefault(
                             f"{where}:list",
                             f"{where}: a list item runs into the text before it: {line.strip()[:80]!r}",
                         )
     return list(problems.values())
+
+
+def now_word(plan: CarePlan, language: str, text: str) -> str | None:
+    """The word tied to the sending day ("today", "tonight") a message says, if any."""
+    pattern = plan.now_words.get(language)
+    found = re.search(pattern, text) if pattern else None
+    return found.group(0) if found else None

@@ -7,7 +7,7 @@ import threading
 
 import textstat
 
-# Reading level: 6th grade at most (AAFP patient-education guidance, CONTENT.md).
+# Reading level: 6th grade at most (AAFP patient-education guidance; docs/care-plans.md).
 MAX_GRADE = 6.0
 # Spanish: Fernández Huerta (1959) with Law's (2011) correction, as textstat computes it.
 # Its own table puts 70-80 ("algo fácil") at 6th grade and 60-70 at 7th-8th (tabulated at

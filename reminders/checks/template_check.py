@@ -19,6 +19,7 @@ from reminders.checks.fact_coverage import check_fact_coverage
 from reminders.checks.journey_check import check_journeys
 from reminders.checks.keyword_check import opt_out_problem, reply_problems, unhonoured_words
 from reminders.checks.reading_level import reading_level_problem
+from reminders.checks.warning_lists import warning_list_problems
 from reminders.domain.model import Channel, Patient, ProcedureRecord
 from reminders.domain.planning.careplan import CarePlan, PlanStep
 from reminders.domain.planning.sms import measure, non_gsm7_characters
@@ -168,7 +169,7 @@ class _Checker:
         )
         if body is None or full is None:
             return
-        size, budget = measure(full), plan.segment_budget(lang)
+        size, budget = measure(full), plan.segment_budget(lang, [step.key])
         if size.segments > budget:
             culprits = non_gsm7_characters(full)
             why = f"; UCS-2 because of {' '.join(culprits)}" if culprits else ""
@@ -290,8 +291,10 @@ def _one_line(text: str) -> str:
 def whole_journey_problems(
     *, plans: CarePlanLibrary, renderer: MessageRenderer, clinic: Clinic
 ) -> list[str]:
-    """Budgets, lists and reply words of whole journeys, then essential-fact coverage."""
+    """Budgets, lists and reply words of whole journeys, essential-fact coverage, and each
+    warning sign in its own list (911 or call the clinic)."""
     found = check_journeys(plans=plans, renderer=renderer, clinic=clinic)
     found += reply_problems(renderer=renderer, clinic=clinic)
     found += check_fact_coverage(plans=plans, renderer=renderer, clinic=clinic)
+    found += warning_list_problems(plans=plans, renderer=renderer, clinic=clinic)
     return found + caregiver_problems(plans=plans, renderer=renderer, clinic=clinic)

@@ -46,6 +46,9 @@ def clinic_names(clinic: Clinic) -> dict[str, Any]:
         "name": clinic.name,
         "phone": clinic.phone,
         "after_hours_phone": clinic.after_hours_phone or clinic.phone,
+        # Whether a separate after-hours number is set: without one, the "Nights and
+        # weekends" line would only repeat the day number, so templates leave it out.
+        "after_hours_set": bool(clinic.after_hours_phone),
         "spanish_spoken": clinic.spanish_spoken,
     }
 

@@ -47,37 +47,51 @@ def test_help_still_works(cli):
 # ---- reminders plan: what a text-only patient is told (issue 12, "Done when") ---------------
 
 PLAN_ARGS = ["plan", "kyphoplasty", "--timezone", "America/Los_Angeles", "--channels", "sms"]
-# What every text-only patient must read in their texts, per language (CONTENT.md).
+# What every text-only patient must read in their texts, per language (issue 21's wording:
+# the spinal emergency, body parts, dangerous medicine mixes, Celsius in Spanish).
 MUST_SAY = {
     "en": {
         "911": r"\b911\b",
-        "chest pain": r"chest pain",
-        "trouble breathing": r"trouble breathing",
+        "chest pain": r"(?i)chest pain",
+        "trouble breathing": r"(?i)trouble breathing",
         "swallowing, tongue or throat": r"swallow.*(tongue|throat)",
-        "fever threshold": r"fever of 100\.4 ?F",
-        "no driving": r"No driving for 2 days or on opioids",
-        "lifting limit in pounds": r"Lift under 10 lb",
-        "no bending or twisting": r"no bending or twisting",
-        "ice with a cloth": r"Ice 15-20 min with a cloth",
-        "pain medicines not mixed": r"Don't mix pain medicines",
-        "bathing rule": r"shower.*No tub, pool or hot tub",
+        "spinal emergency": r"Legs suddenly weak or not working\. Loss of bladder or bowel control",
+        "numbness with body parts": r"numbness or weakness in legs, belly or buttocks",
+        "fever threshold": r"(?i)fever of 100\.4 ?F",
+        "no driving": r"No driving for 2 days, or on opioid pain pills like Norco",
+        "lifting limit in pounds": r"Lift nothing over 10 lb \(4\.5 kg\) until your follow-up visit",
+        "no bending or twisting": r"Do not bend or twist",
+        "ice with a cloth": r"Ice 15-20 min, cloth between ice and skin",
+        "pain medicines": r"no alcohol or sleeping pills. Take only 1 acetaminophen",
+        "bathing rule": r"shower.*No tub, pool or hot tub until your doctor says OK",
+        "a fall": r"A fall, even if you feel fine",
         "how to opt out": r"Reply STOP",
     },
     "es": {
         "911": r"\b911\b",
-        "chest pain": r"dolor de pecho",
-        "trouble breathing": r"falta de aire",
-        "swallowing, tongue or throat": r"lengua o garganta hinchada, no poder tragar",
-        "fever threshold": r"Fiebre de 100\.4 ?F",
-        "no driving": r"No maneje 2 dias ni con opioides",
-        "lifting limit in pounds": r"No levante mas de 10 libras",
-        "no bending or twisting": r"No se agache ni se tuerza",
-        "ice with a cloth": r"Hielo 15 a 20 min, con un trapo",
-        "pain medicines not mixed": r"No mezcle medicinas para el dolor",
-        "bathing rule": r"regadera; no tina, alberca ni jacuzzi",
+        "chest pain": r"(?i)dolor de pecho",
+        "trouble breathing": r"respirar",
+        "swallowing, tongue or throat": r"tragar.*lengua o garganta hinchados",
+        "spinal emergency": r"Piernas de repente sin fuerza\. No controla orina o evacuaciones",
+        "numbness with body parts": r"Piernas, vientre o nalgas dormidos o sin fuerza",
+        "fever threshold": r"Fiebre de 100\.4F \(38C\)",
+        "no driving": r"No maneje 2 dias, ni si toma opioides",
+        "lifting limit in pounds": r"No levante mas de 10 libras \(4\.5 kilos\)",
+        "no bending or twisting": r"No se agache ni gire la espalda",
+        "ice with a cloth": r"Hielo 15 a 20 min, con un trapo entre hielo y piel",
+        "pain medicines": r"nada de alcohol ni pastillas para dormir.*paracetamol",
+        "bathing rule": r"regadera; nada de tina, alberca ni jacuzzi hasta que su doctor le diga",
+        "a fall": r"Una caida, aunque se sienta bien",
         "how to opt out": r"responda PARAR",
     },
 }
+# Texts that may take 3 segments (docs/care-plans.md): the first safety text and the
+# text-only tips, merged with a check-in, and the late care rules; any other text 2.
+THREE_SEGMENTS = ("first_text", "text_day1", "text_day3", "care_rules_late_text")
+
+
+def budget(header: str) -> int:
+    return 3 if any(key in header for key in THREE_SEGMENTS) else 2
 
 
 def printed_texts(output: str) -> list[tuple[str, str]]:
@@ -94,7 +108,7 @@ def printed_texts(output: str) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("language", ["en", "es"])
 @pytest.mark.parametrize("overnight", [False, True])
 @pytest.mark.parametrize("hour", ["10:00", "19:30", "23:30"])
-def test_a_text_only_patient_reads_every_safety_fact_in_texts_of_two_segments(
+def test_a_text_only_patient_reads_every_safety_fact_in_texts_within_budget(
     language, overnight, hour
 ):
     args = [*PLAN_ARGS, "--language", language, "--performed-at", f"2026-09-30 {hour}"]
@@ -108,7 +122,7 @@ def test_a_text_only_patient_reads_every_safety_fact_in_texts_of_two_segments(
     for header, text in texts:
         size = measure(text)
         assert f"[{size.segments} segment" in header, (header, text)  # the printout is true
-        assert size.segments <= 2, (header, text)
+        assert size.segments <= budget(header), (header, text)
         if language == "es":
             assert size.encoding == "GSM-7", (header, text, non_gsm7_characters(text))
     first_days = [int(h.split("day")[1].split()[0]) for h, _ in texts[:3]]
@@ -140,6 +154,6 @@ def test_a_text_only_patient_enrolled_late_gets_the_warning_signs_first(
     for fact in (*SAFETY, "fever threshold", "how to opt out"):
         assert re.search(MUST_SAY[language][fact], first, re.S), (fact, first)
     for header, text in sent:
-        assert measure(text).segments <= 2, (header, text)
+        assert measure(text).segments <= budget(header), (header, text)
     days = [h.split()[1] for h, _ in sent]
     assert len(days) == len(set(days)), "two texts on one day"

@@ -100,19 +100,30 @@ def test_english_and_spanish_have_the_same_templates_and_variables(procedure):
     en, es = template_names(procedure, "en"), template_names(procedure, "es")
     assert en == es
     for file in sorted(en):
-        en_names = names_used(f"messages/{procedure}/en/{file}")
-        es_names = names_used(f"messages/{procedure}/es/{file}")
+        # The offices are named in each language's words ("or", "o"): v.offices_<language>;
+        # Spanish texts give the fever in Celsius too (issue 21), English texts in Fahrenheit.
+        en_names = {
+            n.replace("offices_en", "offices")
+            for n in names_used(f"messages/{procedure}/en/{file}")
+        }
+        es_names = {
+            n.replace("offices_es", "offices")
+            for n in names_used(f"messages/{procedure}/es/{file}")
+        }
+        if file.endswith(".sms.j2"):
+            es_names.discard("v.fever_c")
         assert en_names == es_names, file
 
 
-# Each warning sign, as each language says it (CONTENT.md, "Warning signs").
+# Each warning sign, as each language says it (issue 21: throat swelling only under 911).
 WARNING_SIGNS = {
     "chest pain": ("chest pain", "dolor en el pecho"),
     "short of breath": ("shortness of breath", "falta de aire"),
     "coughing blood": ("coughing up blood", "tos con sangre"),
     "fainting": ("fainting", "desmayo"),
     "cannot move a leg": ("cannot move a leg", "no puede mover una pierna"),
-    "bladder or bowel": ("urine or bowel", "la orina o el excremento"),
+    "legs suddenly weak": ("legs suddenly get weak or stop working", "piernas se le debilitan"),
+    "bladder or bowel": ("bladder or bowels", "la orina o las evacuaciones"),
     "numbness or weakness": (
         "numbness, tingling or weakness",
         "adormecimiento, hormigueo o debilidad",
@@ -128,13 +139,18 @@ WARNING_SIGNS = {
         "dolor de cabeza que empeora al sentarse o ponerse de pie",
     ),
     "severe back pain": ("new back pain that is very bad", "dolor de espalda nuevo y muy fuerte"),
-    "allergy": (
-        "rash, hives,? or swelling of your face or throat",
-        "sarpullido, ronchas o hinchazón de la cara o la garganta",
+    "allergy: call": (
+        "a new rash or hives, with no trouble breathing and no swelling of the lips, tongue or throat",
+        "sarpullido o ronchas nuevos, sin dificultad para respirar y sin hinchazón",
     ),
-    "allergy and breathing: 911": (
-        "hard breathing with a rash",
-        "dificultad para respirar con sarpullido",
+    "airway swelling: 911": (
+        "call 911 right away[^@]*swelling of your face, lips, tongue or throat[^@]*call us now",
+        "llame al 911 de inmediato[^@]*hinchazón de la cara, los labios, la lengua o la garganta[^@]*llámenos ahora",
+    ),
+    "a fall: call": ("a fall, even if you feel fine", "una caída, aunque se sienta bien"),
+    "calf, confusion, urine, vomiting": (
+        "calf.*confusion.*cannot pass urine.*vomiting",
+        "pantorrilla.*confusión.*no puede orinar.*vómitos",
     ),
     "911 or the clinic": (
         f"call 911 right away.*call us now at {PHONE}",
@@ -205,8 +221,8 @@ FACTS = [
     (
         "pain medicine: do not combine",
         ["pain_medication"],
-        r"do not take two pain medicines together",
-        r"no tome dos medicinas para el dolor juntas",
+        r"only one medicine with acetaminophen.*alcohol, sleeping pills",
+        r"solo una medicina con acetaminofén o paracetamol.*alcohol, pastillas para dormir",
         0,
         2,
     ),
@@ -256,8 +272,8 @@ FACTS = [
     (
         "return to work",
         ["return_to_work"],
-        r"light work.*2 to 3 weeks",
-        r"trabajo ligero.*2 a 3 semanas",
+        r"ask your doctor when you can go back to work",
+        r"pregunte a su médico cuándo puede volver a trabajar",
         10,
         21,
     ),
@@ -391,7 +407,7 @@ def test_spanish_follows_the_same_journey_as_english(procedure):
 @pytest.mark.parametrize("procedure", PLANS.names())
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_every_text_fits_its_budget_whenever_the_procedure_ends(procedure, language):
-    budget = PLANS.get(procedure).segment_budget(language)
+    plan = PLANS.get(procedure)
     for hour in (6, 9, 13, 17, 20, 23):
         for overnight in (False, True):
             pv = preview(
@@ -406,10 +422,12 @@ def test_every_text_fits_its_budget_whenever_the_procedure_ends(procedure, langu
             assert len(days) == len(set(days)), f"two texts on one day at {hour}:00"
             # A text carrying two steps (the daily cap merged them: a late-evening
             # procedure's warning signs join the day-1 check-in) may use a budget for each.
+            # The first safety text has its own budget of 3 (issue 21: the spinal emergency).
             over = [
                 (r.message.step_key, r.size)
                 for r in texts
-                if r.size.segments > budget * len(r.message.parts)
+                if r.size.segments
+                > plan.segment_budget(language, r.message.parts) * len(r.message.parts)
             ]
             assert over == [], f"performed at {hour}:00"
             if hour >= 20:
@@ -430,8 +448,8 @@ def test_vertebroplasty_is_a_plan_like_any_other(language):
     sent = messages(pv)
     assert {key for key, *_ in sent} >= {"first_hours_same_day", "warning_signs", "followup_visit"}
     assert all(
-        measure(t).segments <= pv.plan.segment_budget(language)
-        for _, _, ch, t in sent
+        measure(t).segments <= pv.plan.segment_budget(language, [key])
+        for key, _, ch, t in sent
         if ch == "sms"
     )
     assert len(PLANS.get("vertebroplasty").steps) < len(PLANS.get("kyphoplasty").steps)
@@ -443,24 +461,25 @@ def test_a_text_only_patient_gets_every_essential_fact_by_text(procedure, overni
     sent = messages(preview(procedure, "en", (Channel.SMS,), overnight=overnight))
     texts = " ".join(t for *_, t in sent)
     for said in (
-        r"911 for chest pain, trouble breathing or swallowing, a swollen tongue or throat",
-        r"very sleepy",
-        r"fever of 100\.4F",
-        r"No driving for 2 days or on opioids",
-        r"Lift under 10 lb",
-        r"shower.*No tub, pool or hot tub",
+        r"911 for: Chest pain\. Trouble breathing or swallowing\. Swollen lips, tongue or throat",
+        r"Legs suddenly weak or not working\. Loss of bladder or bowel control",
+        r"Very sleepy",
+        r"(?i)fever of 100\.4F",
+        r"No driving for 2 days, or on opioid pain pills",
+        r"Lift nothing over 10 lb \(4\.5 kg\) until your follow-up visit",
+        r"shower.*No tub, pool or hot tub until your doctor says OK",
     ):
         assert re.search(said, texts), said
 
 
-def test_every_spanish_text_of_the_same_day_journey_is_gsm7_in_2_segments():
+def test_every_spanish_text_of_the_same_day_journey_is_gsm7_in_its_budget():
     for channels in ((Channel.SMS,), (Channel.SMS, Channel.EMAIL)):
         pv = preview("kyphoplasty", "es", channels)
         texts = [r for r in pv.rows if r.size and r.message.status is MessageStatus.SCHEDULED]
         over = [
             (r.message.step_key, r.size)
             for r in texts
-            if r.size.encoding != "GSM-7" or r.size.segments > 2 * len(r.message.parts)
+            if r.size.encoding != "GSM-7"
+            or r.size.segments > pv.plan.segment_budget("es", r.message.parts)
         ]
         assert over == []
-        assert all(r.size.segments <= 2 for r in texts if len(r.message.parts) == 1)

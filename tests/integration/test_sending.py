@@ -54,7 +54,7 @@ def test_a_late_patients_catch_up_text_goes_out_first_with_the_911_list(live, en
     ids = dispatch(live)
     assert [send(live, i) for i in ids] == [Outcome.SENT]
     (text,) = twilio.sent_to("+18055550142")
-    assert "Call 911 for chest pain" in text["body"] and "fever of 100.4F" in text["body"]
+    assert "Call 911 for: Chest pain" in text["body"] and "Fever of 100.4F" in text["body"]
     assert "Reply STOP" in text["body"]
     assert row(engine, ids[0]).step_key == "first_text_same_day"
 

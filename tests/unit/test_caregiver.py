@@ -129,7 +129,8 @@ def test_a_caregiver_gets_the_first_day_text_and_the_warning_signs_never_a_check
     }
     assert all(m.kind == "caregiver" and m.checkin is None for m in planned)
     sms = [m for m in planned if m.channel is Channel.SMS]
-    assert [m.send_at.astimezone(LA).hour for m in sms] == [12, 12]  # +2 h, then 24 h later
+    # +1 h (at discharge, issue 21), then the warning signs at +26 h
+    assert [m.send_at.astimezone(LA).hour for m in sms] == [11, 12]
     assert [m.first_sms for m in sms] == [True, False]  # its first text says how to opt out
 
 

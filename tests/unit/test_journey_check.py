@@ -92,13 +92,13 @@ def test_sms_only_steps_apply_only_without_email():
 def test_a_three_segment_merged_text_is_found(tmp_path):
     plans, templates = copy(tmp_path)
     sms = templates / "messages/kyphoplasty/es/text_day1.sms.j2"
-    # Alone, even as a first text with the opt-out line, this step fits 2 segments; merged
-    # with the day-1 check-in of a text-only patient it makes a 3-segment text.
+    # Alone, even as a first text with the opt-out line, this step fits its 3 segments;
+    # merged with the day-1 check-in of a text-only patient it makes a 4-segment text.
     sms.write_text(sms.read_text().strip() + " Descanse hoy y camine un poco cada hora.\n")
     problems = check(plans, templates)
     assert not any("es/text_day1.sms.j2: SMS is" in p for p in problems), problems
     merged = [p for p in problems if "kyphoplasty/es/text_day1+checkin_pain_day1" in p]
-    assert merged and "is 3 segments" in merged[0] and "budget is 2" in merged[0], problems
+    assert merged and "is 4 segments" in merged[0] and "budget is 3" in merged[0], problems
     assert "sms)" in merged[0]  # a text-only patient's journey
 
 
@@ -142,7 +142,7 @@ def test_a_plan_that_loses_the_warning_signs_to_a_late_enrollment_is_found(tmp_p
                     for p in problems
                 ), (late, mix, language, problems)
     over = [p for p in problems if "text_day1+checkin_pain_day1" in p and "enrolled 30 h" in p]
-    assert over and "is 3 segments" in over[0], problems
+    assert over and "is 4 segments" in over[0], problems
     assert not any("vertebroplasty" in p for p in problems), problems
 
 

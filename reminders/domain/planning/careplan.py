@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from reminders.domain.errors import InvalidCarePlan
@@ -60,6 +60,14 @@ class PlanStep:
     facts: tuple[str, ...] = ()  # the plan's essential facts this step's texts carry
     title: str = ""  # what staff read for this step (English); a readable form of the key if unset
     titles: Mapping[str, str] = field(default_factory=dict)  # language -> title, as written
+    # This step's own SMS budget in segments, over the plan's (the first safety text's 911
+    # list with the spinal emergency may take 3); None: the plan's budget.
+    sms_segments: int | None = None
+    # Sent as soon as allowed when its time had passed at enrollment, like a step carrying
+    # a catch-up fact (the late patient's "your care rules this week").
+    catch_up: bool = False
+    # Only for a patient enrolled at least this long after the procedure; None: everyone.
+    enrolled_after: timedelta | None = None
 
     def title_in(self, language: str) -> str:
         """The step's title in the staff's language, else in English."""
@@ -68,6 +76,12 @@ class PlanStep:
     def applies_to(self, procedure: ProcedureRecord, channels: Collection[Channel] = BOTH) -> bool:
         """Whether this patient gets the step, given the procedure and consented channels."""
         return all(CONDITIONS[c](procedure, channels) for c in self.only_if)
+
+    def applies_when_enrolled(self, procedure: ProcedureRecord, enrolled: datetime) -> bool:
+        """Whether a patient enrolled (or re-planned) at `enrolled` gets the step."""
+        return (
+            self.enrolled_after is None or enrolled - procedure.performed_at >= self.enrolled_after
+        )
 
 
 @dataclass(frozen=True)
@@ -91,10 +105,19 @@ class CarePlan:
     # Facts lateness never loses: a step carrying one goes out late rather than skipped
     # (domain/planning/schedule.py, "catch-up"), e.g. the 911 list and the fever threshold.
     catch_up_facts: tuple[str, ...] = ()
+    # The warning signs by list (`[warning_lists]`): "call_911" and "call_clinic", each
+    # sign -> language -> a pattern; and "call_words", language -> the pattern that starts a
+    # list ("call", "llame"). A sign found under the other list is a defect
+    # (checks/warning_lists.py).
+    warning_lists: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
+    call_words: Mapping[str, str] = field(default_factory=dict)
+    # language -> a pattern of words tied to the day a text is sent ("today", "tonight"):
+    # a text sent late as a catch-up must not match it.
+    now_words: Mapping[str, str] = field(default_factory=dict)
 
     def catches_up(self, step: PlanStep) -> bool:
         """Whether the step carries a catch-up fact: sent as soon as allowed when late."""
-        return not set(step.facts).isdisjoint(self.catch_up_facts)
+        return step.catch_up or not set(step.facts).isdisjoint(self.catch_up_facts)
 
     def fact(self, name: str) -> Mapping[str, str]:
         """A fact's patterns per language, a plan fact or a caregiver-only one."""
@@ -110,8 +133,11 @@ class CarePlan:
                 return s
         raise KeyError(key)
 
-    def segment_budget(self, language: str) -> int:
-        return self.sms_segments.get(language, 1)
+    def segment_budget(self, language: str, steps: Collection[str] = ()) -> int:
+        """The SMS budget of a text carrying `steps` (merged or not): the plan's, or the
+        largest a step allows itself (`sms_segments` on the step)."""
+        own = [self.step(k).sms_segments for k in steps]
+        return max([self.sms_segments.get(language, 1), *(n for n in own if n)])
 
 
 def missing_titles(plan: CarePlan, languages: Collection[str] = STAFF_LANGUAGES) -> list[str]:
@@ -179,6 +205,9 @@ def parse_care_plan(data: Mapping[str, Any], *, source: str) -> CarePlan:
     catch_up = data.get("catch_up_facts") or []
     if not isinstance(catch_up, list) or not all(f in facts for f in catch_up):
         raise fail('"catch_up_facts" must list facts declared in [facts]')
+    lists, call_words = _parse_warning_lists(data.get("warning_lists") or {}, languages, fail)
+    raw_now = data.get("now_words")
+    now_words = _language_patterns(raw_now, languages, "now_words", fail) if raw_now else {}
     return CarePlan(
         procedure=procedure,
         languages=languages,
@@ -192,7 +221,52 @@ def parse_care_plan(data: Mapping[str, Any], *, source: str) -> CarePlan:
         caregiver_steps=caregiver_steps,
         caregiver_facts=caregiver_facts,
         catch_up_facts=tuple(catch_up),
+        warning_lists=lists,
+        call_words=call_words,
+        now_words=now_words,
     )
+
+
+WARNING_LISTS = ("call_911", "call_clinic")
+
+
+def _language_patterns(
+    raw: Any, languages: tuple[str, ...], what: str, fail: Callable[[str], InvalidCarePlan]
+) -> dict[str, str]:
+    """A pattern per language, every plan language present, each a valid expression."""
+    if not isinstance(raw, dict):
+        raise fail(f'"{what}" maps each language to a pattern')
+    if missing := [lang for lang in languages if not isinstance(raw.get(lang), str)]:
+        raise fail(f"{what}: no pattern for {', '.join(missing)}")
+    for lang, pattern in raw.items():
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise fail(f"{what} ({lang}): bad pattern: {exc}") from None
+    return {str(k): str(v) for k, v in raw.items()}
+
+
+def _parse_warning_lists(
+    raw: Any, languages: tuple[str, ...], fail: Callable[[str], InvalidCarePlan]
+) -> tuple[dict[str, dict[str, dict[str, str]]], dict[str, str]]:
+    """`[warning_lists]`: call_words, and the signs of each list (see CarePlan.warning_lists)."""
+    if not isinstance(raw, dict):
+        raise fail('"warning_lists" holds call_words, call_911 and call_clinic')
+    if not raw:
+        return {}, {}
+    if unknown := sorted(set(raw) - {"call_words", *WARNING_LISTS}):
+        raise fail(f"warning_lists: unknown {', '.join(unknown)}; use {', '.join(WARNING_LISTS)}")
+    call_words = _language_patterns(raw.get("call_words"), languages, "call_words", fail)
+    lists: dict[str, dict[str, dict[str, str]]] = {}
+    for name in WARNING_LISTS:
+        signs = raw.get(name)
+        if not isinstance(signs, dict) or not signs:
+            raise fail(f"warning_lists.{name}: list at least one sign")
+        lists[name] = {
+            str(sign): _language_patterns(p, languages, f"warning_lists.{name}.{sign}", fail)
+            for sign, p in signs.items()
+        }
+    return lists, call_words
 
 
 def _caregiver_steps(
@@ -266,6 +340,20 @@ def _parse_step(raw: Mapping[str, Any], variables: Mapping[str, str], fail: Any)
     if not isinstance(facts, list | tuple) or not all(isinstance(f, str) for f in facts):
         raise fail(f"{key}: facts must be a list of fact names")
     titles = _step_titles(raw.get("title"), lambda m: fail(f"{key}: {m}"))
+    segments = raw.get("sms_segments")
+    if segments is not None and (not isinstance(segments, int) or not 1 <= segments <= 3):
+        raise fail(f"{key}: sms_segments must be 1, 2 or 3 (a step's own SMS budget)")
+    catch_up = raw.get("catch_up", False)
+    if not isinstance(catch_up, bool):
+        raise fail(f"{key}: catch_up must be true or false")
+    try:
+        enrolled_after = (
+            parse_duration(str(raw["only_if_enrolled_after"]))
+            if "only_if_enrolled_after" in raw
+            else None
+        )
+    except ValueError as exc:
+        raise fail(f"{key}: only_if_enrolled_after: {exc}") from None
     return PlanStep(
         key=key,
         title=titles.get("en") or readable_key(key),
@@ -278,6 +366,9 @@ def _parse_step(raw: Mapping[str, Any], variables: Mapping[str, str], fail: Any)
         only_if=only_if,
         checkin=checkin,
         facts=tuple(facts),
+        sms_segments=segments,
+        catch_up=catch_up,
+        enrolled_after=enrolled_after,
     )
 
 

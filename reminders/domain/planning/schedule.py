@@ -26,8 +26,8 @@ from reminders.domain.planning.timing import QuietHours, zone_named
 CATCH_UP_WINDOW = timedelta(days=8)
 GRACE = timedelta(days=1)  # more time for a text whose day a catch-up took
 CATCH_UP = (
-    "catch-up: its time had passed at enrollment; it carries warning signs,"
-    " so it goes as soon as allowed"
+    "catch-up: its time had passed at enrollment; it carries warning signs or care rules"
+    " that still apply, so it goes as soon as allowed"
 )
 
 
@@ -98,6 +98,10 @@ def expand_care_plan(
     for step in plan.steps:
         if not step.applies_to(procedure, channels):
             continue
+        if not step.applies_when_enrolled(procedure, now) or (
+            step.enrolled_after is not None and _had_regular_track(plan, history)
+        ):
+            continue  # a late-only step; a re-plan of a patient who had the regular texts is not late
         planned = step.time.resolve(procedure.performed_at, zone)
         deadline = planned + step.stale_after
         send_at = policy.quiet_hours.next_allowed(max(planned, now), zone)
@@ -138,6 +142,12 @@ def expand_care_plan(
                 out[i] = replace(m, first_sms=True)
                 break
     return out
+
+
+def _had_regular_track(plan: CarePlan, history: SendHistory) -> bool:
+    """Whether an earlier revision sent a step that is not a catch-up (the on-time track)."""
+    keys = {s.key: s for s in plan.steps}
+    return any(k in keys and not plan.catches_up(keys[k]) for k, _ in history.sent_parts)
 
 
 def _caught_up(m: PlannedMessage) -> bool:

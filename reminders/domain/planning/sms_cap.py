@@ -1,7 +1,7 @@
 """The SMS cap: at most `per_day` texts a local calendar day and `per_week` in any 168 hours.
 
 One rule for planning, sending, re-planning, check-in reminders and manual resends
-(DESIGN.md rule 5: the FCC's 2015 healthcare exemption allows 1 a day, 3 a week).
+(docs/care-plans.md: the FCC's 2015 healthcare exemption allows 1 a day, 3 a week).
 """
 
 from __future__ import annotations

@@ -108,6 +108,12 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = Field(
         20, ge=1, alias="REMINDERS_LOGIN_MAX_FAILURES_PER_ADDRESS"
     )
+    # Wrong passwords past login_max_failures slow the account down (1, 2, 4 ... seconds,
+    # at most this) instead of locking it; wrong second-factor codes lock it.
+    login_delay_cap_seconds: int = Field(
+        60, ge=1, le=3600, alias="REMINDERS_LOGIN_DELAY_CAP_SECONDS"
+    )
+    mfa_max_failures: int = Field(5, ge=1, alias="REMINDERS_MFA_MAX_FAILURES")
     login_window_minutes: int = Field(15, ge=1, alias="REMINDERS_LOGIN_WINDOW_MINUTES")
     login_lockout_minutes: int = Field(15, ge=1, alias="REMINDERS_LOGIN_LOCKOUT_MINUTES")
     mfa_for_staff: bool = Field(False, alias="REMINDERS_MFA_FOR_STAFF")

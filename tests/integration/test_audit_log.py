@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from csvfiles import GOOD_AND_BAD, run_worker, upload
 from sqlalchemy import delete, func, select, update
 from test_webhooks import DAY1_CHECKIN, deliver, enroll, text_in
-from webtools import add_staff, client, login, token
+from webtools import ADDR, add_staff, client, login, token
 
 from reminders.adapters.db.orm import audit_log
 from reminders.domain.staff.accounts import AuditEntry
@@ -70,10 +70,10 @@ def test_a_patient_page_a_search_and_an_api_read_are_recorded(container, engine,
     assert api.get(f"/api/v1/enrollments/{eid}").status_code == 200
     assert api.get("/api/v1/enrollments/999").status_code == 404  # nothing seen, nothing recorded
     assert reads(engine) == [
-        ("nurse.kim", "patient page", eid, "testclient"),
-        ("nurse.kim", f"patient search 'lopez': 1 shown (#{eid})", None, "testclient"),
-        ("nurse.kim", "patient search 'nobody': 0 shown", None, "testclient"),
-        ("token:epic", "API GET enrollment", eid, "testclient"),
+        ("nurse.kim", "patient page", eid, ADDR),
+        ("nurse.kim", f"patient search 'lopez': 1 shown (#{eid})", None, ADDR),
+        ("nurse.kim", "patient search 'nobody': 0 shown", None, ADDR),
+        ("token:epic", "API GET enrollment", eid, ADDR),
     ]
 
 
@@ -101,8 +101,8 @@ def test_the_import_report_and_its_rejected_rows_are_recorded(container, engine)
     assert staff.get("/staff/imports/999999/rejected.csv").status_code == 404  # nothing seen
     ids = ", ".join(f"#{i}" for i in enrolled)
     assert [tuple(r) for r in reads_at(engine)] == [
-        ("nurse.kim", f"import #{run_id} report: 5 item(s) of {ids}", "testclient", ANY),
-        ("nurse.kim", f"import #{run_id} rejected rows CSV: 3 row(s)", "testclient", ANY),
+        ("nurse.kim", f"import #{run_id} report: 5 item(s) of {ids}", ADDR, ANY),
+        ("nurse.kim", f"import #{run_id} rejected rows CSV: 3 row(s)", ADDR, ANY),
     ]
     assert {_utc(r.at) for r in reads_at(engine)} == {container.clock()}
 
@@ -136,9 +136,9 @@ def test_the_inbox_list_and_its_patient_page_are_recorded(live, web, engine):
     assert web.get("/staff/inbox/patients/999999").status_code == 404
     got = reads_at(engine)
     assert [(r.actor, r.detail, r.client_addr) for r in got] == [
-        ("nurse.kim", f"inbox: 2 item(s) of #{eid}", "testclient"),
-        ("nurse.kim", f"inbox: 3 item(s) of #{eid} (live refresh)", "testclient"),
-        ("nurse.kim", "inbox patient page: 1 text(s)", "testclient"),
+        ("nurse.kim", f"inbox: 2 item(s) of #{eid}", ADDR),
+        ("nurse.kim", f"inbox: 3 item(s) of #{eid} (live refresh)", ADDR),
+        ("nurse.kim", "inbox patient page: 1 text(s)", ADDR),
     ]
     with engine.connect() as conn:
         last = conn.execute(select(audit_log).order_by(audit_log.c.id.desc())).first()

@@ -60,6 +60,30 @@ def record_read(
         uow.commit()
 
 
+def record_event(
+    *,
+    uow: UnitOfWork,
+    actor: str,
+    action: str,
+    detail: str,
+    now: datetime,
+    enrollment_id: int | None = None,
+    client_addr: str | None = None,
+) -> None:
+    """Record, in a transaction of its own, a request that changed nothing (a no-op, a replay)."""
+    with uow:
+        record(
+            uow,
+            actor=actor,
+            action=action,
+            detail=detail,
+            now=now,
+            enrollment_id=enrollment_id,
+            client_addr=client_addr,
+        )
+        uow.commit()
+
+
 def recent_entries(
     *,
     uow: UnitOfWork,

@@ -135,6 +135,17 @@ def cancel(
         enrollment = uow.enrollments.get(enrollment_id, for_update=True)
         if enrollment is None:
             raise EnrollmentNotFound(f"no enrollment {enrollment_id}")
+        if enrollment.status == "cancelled":  # a repeat: say what happened, not a new cancel
+            audit.record(
+                uow,
+                actor=by,
+                action="unchanged",
+                detail="cancel asked again; the enrollment was cancelled already",
+                now=now,
+                enrollment_id=enrollment_id,
+            )
+            uow.commit()
+            return get_enrollment(enrollment_id, uow=uow)
         count = uow.messages.cancel_unsent(
             enrollment_id, reason=f"enrollment cancelled by {by}: {reason}", now=now
         )

@@ -60,8 +60,9 @@ def current_staff(request: Request, c: ContainerDep) -> StaffUser:
     """The signed-in staff user; anyone else is sent to the login page."""
     user = session_user(request, c)
     if user is None:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise LoginRequired(target)
+        # The path only: a query can hold a patient's name (a search), and `next=` lands in
+        # the browser's history and the proxy's log.
+        raise LoginRequired(request.url.path)
     return user
 
 

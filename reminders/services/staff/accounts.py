@@ -43,7 +43,7 @@ def create_staff_user(
 ) -> StaffUser:
     """Create an active account; the username must be new."""
     name = check_username(username)
-    check_password(password)
+    check_password(password, username=username)
     check_length(full_name.strip(), field="full_name", limit=FULL_NAME_MAX)
     check_length(by, field="by", limit=ACTOR_MAX, label="name of who acts")
     with uow:
@@ -76,7 +76,7 @@ def set_password(
     client_addr: str | None = None,
 ) -> None:
     """Replace a user's password (and reactivate and unlock the account); it ends their sessions."""
-    check_password(password)
+    check_password(password, username=username)
     with uow:
         user = _existing(uow, username)
         uow.staff.update(user.id, password_hash=hash_password(password), active=True)

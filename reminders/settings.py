@@ -117,6 +117,12 @@ class Settings(BaseSettings):
     login_window_minutes: int = Field(15, ge=1, alias="REMINDERS_LOGIN_WINDOW_MINUTES")
     login_lockout_minutes: int = Field(15, ge=1, alias="REMINDERS_LOGIN_LOCKOUT_MINUTES")
     mfa_for_staff: bool = Field(False, alias="REMINDERS_MFA_FOR_STAFF")
+    # The audit log's chain is an HMAC with this key, which the database never holds;
+    # unset: derived from REMINDERS_SECRET_KEY (keep either stable: old rows need it).
+    # Its head is signed and appended to the checkpoint file this often (docs/security.md).
+    audit_key: str = Field("", alias="REMINDERS_AUDIT_KEY")
+    audit_checkpoint_file: Path | None = Field(None, alias="REMINDERS_AUDIT_CHECKPOINT_FILE")
+    audit_checkpoint_seconds: float = Field(60.0, ge=0, alias="REMINDERS_AUDIT_CHECKPOINT_SECONDS")
 
     # --- Transport and request limits (docs/security.md) ---
     # SMTP over implicit TLS (port 465) instead of STARTTLS; either way the server's

@@ -20,6 +20,7 @@ from reminders.adapters.db.replies.escalation_repository import EscalationReposi
 from reminders.adapters.db.replies.inbound_repository import InboundRepository
 from reminders.adapters.db.staff.accounts_repository import ApiTokenRepository, StaffUserRepository
 from reminders.adapters.db.staff.audit_repository import AuditRepository
+from reminders.adapters.db.staff.audit_seal import AuditSeal
 from reminders.adapters.db.staff.import_repository import ImportRepository
 from reminders.adapters.db.staff.outcomes_repository import OutcomesRepository
 from reminders.adapters.db.staff.session_repository import (
@@ -53,9 +54,12 @@ class UnitOfWork:
     outcomes: OutcomesRepository
     caregivers: CaregiverRepository
 
-    def __init__(self, engine: Engine, cipher: FieldCipher | None = None) -> None:
+    def __init__(
+        self, engine: Engine, cipher: FieldCipher | None = None, seal: AuditSeal | None = None
+    ) -> None:
         self.engine = engine
         self.cipher = cipher  # for fields encrypted at rest (TOTP secrets)
+        self.seal = seal  # the audit chain's key and checkpoints
 
     def __enter__(self) -> UnitOfWork:
         self.conn = self.engine.connect()
@@ -67,7 +71,7 @@ class UnitOfWork:
         self.opt_outs = OptOutRepository(self.conn)
         self.staff = StaffUserRepository(self.conn, self.cipher)
         self.tokens = ApiTokenRepository(self.conn)
-        self.audit = AuditRepository(self.conn)
+        self.audit = AuditRepository(self.conn, self.seal.key if self.seal else None)
         self.sessions = StaffSessionRepository(self.conn)
         self.throttle = LoginThrottleRepository(self.conn)
         self.imports = ImportRepository(self.conn)
@@ -96,6 +100,8 @@ class UnitOfWork:
     def commit(self) -> None:
         self.audit.flush()  # the hash-chained audit rows go in last (see AuditRepository)
         self._tx.commit()
+        if self.seal is not None:  # the head, once committed, checkpointed now and then
+            self.seal.after_commit(self.audit.head)
 
     def rollback(self) -> None:
         self._tx.rollback()

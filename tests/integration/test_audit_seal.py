@@ -121,7 +121,7 @@ def test_the_app_role_may_only_insert_and_select_the_audit_log(container, engine
         delete(audit_log),
         text("TRUNCATE audit_log"),
     ):
-        with engine.connect() as conn, pytest.raises(ProgrammingError, match="permission denied"):
-            with conn.begin():
-                conn.execute(text("SET LOCAL ROLE reminders_app"))
-                conn.execute(statement)
+        denied = pytest.raises(ProgrammingError, match="permission denied")
+        with engine.connect() as conn, denied, conn.begin():
+            conn.execute(text("SET LOCAL ROLE reminders_app"))
+            conn.execute(statement)

@@ -83,19 +83,9 @@ def first_break(rows: Iterable[ChainedRow], *, key: bytes) -> Break | None:
                 row.id,
                 "its link to the previous row does not match (a row was removed or inserted)",
             )
-        fields = {
-            "prev_hash": row.prev_hash,
-            "id": row.id,
-            "at": row.at,
-            "actor": row.actor,
-            "action": row.action,
-            "detail": row.detail,
-            "enrollment_id": row.enrollment_id,
-            "client_addr": row.client_addr,
-        }
-        if hmac.compare_digest(row_hash(key=key, **fields), row.row_hash):
+        if hmac.compare_digest(_hash_of(row, key), row.row_hash):
             keyed = True
-        elif keyed or not hmac.compare_digest(row_hash(key=None, **fields), row.row_hash):
+        elif keyed or not hmac.compare_digest(_hash_of(row, None), row.row_hash):
             return Break(
                 row.id,
                 "its content no longer matches its hash (the row was changed,"
@@ -103,6 +93,20 @@ def first_break(rows: Iterable[ChainedRow], *, key: bytes) -> Break | None:
             )
         expected_prev = row.row_hash
     return None
+
+
+def _hash_of(row: ChainedRow, key: bytes | None) -> str:
+    return row_hash(
+        key=key,
+        prev_hash=row.prev_hash,
+        id=row.id,
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        detail=row.detail,
+        enrollment_id=row.enrollment_id,
+        client_addr=row.client_addr,
+    )
 
 
 def seal(key: bytes, *, id: int, row_hash: str, at: datetime) -> str:

@@ -120,3 +120,25 @@ def test_only_a_real_address_is_kept(container, engine):
             conn.scalars(select(audit_log.c.client_addr).where(audit_log.c.action == "login"))
         )
     assert addrs == {None, "192.0.2.7"}
+
+
+def test_a_name_with_markup_is_refused_at_every_door_not_texted(container, engine):
+    from test_api import ANA
+    from webtools import token
+
+    from reminders.adapters.db.orm import scheduled_messages
+
+    api = client(container)
+    api.headers.update(token(container))
+    r = api.post("/api/v1/enrollments", json={**ANA, "first_name": 'Rosa "><img src=x>'})
+    assert r.status_code == 422
+    assert [e["field"] for e in r.json()["errors"]] == ["first_name"]
+    caregiver = {
+        "name": "Rosa see www.prize.example",
+        "phone": "(805) 555-0199",
+        "sms_consent": True,
+    }
+    r = api.post("/api/v1/enrollments", json={**ANA, "caregiver": caregiver})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"].startswith("caregiver")
+    with engine.connect() as conn:
+        assert conn.scalar(select(scheduled_messages.c.id)) is None

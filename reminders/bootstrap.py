@@ -15,6 +15,7 @@ from reminders.adapters.broker import broker_app
 from reminders.adapters.care_plans import CarePlanLibrary
 from reminders.adapters.db.engine import make_engine
 from reminders.adapters.db.migrate import is_current, upgrade
+from reminders.adapters.db.staff.audit_seal import AuditSeal, audit_key
 from reminders.adapters.db.unit_of_work import UnitOfWork
 from reminders.adapters.field_cipher import FieldCipher
 from reminders.adapters.providers.outbox import Outbox
@@ -52,7 +53,17 @@ class Container:
     send_task: Callable[..., None] = field(default=lambda name, *args: None)
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.engine, self.cipher)
+        return UnitOfWork(self.engine, self.cipher, self.audit_seal)
+
+    @cached_property
+    def audit_seal(self) -> AuditSeal:
+        """The audit chain's key (never in the database) and its checkpoint file."""
+        s = self.settings
+        return AuditSeal(
+            audit_key(s.audit_key, s.secret_key),
+            s.audit_checkpoint_file or s.var_dir / "audit-checkpoints.log",
+            s.audit_checkpoint_seconds,
+        )
 
     @cached_property
     def cipher(self) -> FieldCipher:

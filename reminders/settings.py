@@ -108,9 +108,21 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = Field(
         20, ge=1, alias="REMINDERS_LOGIN_MAX_FAILURES_PER_ADDRESS"
     )
+    # Wrong passwords past login_max_failures slow the account down (1, 2, 4 ... seconds,
+    # at most this) instead of locking it; wrong second-factor codes lock it.
+    login_delay_cap_seconds: int = Field(
+        60, ge=1, le=3600, alias="REMINDERS_LOGIN_DELAY_CAP_SECONDS"
+    )
+    mfa_max_failures: int = Field(5, ge=1, alias="REMINDERS_MFA_MAX_FAILURES")
     login_window_minutes: int = Field(15, ge=1, alias="REMINDERS_LOGIN_WINDOW_MINUTES")
     login_lockout_minutes: int = Field(15, ge=1, alias="REMINDERS_LOGIN_LOCKOUT_MINUTES")
     mfa_for_staff: bool = Field(False, alias="REMINDERS_MFA_FOR_STAFF")
+    # The audit log's chain is an HMAC with this key, which the database never holds;
+    # unset: derived from REMINDERS_SECRET_KEY (keep either stable: old rows need it).
+    # Its head is signed and appended to the checkpoint file this often (docs/security.md).
+    audit_key: str = Field("", alias="REMINDERS_AUDIT_KEY")
+    audit_checkpoint_file: Path | None = Field(None, alias="REMINDERS_AUDIT_CHECKPOINT_FILE")
+    audit_checkpoint_seconds: float = Field(60.0, ge=0, alias="REMINDERS_AUDIT_CHECKPOINT_SECONDS")
 
     # --- Transport and request limits (docs/security.md) ---
     # SMTP over implicit TLS (port 465) instead of STARTTLS; either way the server's
@@ -175,10 +187,42 @@ class Settings(BaseSettings):
                     "production needs PostgreSQL, a broker, Twilio and SMTP settings and the"
                     " clinic's own name and phone; set " + ", ".join(missing)
                 )
-            if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
+            if self.secret_key == DEV_SECRET_KEY or not strong_secret(self.secret_key):
                 raise ValueError(
-                    "production needs its own REMINDERS_SECRET_KEY of 32 or more characters;"
-                    ' make one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+                    "production needs its own random REMINDERS_SECRET_KEY of 32 or more"
+                    " characters (not one character repeated, not a word or pattern); make one"
+                    ' with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+                )
+            if not self.field_key:
+                raise ValueError(
+                    "production needs REMINDERS_FIELD_KEY (it encrypts staff TOTP secrets; without"
+                    " it they hang on REMINDERS_SECRET_KEY); make one with: python -c"
+                    ' "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+                )
+            if self.twilio_api_base_url and not self.twilio_api_base_url.startswith("https://"):
+                raise ValueError(
+                    "production sends texts over TLS only: TWILIO_API_BASE_URL must be https://"
+                    " (or unset for Twilio itself)"
+                )
+            bounds = [
+                (name, value, most)
+                for name, value, most in (
+                    ("REMINDERS_SESSION_IDLE_MINUTES", self.session_idle_minutes, 60),
+                    ("REMINDERS_SESSION_HOURS", self.session_hours, 24),
+                    ("REMINDERS_LOGIN_MAX_FAILURES", self.login_max_failures, 10),
+                    ("REMINDERS_MFA_MAX_FAILURES", self.mfa_max_failures, 10),
+                    (
+                        "REMINDERS_LOGIN_MAX_FAILURES_PER_ADDRESS",
+                        self.login_max_failures_per_address,
+                        100,
+                    ),
+                )
+                if value > most
+            ]
+            if bounds:
+                raise ValueError(
+                    "production bounds automatic logoff and sign-in guessing: "
+                    + ", ".join(f"{n} is {v}, at most {m}" for n, v, m in bounds)
                 )
             if not (self.smtp_starttls or self.smtp_ssl):
                 raise ValueError(
@@ -205,6 +249,15 @@ class Settings(BaseSettings):
     @property
     def status_callback_url(self) -> str:
         return f"{self.public_url}/webhooks/twilio/status"
+
+
+def strong_secret(key: str) -> bool:
+    """32 or more characters with enough different ones to be random, not a pattern."""
+    return (
+        len(key) >= 32
+        and len(set(key)) >= 16
+        and len(set(key[i : i + 4] for i in range(0, len(key), 4))) > len(key) // 8
+    )
 
 
 @lru_cache

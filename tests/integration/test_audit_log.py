@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from csvfiles import GOOD_AND_BAD, run_worker, upload
 from sqlalchemy import delete, func, select, update
 from test_webhooks import DAY1_CHECKIN, deliver, enroll, text_in
-from webtools import add_staff, client, login, token
+from webtools import ADDR, add_staff, client, login, token
 
 from reminders.adapters.db.orm import audit_log
 from reminders.domain.staff.accounts import AuditEntry
@@ -70,10 +70,10 @@ def test_a_patient_page_a_search_and_an_api_read_are_recorded(container, engine,
     assert api.get(f"/api/v1/enrollments/{eid}").status_code == 200
     assert api.get("/api/v1/enrollments/999").status_code == 404  # nothing seen, nothing recorded
     assert reads(engine) == [
-        ("nurse.kim", "patient page", eid, "testclient"),
-        ("nurse.kim", f"patient search 'lopez': 1 shown (#{eid})", None, "testclient"),
-        ("nurse.kim", "patient search 'nobody': 0 shown", None, "testclient"),
-        ("token:epic", "API GET enrollment", eid, "testclient"),
+        ("nurse.kim", "patient page", eid, ADDR),
+        ("nurse.kim", f"patient search (5 characters): 1 shown (#{eid})", None, ADDR),
+        ("nurse.kim", "patient search (6 characters): 0 shown", None, ADDR),
+        ("token:epic", "API GET enrollment", eid, ADDR),
     ]
 
 
@@ -101,8 +101,8 @@ def test_the_import_report_and_its_rejected_rows_are_recorded(container, engine)
     assert staff.get("/staff/imports/999999/rejected.csv").status_code == 404  # nothing seen
     ids = ", ".join(f"#{i}" for i in enrolled)
     assert [tuple(r) for r in reads_at(engine)] == [
-        ("nurse.kim", f"import #{run_id} report: 5 item(s) of {ids}", "testclient", ANY),
-        ("nurse.kim", f"import #{run_id} rejected rows CSV: 3 row(s)", "testclient", ANY),
+        ("nurse.kim", f"import #{run_id} report: 5 item(s) of {ids}", ADDR, ANY),
+        ("nurse.kim", f"import #{run_id} rejected rows CSV: 3 row(s)", ADDR, ANY),
     ]
     assert {_utc(r.at) for r in reads_at(engine)} == {container.clock()}
 
@@ -136,9 +136,10 @@ def test_the_inbox_list_and_its_patient_page_are_recorded(live, web, engine):
     assert web.get("/staff/inbox/patients/999999").status_code == 404
     got = reads_at(engine)
     assert [(r.actor, r.detail, r.client_addr) for r in got] == [
-        ("nurse.kim", f"inbox: 2 item(s) of #{eid}", "testclient"),
-        ("nurse.kim", f"inbox: 3 item(s) of #{eid} (live refresh)", "testclient"),
-        ("nurse.kim", "inbox patient page: 1 text(s)", "testclient"),
+        # The `web` client's host is "testclient": not an address, so none is kept.
+        ("nurse.kim", f"inbox: 2 item(s) of #{eid}", None),
+        ("nurse.kim", f"inbox: 3 item(s) of #{eid} (live refresh)", None),
+        ("nurse.kim", "inbox patient page: 1 text(s)", None),
     ]
     with engine.connect() as conn:
         last = conn.execute(select(audit_log).order_by(audit_log.c.id.desc())).first()
@@ -201,13 +202,19 @@ def test_a_row_rewritten_with_a_fresh_hash_breaks_the_link_after_it(cli, contain
             .values(detail="nothing to see", row_hash=forged)
         )
     r = cli.invoke(main, ["audit", "verify"])
-    assert r.exit_code == 1 and "row 3" in r.output
+    # Keyed (issue 22): the rewritten row itself is found, not only the link after it.
+    assert r.exit_code == 1 and "row 2" in r.output
 
 
 def test_the_repository_has_no_way_to_change_or_remove_rows(container):
     with container.uow() as uow:
         public = {n for n in dir(uow.audit) if not n.startswith("_")}
-    assert public == {"add", "flush", "recent", "actions", "chain", "count", "conn"}
+    assert public == {"add", "flush", "recent", "actions", "chain", "count", "conn"} | {
+        "key",  # the chain's HMAC key (issue 22): read-only helpers below, no writer
+        "head",
+        "hash_of",
+        "last",
+    }
 
 
 def test_concurrent_writers_keep_one_chain(container, engine, cli):

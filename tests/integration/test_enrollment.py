@@ -125,7 +125,7 @@ def test_concurrent_enrollments_keep_one_unbroken_audit_chain(container, engine)
     cmds += cmds[:4]  # four repeats, racing their originals: entries of their own
     with ThreadPoolExecutor(max_workers=6) as pool:
         results = list(pool.map(lambda cmd: enroll(container, cmd), cmds))
-    checked = audit.verify(uow=container.uow())
+    checked = audit.verify(uow=container.uow(), seal=container.audit_seal)
     assert checked.broken is None
     assert checked.rows == len(cmds)
     assert sum(r.created for r in results) == 16

@@ -8,7 +8,7 @@ import json
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
-from webtools import PASSWORD, add_staff, client, csrf, login, post_form
+from webtools import ADDR, PASSWORD, add_staff, client, csrf, login, post_form
 
 from reminders.adapters.db.orm import audit_log, staff_sessions
 from reminders.domain.staff.accounts import Role
@@ -91,7 +91,7 @@ def test_the_old_cookie_is_refused_after_logout_everywhere(container, engine):
                 audit_log.c.action == "logout"
             )
         ).one()
-    assert reasons == ["logout", "logout"] and logout == ("2 session(s) ended", "testclient")
+    assert reasons == ["logout", "logout"] and logout == ("2 session(s) ended", ADDR)
 
 
 def test_the_old_cookie_is_refused_after_a_password_change(container, cli):
@@ -142,7 +142,7 @@ def test_a_role_change_on_the_accounts_page_ends_that_users_sessions(container, 
                 audit_log.c.action == "role_set"
             )
         ).one()
-    assert row == ("dr.lee", "nurse.kim: staff -> admin; 1 session(s) ended", "testclient")
+    assert row == ("dr.lee", "nurse.kim: staff -> admin; 1 session(s) ended", ADDR)
 
 
 def test_accounts_page_disables_sets_a_password_and_refuses_bad_changes(container):

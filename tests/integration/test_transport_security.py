@@ -18,7 +18,8 @@ PROD = {
     "REMINDERS_DATABASE_URL": "postgresql+psycopg://x@y/z",
     "REMINDERS_BROKER_URL": "redis://y",
     "REMINDERS_PUBLIC_URL": "https://reminders.clinic.example",
-    "REMINDERS_SECRET_KEY": "k" * 40,
+    "REMINDERS_SECRET_KEY": "k3J9_vQ2-xLw8ZpR4tYb6NcHs1MdFgUe0aWqOiEr",  # random: "k" * 40 is refused (issue 22)
+    "REMINDERS_FIELD_KEY": "x" * 44,
     "TWILIO_ACCOUNT_SID": "AC1",
     "TWILIO_AUTH_TOKEN": "t",
     "REMINDERS_CLINIC_NAME": "Valley Spine",

@@ -14,6 +14,8 @@ from reminders.entrypoints.web.app import create_app
 from reminders.services.staff import accounts, api_tokens
 
 PASSWORD = "correct horse battery"
+# The test client's address: a real one (TEST-NET-1), since only valid addresses are kept.
+ADDR = "192.0.2.10"
 # The staff enrollment form, filled in for Ana.
 FORM = {
     "first_name": "Ana",
@@ -32,8 +34,8 @@ FORM = {
 }
 
 
-def client(container: Container) -> TestClient:
-    return TestClient(create_app(container), raise_server_exceptions=False)
+def client(container: Container, addr: str = ADDR) -> TestClient:
+    return TestClient(create_app(container), raise_server_exceptions=False, client=(addr, 50000))
 
 
 def add_staff(container: Container, username: str = "nurse.kim", role: Role = Role.STAFF) -> None:

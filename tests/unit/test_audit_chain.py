@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from reminders.domain.staff.audit_chain import GENESIS, ChainedRow, first_break, row_hash
 
 T0 = datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
+KEY = b"the audit key"
 
 
 def chain(n: int) -> list[ChainedRow]:
@@ -29,8 +30,8 @@ def chain(n: int) -> list[ChainedRow]:
 
 
 def test_an_intact_chain_has_no_break():
-    assert first_break(chain(5)) is None
-    assert first_break([]) is None
+    assert first_break(chain(5), key=KEY) is None
+    assert first_break([], key=KEY) is None
 
 
 def test_each_field_is_covered():
@@ -45,14 +46,14 @@ def test_each_field_is_covered():
     ]:
         rows = chain(4)
         rows[2] = replace(rows[2], **{field: value})
-        found = first_break(rows)
+        found = first_break(rows, key=KEY)
         assert found is not None and found.id == rows[2].id and "changed" in found.reason, field
 
 
 def test_a_removed_row_breaks_the_link_of_the_next():
     rows = chain(4)
     del rows[1]
-    found = first_break(rows)
+    found = first_break(rows, key=KEY)
     assert found is not None and found.id == 3 and "removed or inserted" in found.reason
 
 

@@ -22,7 +22,10 @@ def test_production_refuses_the_default_secret():
     }
     with pytest.raises(ValueError, match="REMINDERS_SECRET_KEY"):
         Settings(**prod)
-    assert Settings(**prod, REMINDERS_SECRET_KEY="k" * 40).secret_key == "k" * 40
+    # A random key (issue 22: "k" * 40 is now refused as a pattern) and a field key.
+    key = "k3J9_vQ2-xLw8ZpR4tYb6NcHs1MdFgUe0aWqOiEr"
+    started = Settings(**prod, REMINDERS_SECRET_KEY=key, REMINDERS_FIELD_KEY="x" * 44)
+    assert started.secret_key == key
 
 
 def test_production_refuses_the_demo_clinic_and_a_missing_smtp_server():
@@ -32,7 +35,7 @@ def test_production_refuses_the_demo_clinic_and_a_missing_smtp_server():
         "REMINDERS_BROKER_URL": "redis://y",
         "TWILIO_ACCOUNT_SID": "AC1",
         "TWILIO_AUTH_TOKEN": "t",
-        "REMINDERS_SECRET_KEY": "k" * 40,
+        "REMINDERS_SECRET_KEY": "k3J9_vQ2-xLw8ZpR4tYb6NcHs1MdFgUe0aWqOiEr",
     }
     with pytest.raises(ValueError) as err:
         Settings(**prod)

@@ -25,6 +25,7 @@ from reminders.adapters.db.replies.escalation_repository import EscalationReposi
 from reminders.adapters.db.replies.inbound_repository import InboundRepository
 from reminders.adapters.db.staff.accounts_repository import ApiTokenRepository, StaffUserRepository
 from reminders.adapters.db.staff.audit_repository import AuditRepository
+from reminders.adapters.db.staff.audit_seal import AuditSeal
 from reminders.adapters.db.staff.import_repository import ImportRepository
 from reminders.adapters.db.staff.outcomes_repository import OutcomesRepository
 from reminders.adapters.db.staff.session_repository import (
@@ -59,6 +60,7 @@ class UnitOfWork:
 
     conn: Connection
     cipher: FieldCipher | None
+    seal: AuditSeal | None
     enrollments = _Repository(lambda u: EnrollmentRepository(u.conn))
     messages = _Repository(lambda u: MessageRepository(u.conn))  # the one writer of its table
     message_reads = _Repository(lambda u: MessageReads(u.conn))
@@ -66,7 +68,7 @@ class UnitOfWork:
     opt_outs = _Repository(lambda u: OptOutRepository(u.conn))
     staff = _Repository(lambda u: StaffUserRepository(u.conn, u.cipher))
     tokens = _Repository(lambda u: ApiTokenRepository(u.conn))
-    audit = _Repository(lambda u: AuditRepository(u.conn))
+    audit = _Repository(lambda u: AuditRepository(u.conn, u.seal.key if u.seal else None))
     sessions = _Repository(lambda u: StaffSessionRepository(u.conn))
     throttle = _Repository(lambda u: LoginThrottleRepository(u.conn))
     imports = _Repository(lambda u: ImportRepository(u.conn))
@@ -82,10 +84,13 @@ class UnitOfWork:
     refs = _Repository(lambda u: ReferenceRepository(u.conn))
     writeback = _Repository(lambda u: WritebackRepository(u.conn))
 
-    def __init__(self, engine: Engine, cipher: FieldCipher | None = None) -> None:
+    def __init__(
+        self, engine: Engine, cipher: FieldCipher | None = None, seal: AuditSeal | None = None
+    ) -> None:
         self.engine = engine
         self.cipher = cipher  # for fields encrypted at rest (TOTP secrets)
         self.repositories: dict[str, object] = {}
+        self.seal = seal  # the audit chain's key and checkpoints
 
     def __enter__(self) -> UnitOfWork:
         self.conn = self.engine.connect()
@@ -106,9 +111,12 @@ class UnitOfWork:
             self.conn.close()
 
     def commit(self) -> None:
-        if "audit" in self.repositories:  # the hash-chained audit rows go in last
+        audited = "audit" in self.repositories
+        if audited:  # the hash-chained audit rows go in last (see AuditRepository)
             self.audit.flush()
         self._tx.commit()
+        if audited and self.seal is not None:  # the head, once committed, checkpointed now and then
+            self.seal.after_commit(self.audit.head)
 
     def rollback(self) -> None:
         self._tx.rollback()

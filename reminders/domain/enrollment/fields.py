@@ -6,6 +6,8 @@ them, so a value the rules let through always fits.
 
 from __future__ import annotations
 
+import re
+
 NAME_MAX = 100  # patients.first_name, patients.last_name
 PHONE_MAX = 20  # patients.phone holds E.164, at most 16 characters
 PHONE_TYPED_MAX = 40  # what may be typed before normalizing: "+1 (805) 555-0142"
@@ -31,6 +33,23 @@ LABELS = {
 }
 
 
+# Names go into texts sent from the clinic's number: no markup and no links may ride in
+# them ("Hi Rosa \"><img src=x>", "Hi Ana, see evil.example.com"). Apostrophes, hyphens,
+# dots, accents and spaces stay allowed (O'Brien, Smith-Jones, St. John, Zoë).
+NAME_FIELDS = frozenset({"first_name", "last_name", "caregiver_name", "caregiver_relationship"})
+_MARKUP = re.compile(r"[<>{}\[\]`\\|]|&#?\w+;")
+_LINK = re.compile(
+    r"://|\bwww\.|@|\b[\w-]+\.(?:com|org|net|info|biz|io|co|ly|me|us|app|xyz|link|site|"
+    r"online|gov|edu|ru|cn|tk|top|click)\b",
+    re.IGNORECASE,
+)
+
+
+def markup_or_link(text: str) -> bool:
+    """The text holds markup or something a phone would show as a link."""
+    return bool(_MARKUP.search(text) or _LINK.search(text))
+
+
 def text_field(
     value: object, field: str, limit: int, errors: dict[str, str], *, required: bool = False
 ) -> str:
@@ -51,5 +70,12 @@ def text_field(
         return ""
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
         errors[field] = f"{label} must not contain control characters"
+        return ""
+    if field in NAME_FIELDS and markup_or_link(text):
+        # Refused, not trimmed: a person fixes the record rather than a guess being texted.
+        errors[field] = (
+            f"{label} must be a name only: no <, >, brackets, web addresses, emails or links"
+            " (it goes into the patient's texts)"
+        )
         return ""
     return text

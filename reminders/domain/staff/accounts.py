@@ -7,11 +7,17 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
+from zxcvbn import zxcvbn
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
 from reminders.domain.errors import ReminderError
 from reminders.domain.staff.limits import PASSWORD_MAX
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 10
+# NIST 800-63B: no composition rules, but refuse what is common, breached or guessable.
+COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])  # zxcvbn's 30,000 most common
+MIN_GUESSES_LOG10 = 6  # a password found within a million guesses is refused
 
 
 class Role(enum.StrEnum):
@@ -165,8 +171,14 @@ def check_username(raw: str) -> str:
     return name
 
 
-def check_password(password: str) -> None:
-    """Refuse passwords too short to resist guessing, or too long to be a password."""
+def check_password(password: str, *, username: str = "") -> None:
+    """Refuse passwords too short, too long, common, or guessable (NIST SP 800-63B 3.1.1.2).
+
+    Length and a blocklist only: no "one digit, one capital" rules, which make passwords
+    harder to remember and no harder to guess. The blocklist is zxcvbn's list of the most
+    common passwords (from breaches); its estimate also catches repeats, sequences, a
+    common word with digits, keyboard walks and the username itself.
+    """
     if len(password) < MIN_PASSWORD:
         raise InvalidAccount(
             f"the password needs at least {MIN_PASSWORD} characters", field="password"
@@ -174,5 +186,15 @@ def check_password(password: str) -> None:
     if len(password) > PASSWORD_MAX:
         raise InvalidAccount(
             f"the password is {len(password):,} characters long; at most {PASSWORD_MAX} fit",
+            field="password",
+        )
+    if password.lower() in COMMON_PASSWORDS or (
+        zxcvbn(password, user_inputs=[username] if username else [])["guesses_log10"]
+        < MIN_GUESSES_LOG10
+    ):
+        raise InvalidAccount(
+            "that password is one of the common or easily guessed ones (a repeat, a sequence,"
+            " a common word with digits, or the username): choose another, for example"
+            " three or four unrelated words",
             field="password",
         )

@@ -1,8 +1,15 @@
-"""The audit log's hash chain: each row's hash covers the previous row's hash and its own content."""
+"""The audit log's hash chain: each row's hash covers the previous row's hash and its own content.
+
+Keyed (HMAC-SHA256) with a key the database does not hold (docs/security.md, "(c)
+Integrity"): someone who can write the table cannot recompute the chain after changing
+it. Rows written before the key existed carry a plain SHA-256; they are accepted only
+as the chain's beginning, never after a keyed row.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,6 +35,7 @@ class ChainedRow:
 
 def row_hash(
     *,
+    key: bytes | None = None,
     prev_hash: str,
     id: int,
     at: datetime,
@@ -51,7 +59,10 @@ def row_hash(
         ensure_ascii=False,
         separators=(",", ":"),
     )
-    return hashlib.sha256(f"{prev_hash}\n{content}".encode()).hexdigest()
+    message = f"{prev_hash}\n{content}".encode()
+    if key is None:  # the rows written before the chain was keyed
+        return hashlib.sha256(message).hexdigest()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -62,26 +73,43 @@ class Break:
     reason: str
 
 
-def first_break(rows: Iterable[ChainedRow]) -> Break | None:
+def first_break(rows: Iterable[ChainedRow], *, key: bytes) -> Break | None:
     """Walk rows in id order; return the first that was changed, removed before or inserted."""
     expected_prev = GENESIS
+    keyed = False
     for row in rows:
         if row.prev_hash != expected_prev:
             return Break(
                 row.id,
                 "its link to the previous row does not match (a row was removed or inserted)",
             )
-        computed = row_hash(
-            prev_hash=row.prev_hash,
-            id=row.id,
-            at=row.at,
-            actor=row.actor,
-            action=row.action,
-            detail=row.detail,
-            enrollment_id=row.enrollment_id,
-            client_addr=row.client_addr,
-        )
-        if computed != row.row_hash:
-            return Break(row.id, "its content no longer matches its hash (the row was changed)")
+        if hmac.compare_digest(_hash_of(row, key), row.row_hash):
+            keyed = True
+        elif keyed or not hmac.compare_digest(_hash_of(row, None), row.row_hash):
+            return Break(
+                row.id,
+                "its content no longer matches its hash (the row was changed,"
+                " or rewritten by someone without the audit key)",
+            )
         expected_prev = row.row_hash
     return None
+
+
+def _hash_of(row: ChainedRow, key: bytes | None) -> str:
+    return row_hash(
+        key=key,
+        prev_hash=row.prev_hash,
+        id=row.id,
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        detail=row.detail,
+        enrollment_id=row.enrollment_id,
+        client_addr=row.client_addr,
+    )
+
+
+def seal(key: bytes, *, id: int, row_hash: str, at: datetime) -> str:
+    """The signature of a checkpoint: the chain's head at a moment, kept outside the database."""
+    text = f"{id}\n{row_hash}\n{at.astimezone(UTC).isoformat(timespec='seconds')}"
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()

@@ -30,7 +30,7 @@ from reminders.entrypoints.web.api import api, fhir, webhooks
 from reminders.entrypoints.web.api.api_docs import add_docs
 from reminders.entrypoints.web.body_limit import BodyLimit
 from reminders.entrypoints.web.deps import BadCsrf, Forbidden, LoginRequired
-from reminders.entrypoints.web.security_headers import SecurityHeaders
+from reminders.entrypoints.web.security_headers import SecurityHeaders, headers_for
 from reminders.entrypoints.web.staff import (
     accounts,
     audit,
@@ -79,7 +79,9 @@ def create_app(container: Container | None = None) -> FastAPI:
         SessionMiddleware,
         secret_key=settings.secret_key,
         session_cookie="reminders_session",
-        max_age=settings.session_hours * 3600,
+        # No Max-Age: the cookie goes when the browser closes (a shared tablet). How long
+        # a session may last is the server's rule (staff_sessions: idle and lifetime).
+        max_age=None,
         same_site="lax",
         https_only=settings.public_url.startswith("https://"),
     )
@@ -109,6 +111,8 @@ def create_app(container: Container | None = None) -> FastAPI:
         BodyLimit,
         limit=settings.max_body_bytes,
         larger={"/staff/imports": settings.max_upload_bytes},
+        # Counted as it arrives, so a chunked body (no Content-Length) meets it too.
+        under={"/webhooks/": webhooks.MAX_BODY},
     )
     app.add_middleware(SecurityHeaders, hsts=settings.environment == "production")
     return app
@@ -201,12 +205,20 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
+        # Starlette answers a crash outside every middleware, SecurityHeaders included:
+        # the headers are set here, so a 500 is framed and cached no more than any page.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        answer: Response = PlainTextResponse("internal error; it has been logged", status_code=500)
         if _is_page(request):
-            return render(
-                request,
-                "error.html",
-                {"message": "Something went wrong on our side; it has been logged. Try again."},
-                status_code=500,
-            )
-        return PlainTextResponse("internal error; it has been logged", status_code=500)
+            try:
+                answer = render(
+                    request,
+                    "error.html",
+                    {"message": "Something went wrong on our side; it has been logged. Try again."},
+                    status_code=500,
+                )
+            except Exception:  # the database is what failed: the page itself cannot be drawn
+                log.exception("the error page could not be drawn either")
+        hsts = request.app.state.container.settings.environment == "production"
+        answer.headers.update(headers_for(request.url.path, hsts=hsts))
+        return answer

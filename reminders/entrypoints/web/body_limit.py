@@ -21,13 +21,25 @@ class BodyLimit:
     beyond the limit.
     """
 
-    def __init__(self, app: ASGIApp, *, limit: int, larger: Mapping[str, int]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limit: int,
+        larger: Mapping[str, int],
+        under: Mapping[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.limit = limit
         self.larger = dict(larger)  # exact path -> its own limit (the CSV upload)
+        self.under = dict(under or {})  # path prefix -> its own limit (Twilio's webhooks)
 
     def limit_for(self, scope: Scope) -> int:
-        return self.larger.get(scope.get("path", ""), self.limit)
+        path = scope.get("path", "")
+        for prefix, limit in self.under.items():
+            if path.startswith(prefix):
+                return limit
+        return self.larger.get(path, self.limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -60,8 +60,9 @@ def current_staff(request: Request, c: ContainerDep) -> StaffUser:
     """The signed-in staff user; anyone else is sent to the login page."""
     user = session_user(request, c)
     if user is None:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise LoginRequired(target)
+        # The path only: a query can hold a patient's name (a search), and `next=` lands in
+        # the browser's history and the proxy's log.
+        raise LoginRequired(request.url.path)
     return user
 
 
@@ -92,13 +93,17 @@ def _bearer_token(c: Container, credentials: HTTPAuthorizationCredentials | None
     )
 
 
-def token_caller(scope: Scope) -> Callable[..., str]:
-    """A dependency: the caller's token must hold `scope` (403 saying which, if not)."""
+def scoped_token(scope: Scope) -> Callable[..., ApiToken]:
+    """A dependency: the caller's live token, which must hold `scope` (403 saying which, if not).
 
-    def caller(
+    It runs before the route reads its body or any row, so a token without the scope
+    learns nothing, not even whether an enrollment exists.
+    """
+
+    def checked(
         c: ContainerDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    ) -> str:
+    ) -> ApiToken:
         token = _bearer_token(c, credentials)
         if not token.allows(scope):
             held = ", ".join(sorted(s.value for s in token.scopes))
@@ -107,11 +112,22 @@ def token_caller(scope: Scope) -> Callable[..., str]:
                 detail=f"this token lacks the `{scope.value}` scope (it has: {held});"
                 f" create one with `reminders token create NAME --scope {scope.value}`",
             )
+        return token
+
+    return checked
+
+
+def token_caller(scope: Scope) -> Callable[..., str]:
+    """A dependency: who the caller is (its token's actor), once its token holds `scope`."""
+    checked = scoped_token(scope)
+
+    def caller(token: ApiToken = Depends(checked)) -> str:  # noqa: B008 (a local: no Annotated)
         return token.actor
 
     return caller
 
 
+EnrollToken = Annotated[ApiToken, Depends(scoped_token(Scope.ENROLL))]
 EnrollCaller = Annotated[str, Depends(token_caller(Scope.ENROLL))]
 ReadCaller = Annotated[str, Depends(token_caller(Scope.READ))]
 FhirCaller = Annotated[str, Depends(token_caller(Scope.FHIR))]

@@ -18,6 +18,24 @@ STATIC_PREFIX = "/docs/assets/"
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+def headers_for(path: str, *, hsts: bool) -> dict[str, str]:
+    """The headers every answer on this path carries (a crash's 500 too: see app.py)."""
+    headers = {
+        "Content-Security-Policy": CSP,
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    }
+    if hsts:
+        headers["Strict-Transport-Security"] = HSTS
+    if path.startswith(NO_STORE_PREFIXES) and not path.startswith(STATIC_PREFIX):
+        headers["Cache-Control"] = "no-store"
+        headers["Pragma"] = "no-cache"
+    return headers
+
+
 class SecurityHeaders:
     def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self.app = app
@@ -27,23 +45,13 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path: str = scope.get("path", "")
-        no_store = path.startswith(NO_STORE_PREFIXES) and not path.startswith(STATIC_PREFIX)
+        wanted = headers_for(scope.get("path", ""), hsts=self.hsts)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers["Content-Security-Policy"] = CSP
-                headers["X-Frame-Options"] = "DENY"
-                headers["Referrer-Policy"] = "no-referrer"
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["Cross-Origin-Opener-Policy"] = "same-origin"
-                headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-                if self.hsts:
-                    headers["Strict-Transport-Security"] = HSTS
-                if no_store:
-                    headers["Cache-Control"] = "no-store"
-                    headers["Pragma"] = "no-cache"
+                for name, value in wanted.items():
+                    headers[name] = value
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -8,19 +8,34 @@ from fastapi import Request
 
 from reminders.bootstrap import Container
 from reminders.domain.staff.accounts import StaffUser
-from reminders.domain.staff.sessions import SessionPolicy, StaffSession, Stage, ThrottlePolicy
+from reminders.domain.staff.sessions import (
+    SessionPolicy,
+    StaffSession,
+    Stage,
+    ThrottlePolicy,
+    client_address,
+)
 from reminders.services.staff import notices, sign_in
 from reminders.settings import Settings
 
 COOKIE_KEY = "sid"  # the only thing about a signed-in user the cookie carries
+# Sent by static/live.js on the requests a page makes by itself (the inbox count, the
+# inbox list's refresh): they read the session but are not the person's activity.
+BACKGROUND_HEADER = "x-background-refresh"
 
 
 def policy(settings: Settings) -> sign_in.SignInPolicy:
     window = timedelta(minutes=settings.login_window_minutes)
     lockout = timedelta(minutes=settings.login_lockout_minutes)
     return sign_in.SignInPolicy(
-        account=ThrottlePolicy(settings.login_max_failures, window, lockout),
-        address=ThrottlePolicy(settings.login_max_failures_per_address, window, lockout),
+        password=ThrottlePolicy(
+            settings.login_max_failures,
+            window,
+            lockout,
+            delay_cap=timedelta(seconds=settings.login_delay_cap_seconds),
+        ),
+        code=ThrottlePolicy(settings.mfa_max_failures, window, lockout),
+        network=ThrottlePolicy(settings.login_max_failures_per_address, window, lockout),
         session=SessionPolicy(
             idle=timedelta(minutes=settings.session_idle_minutes),
             absolute=timedelta(hours=settings.session_hours),
@@ -30,8 +45,18 @@ def policy(settings: Settings) -> sign_in.SignInPolicy:
 
 
 def client_addr(request: Request) -> str | None:
-    """The caller's address as the server sees it (behind a proxy: run uvicorn --proxy-headers)."""
-    return request.client.host if request.client else None
+    """The caller's IP address, or None when what arrived is not one.
+
+    Behind the TLS proxy uvicorn takes it from X-Forwarded-For, but only from the proxies
+    in FORWARDED_ALLOW_IPS (docs/security.md, "Behind a proxy"); whatever it is, only a
+    valid address is used, so no typed text reaches the audit log or the throttle.
+    """
+    return client_address(request.client.host if request.client else None)
+
+
+def background(request: Request) -> bool:
+    """A request the page made by itself, not the person (see BACKGROUND_HEADER)."""
+    return request.headers.get(BACKGROUND_HEADER) == "1"
 
 
 def current(request: Request, c: Container) -> tuple[StaffSession, StaffUser] | None:
@@ -43,7 +68,11 @@ def current(request: Request, c: Container) -> tuple[StaffSession, StaffUser] | 
     found = None
     if isinstance(token, str) and token:
         found = sign_in.resolve(
-            uow=c.uow(), token=token, policy=policy(c.settings).session, now=c.clock()
+            uow=c.uow(),
+            token=token,
+            policy=policy(c.settings).session,
+            now=c.clock(),
+            touch=not background(request),
         )
         # An ended id is left in the cookie, not cleared: clearing would send a Set-Cookie,
         # and a request sent before a sign-in finished (a second click on "Sign in", a

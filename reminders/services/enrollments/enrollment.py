@@ -138,8 +138,17 @@ def cancel(
         if enrollment is None:
             raise EnrollmentNotFound(f"no enrollment {enrollment_id}")
         if not uow.enrollments.move(enrollment_id, CANCEL, now=now):
-            # Already cancelled (or completed): nothing changes, nothing to record as done.
-            return _load(uow, enrollment_id)
+            # A repeat (or a completed one): nothing changes; say what happened, not a cancel.
+            audit.record(
+                uow,
+                actor=by,
+                action="unchanged",
+                detail=f"cancel asked again; the enrollment was {enrollment.status} already",
+                now=now,
+                enrollment_id=enrollment_id,
+            )
+            uow.commit()
+            return get_enrollment(enrollment_id, uow=uow)
         count = uow.messages.cancel_unsent(
             enrollment_id, reason=f"enrollment cancelled by {by}: {reason}", now=now
         )

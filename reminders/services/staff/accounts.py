@@ -43,7 +43,7 @@ def create_staff_user(
 ) -> StaffUser:
     """Create an active account; the username must be new."""
     name = check_username(username)
-    check_password(password)
+    check_password(password, username=username)
     check_length(full_name.strip(), field="full_name", limit=FULL_NAME_MAX)
     check_length(by, field="by", limit=ACTOR_MAX, label="name of who acts")
     with uow:
@@ -76,11 +76,12 @@ def set_password(
     client_addr: str | None = None,
 ) -> None:
     """Replace a user's password (and reactivate and unlock the account); it ends their sessions."""
-    check_password(password)
+    check_password(password, username=username)
     with uow:
         user = _existing(uow, username)
         uow.staff.update(user.id, password_hash=hash_password(password), active=True)
-        uow.throttle.clear(account_key(user.username))
+        for key in throttle_keys(user.username):
+            uow.throttle.clear(key)
         ended = uow.sessions.end_all_for(user.id, reason="password_changed", now=now)
         audit.record(
             uow,
@@ -110,7 +111,8 @@ def set_active(
         uow.staff.update(user.id, active=active)
         detail = user.username
         if active:
-            uow.throttle.clear(account_key(user.username))
+            for key in throttle_keys(user.username):
+                uow.throttle.clear(key)
         else:
             ended = uow.sessions.end_all_for(user.id, reason="disabled", now=now)
             detail += f"; {ended} session(s) ended"
@@ -170,9 +172,9 @@ def _keep_an_admin(uow: UnitOfWork, user: StaffUser) -> None:
         )
 
 
-def account_key(username: str) -> str:
-    """The sign-in throttle's key for an account."""
-    return f"account:{username}"
+def throttle_keys(username: str) -> tuple[str, str]:
+    """The sign-in throttle's keys of an account: its password delay and its code lock."""
+    return f"account:{username}", f"mfa:{username}"
 
 
 def authenticate(*, uow: UnitOfWork, username: str, password: str, now: datetime) -> StaffUser:
@@ -188,17 +190,37 @@ def authenticate(*, uow: UnitOfWork, username: str, password: str, now: datetime
 
 def verify_credentials(uow: UnitOfWork, *, username: str, password: str) -> StaffUser:
     """Inside the caller's transaction: the user, or InvalidCredentials (never saying which half)."""
-    wrong = InvalidCredentials("the username or password is not right")
     found = uow.staff.by_username((username or "").strip().lower())
+    user = password_matches(found, password)
+    if found is not None and _hasher.check_needs_rehash(found[1]):
+        uow.staff.update(user.id, password_hash=hash_password(password))
+    return user
+
+
+def stored_credentials(uow: UnitOfWork, *, username: str) -> tuple[StaffUser, str] | None:
+    """Inside the caller's transaction: the user and their password's hash, if the name exists."""
+    return uow.staff.by_username((username or "").strip().lower())
+
+
+def password_matches(found: tuple[StaffUser, str] | None, password: str) -> StaffUser:
+    """The active user if the password matches their hash, else InvalidCredentials.
+
+    Outside any transaction: hashing takes a quarter of a second, and SQLite's one write
+    lock must not be held meanwhile. An unknown name costs as long as a wrong password.
+    """
+    wrong = InvalidCredentials("the username or password is not right")
     if found is None:
         _verify(_DUMMY_HASH, password)
         raise wrong
     user, stored = found
     if not _verify(stored, password) or not user.active:
         raise wrong
-    if _hasher.check_needs_rehash(stored):
-        uow.staff.update(user.id, password_hash=hash_password(password))
     return user
+
+
+def needs_rehash(stored: str) -> bool:
+    """The hash was made with older argon2 parameters: hash the password again."""
+    return _hasher.check_needs_rehash(stored)
 
 
 def _verify(stored: str, password: str) -> bool:

@@ -84,7 +84,8 @@ def check_code(uow: UnitOfWork, *, user_id: int, code: str, now: datetime) -> st
     found = uow.staff.last_totp_step(user_id)
     step = _matching_step(secret, code, now=now, last_step=found)
     if step is not None:
-        uow.staff.update(user_id, totp_last_step=step)
+        if not uow.staff.claim_totp_step(user_id, step):
+            return "used"  # another sign-in took this code a moment ago
         uow.staff.rewrap_totp_secret(user_id)  # stored in clear before: encrypted from now on
         return "totp"
     if found is not None and _matching_step(secret, code, now=now, last_step=None) is not None:

@@ -18,11 +18,18 @@ from reminders.domain.staff.sessions import (
 )
 from reminders.services import audit
 from reminders.services.staff import second_factor
-from reminders.services.staff.accounts import account_key, verify_credentials
+from reminders.services.staff.accounts import (
+    hash_password,
+    needs_rehash,
+    password_matches,
+    stored_credentials,
+)
 from reminders.services.staff.login_throttle import (
     Attempt,
+    Factor,
     record_failure,
     refuse_if_locked,
+    succeeded,
 )
 
 # last_seen_at is written at most this often: a page load should not always be a write.
@@ -31,8 +38,9 @@ _TOUCH_EVERY = timedelta(seconds=60)
 
 @dataclass(frozen=True)
 class SignInPolicy:
-    account: ThrottlePolicy
-    address: ThrottlePolicy
+    password: ThrottlePolicy  # per account: a progressive delay (never a lock)
+    code: ThrottlePolicy  # per account, the second factor: a lock
+    network: ThrottlePolicy  # per IPv4 address or IPv6 /64: a lock
     session: SessionPolicy
     mfa_for_staff: bool
 
@@ -65,19 +73,28 @@ def sign_in(
     policy: SignInPolicy,
     now: datetime,
 ) -> Signed:
-    """Check the password under the throttle and open a session (fully, or pending a factor)."""
-    attempt = _attempt(policy, _actor(username), client_addr)
-    with uow:
-        refuse_if_locked(uow, attempt, now=now, audited=True)
-        try:
-            user = verify_credentials(uow, username=username, password=password)
-        except InvalidCredentials:
+    """Check the password under the throttle and open a session (fully, or pending a factor).
+
+    Three short transactions: the throttle and the stored hash are read, the password is
+    hashed outside any transaction (on SQLite the write lock would otherwise be held for a
+    quarter of a second, stalling every other writer), then the outcome is written.
+    """
+    attempt = _attempt(policy, Factor.PASSWORD, _actor(username), client_addr)
+    found = _read_credentials(uow, attempt, username=username, now=now)
+    try:
+        user = password_matches(found, password)
+    except InvalidCredentials:
+        with uow:
             locked = record_failure(uow, attempt, detail="wrong username or password", now=now)
             uow.commit()
-            if locked is not None:
-                raise LoginLocked(locked) from None
-            raise
-        uow.throttle.clear(account_key(user.username))
+        if locked is not None:
+            raise LoginLocked(locked) from None
+        raise
+    rehash = found is not None and needs_rehash(found[1])
+    with uow:
+        if rehash:
+            uow.staff.update(user.id, password_hash=hash_password(password))
+        succeeded(uow, attempt)  # the password's delay only: never the code's lock
         stage = Stage.OK
         if user.needs_second_factor(for_staff=policy.mfa_for_staff):
             stage = Stage.MFA if user.totp_enabled else Stage.ENROL
@@ -93,6 +110,19 @@ def sign_in(
     return Signed(token=token, stage=stage, user=user)
 
 
+def _read_credentials(
+    uow: UnitOfWork, attempt: Attempt, *, username: str, now: datetime
+) -> tuple[StaffUser, str] | None:
+    """Refuse a held account or network (the refusal counted), else the stored hash."""
+    with uow:
+        try:
+            refuse_if_locked(uow, attempt, now=now)
+        except LoginLocked:
+            uow.commit()
+            raise
+        return stored_credentials(uow, username=username)
+
+
 def _open(
     uow: UnitOfWork, *, user: StaffUser, stage: Stage, client_addr: str | None, now: datetime
 ) -> str:
@@ -106,9 +136,14 @@ def _open(
 
 
 def resolve(
-    *, uow: UnitOfWork, token: str, policy: SessionPolicy, now: datetime
+    *, uow: UnitOfWork, token: str, policy: SessionPolicy, now: datetime, touch: bool = True
 ) -> tuple[StaffSession, StaffUser] | None:
-    """The live session behind a cookie and its active user; an expired one is ended here."""
+    """The live session behind a cookie and its active user; an expired one is ended here.
+
+    `touch=False` for a request the page makes by itself (the inbox count polled every
+    20 s): it reads the session but does not count as the person's activity, so idle
+    logoff still happens on a page left open.
+    """
     with uow:
         session = uow.sessions.by_token_hash(_hash(token))
         if session is None:
@@ -131,7 +166,7 @@ def resolve(
                     )
                 uow.commit()
             return None
-        if now - session.last_seen_at >= _TOUCH_EVERY:
+        if touch and now - session.last_seen_at >= _TOUCH_EVERY:
             uow.sessions.update(session.id, last_seen_at=now)
             uow.commit()
     assert user is not None
@@ -171,9 +206,14 @@ def second_step(
     now: datetime,
 ) -> str:
     """Finish a sign-in with a TOTP or recovery code: a new, full session replaces the pending one."""
-    attempt = _attempt(policy, user.username, client_addr)
+    attempt = _attempt(policy, Factor.CODE, user.username, client_addr)
     with uow:
-        refuse_if_locked(uow, attempt, now=now, audited=False)
+        try:
+            refuse_if_locked(uow, attempt, now=now)
+        except LoginLocked:
+            uow.sessions.end(session.id, reason="locked", now=now)
+            uow.commit()
+            raise
         used = second_factor.check_code(uow, user_id=user.id, code=code, now=now)
         if used in (None, "used"):
             locked = record_failure(uow, attempt, detail="wrong second-factor code", now=now)
@@ -214,7 +254,7 @@ def promote(
 ) -> str:
     """Inside the caller's transaction: end a pending session and open a full one (new id)."""
     uow.sessions.end(session.id, reason="second_factor_done", now=now)
-    uow.throttle.clear(account_key(user.username))
+    uow.throttle.clear(f"{Factor.CODE.value}:{user.username}")
     return _open(uow, user=user, stage=Stage.OK, client_addr=client_addr, now=now)
 
 
@@ -228,19 +268,20 @@ def confirm_password(
     now: datetime,
 ) -> None:
     """Ask a signed-in user for their password again, under the same throttle as sign-in."""
-    attempt = _attempt(policy, user.username, client_addr)
-    with uow:
-        refuse_if_locked(uow, attempt, now=now, audited=False)
-        try:
-            verify_credentials(uow, username=user.username, password=password)
-        except InvalidCredentials:
+    attempt = _attempt(policy, Factor.PASSWORD, user.username, client_addr)
+    found = _read_credentials(uow, attempt, username=user.username, now=now)
+    try:
+        password_matches(found, password)
+    except InvalidCredentials:
+        with uow:
             detail = "wrong current password (password change)"
             locked = record_failure(uow, attempt, detail=detail, now=now)
             uow.commit()
-            if locked is not None:
-                raise LoginLocked(locked) from None
-            raise
+        if locked is not None:
+            raise LoginLocked(locked) from None
+        raise
 
 
-def _attempt(policy: SignInPolicy, actor: str, client_addr: str | None) -> Attempt:
-    return Attempt(actor, client_addr, policy.account, policy.address)
+def _attempt(policy: SignInPolicy, factor: Factor, actor: str, client_addr: str | None) -> Attempt:
+    account = policy.password if factor is Factor.PASSWORD else policy.code
+    return Attempt(actor, client_addr, factor, account, policy.network)

@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, or_, select, update
 
 from reminders.adapters.db.orm import api_tokens, recovery_codes, staff_users
 from reminders.adapters.field_cipher import PREFIX, FieldCipher, UnreadableField
@@ -105,6 +105,21 @@ class StaffUserRepository:
         return self.conn.scalar(
             select(staff_users.c.totp_last_step).where(staff_users.c.id == user_id)
         )
+
+    def claim_totp_step(self, user_id: int, step: int) -> bool:
+        """Take a TOTP step for a sign-in, once: False if this or a later step was taken.
+
+        One conditional UPDATE: on PostgreSQL a second transaction racing for the same
+        step waits for the first's row lock, then finds the condition false; on SQLite
+        writers take turns already. So of four sessions sending one code, one wins.
+        """
+        column = staff_users.c.totp_last_step
+        done = self.conn.execute(
+            update(staff_users)
+            .where(staff_users.c.id == user_id, or_(column.is_(None), column < step))
+            .values(totp_last_step=step)
+        )
+        return done.rowcount == 1
 
     def replace_recovery_codes(self, user_id: int, hashes: list[str], *, now: datetime) -> None:
         """A new set replaces the old: codes shown before stop working."""

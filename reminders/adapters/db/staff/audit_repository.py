@@ -1,4 +1,4 @@
-"""The audit log's one writer: append-only, each row hash-chained to the one before it."""
+"""The audit log's one writer: append-only, each row chained to the one before it by a keyed hash."""
 
 from __future__ import annotations
 
@@ -18,9 +18,11 @@ _CHAIN_LOCK = 7_310_001
 class AuditRepository:
     """Adds and reads audit rows; there is deliberately no update and no delete."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, key: bytes | None = None) -> None:
         self.conn = conn
+        self.key = key  # the chain's HMAC key (None: plain SHA-256, as before it was keyed)
         self._pending: list[AuditEntry] = []
+        self.head: tuple[int, str, datetime] | None = None  # the last row flush() wrote
 
     def add(self, entry: AuditEntry) -> None:
         """Queue a row; it is written by flush(), just before the transaction commits.
@@ -58,8 +60,9 @@ class AuditRepository:
                 "detail": entry.detail,
                 "client_addr": (entry.client_addr or None) and entry.client_addr[:64],
             }
-            digest = row_hash(prev_hash=prev, **values)  # type: ignore[arg-type]
+            digest = row_hash(key=self.key, prev_hash=prev, **values)  # type: ignore[arg-type]
             rows.append({**values, "prev_hash": prev, "row_hash": digest})
+            self.head = (new_id, digest, entry.at)
             new_id, prev = new_id + 1, digest
         # One cached statement with the rows as parameters (not a new INSERT built per row).
         self.conn.execute(insert(audit_log), rows)
@@ -131,6 +134,19 @@ class AuditRepository:
                     row_hash=r.row_hash,
                 )
             after = rows[-1].id
+
+    def hash_of(self, row_id: int) -> str | None:
+        """The stored hash of one row, or None if there is no such row."""
+        return self.conn.scalar(select(audit_log.c.row_hash).where(audit_log.c.id == row_id))
+
+    def last(self) -> tuple[int, str, datetime] | None:
+        """The chain's head: the newest row's id, hash and time."""
+        row = self.conn.execute(
+            select(audit_log.c.id, audit_log.c.row_hash, audit_log.c.at)
+            .order_by(audit_log.c.id.desc())
+            .limit(1)
+        ).first()
+        return None if row is None else (row.id, row.row_hash, row.at)
 
     def count(self) -> int:
         return int(self.conn.scalar(select(func.count()).select_from(audit_log)) or 0)

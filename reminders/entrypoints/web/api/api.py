@@ -10,6 +10,8 @@ from fastapi import APIRouter, Depends, Response, status
 
 from reminders.domain.enrollment.commands import AddCaregiver, EnrollPatient, GiveConsent
 from reminders.domain.errors import InvalidEnrollment
+from reminders.domain.model import Enrollment
+from reminders.domain.staff.accounts import ApiToken, Scope
 from reminders.entrypoints.web.api.bodies import json_object, read_body, request_body
 from reminders.entrypoints.web.api.schemas import (
     CancelIn,
@@ -18,12 +20,25 @@ from reminders.entrypoints.web.api.schemas import (
     EnrollmentIn,
     EnrollmentOut,
     EnrollmentPatch,
+    EnrollmentRef,
     ErrorOut,
 )
-from reminders.entrypoints.web.deps import ContainerDep, EnrollCaller, Id, ReadCaller
+from reminders.entrypoints.web.deps import ContainerDep, EnrollToken, Id, ReadCaller
 from reminders.entrypoints.web.staff.audit import ReadAuditDep
+from reminders.services import audit
 from reminders.services.enrollments import care, enrollment
 from reminders.services.enrollments.enrollment import get_enrollment
+
+# A write answers with what the token's scopes allow: the whole record with `read`, else
+# only ids and statuses (an `enroll`-only token must not read patients through a write).
+Written = EnrollmentOut | EnrollmentRef
+
+
+def _answer(token: ApiToken, found: Enrollment, result: str) -> Written:
+    if token.allows(Scope.READ):
+        return EnrollmentOut.of(found, result)
+    return EnrollmentRef.of(found, result)
+
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "The body is not JSON."},
@@ -85,17 +100,17 @@ def _consents(items: list[ConsentIn]) -> tuple[GiveConsent, ...]:
 
 @router.post(
     "/enrollments",
-    response_model=EnrollmentOut,
+    response_model=Written,
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"model": EnrollmentOut, "description": "Already enrolled; unchanged."}},
+    responses={200: {"model": Written, "description": "Already enrolled; unchanged."}},
     openapi_extra={"requestBody": request_body(EnrollmentIn)},
 )
 def create_enrollment(
-    caller: EnrollCaller,  # first: a caller without a token learns nothing about the body
+    token: EnrollToken,  # first: a caller without a token learns nothing about the body
     data: Annotated[dict[str, Any], Depends(json_object)],
     response: Response,
     c: ContainerDep,
-) -> EnrollmentOut:
+) -> Written:
     """Enroll a patient whose procedure is done.
 
     Idempotent: the same `external_id` (or, without one, the same patient, procedure and
@@ -116,7 +131,7 @@ def create_enrollment(
         overnight=body.overnight,
         external_id=body.external_id,
         consents=_consents(body.consents),
-        enrolled_by=caller,
+        enrolled_by=token.actor,
         caregiver=_caregiver(body.caregiver),
     )
     try:
@@ -133,7 +148,7 @@ def create_enrollment(
     if not result.created:
         response.status_code = status.HTTP_200_OK
     response.headers["Location"] = f"/api/v1/enrollments/{result.enrollment.id}"
-    return EnrollmentOut.of(result.enrollment)
+    return _answer(token, result.enrollment, "created" if result.created else "unchanged")
 
 
 @router.get("/enrollments/{enrollment_id}", response_model=EnrollmentOut)
@@ -146,34 +161,52 @@ def read_enrollment(
     return EnrollmentOut.of(found)
 
 
-@router.patch("/enrollments/{enrollment_id}", response_model=EnrollmentOut)
+@router.patch("/enrollments/{enrollment_id}", response_model=Written)
 def patch_enrollment(
-    enrollment_id: Id, body: EnrollmentPatch, c: ContainerDep, caller: EnrollCaller
-) -> EnrollmentOut:
+    token: EnrollToken, enrollment_id: Id, body: EnrollmentPatch, c: ContainerDep
+) -> Written:
     """Correct the procedure time, change channels or language; unsent messages are re-planned.
 
     All the changes in one request apply together or not at all. Messages already sent
-    stay as they were and are not sent again.
+    stay as they were and are not sent again. A request that changes nothing (`{}`, or
+    the values already set) answers `"result": "unchanged"` and is audited as such.
     """
+    before = get_enrollment(enrollment_id, uow=c.uow())
     updated = care.update_enrollment(
         enrollment_id,
         uow=c.uow(),
         planning=c.planning,
-        by=caller,
+        by=token.actor,
         now=c.clock(),
         performed_at=body.performed_at,
         channels=_consents(body.channels) if body.channels is not None else None,
         language=body.language,
     )
-    return EnrollmentOut.of(updated)
+    if updated == before:
+        audit.record_event(
+            uow=c.uow(),
+            actor=token.actor,
+            action="unchanged",
+            detail="API PATCH enrollment: nothing to change",
+            now=c.clock(),
+            enrollment_id=enrollment_id,
+        )
+        return _answer(token, updated, "unchanged")
+    return _answer(token, updated, "changed")
 
 
-@router.post("/enrollments/{enrollment_id}/cancel", response_model=EnrollmentOut)
+@router.post("/enrollments/{enrollment_id}/cancel", response_model=Written)
 def cancel_enrollment(
-    enrollment_id: Id, c: ContainerDep, caller: EnrollCaller, body: CancelIn | None = None
-) -> EnrollmentOut:
-    """Cancel every unsent message and close the enrollment (cancelling twice is harmless)."""
+    token: EnrollToken, enrollment_id: Id, c: ContainerDep, body: CancelIn | None = None
+) -> Written:
+    """Cancel every unsent message and close the enrollment.
+
+    Cancelling twice is harmless: the second answers `"result": "unchanged"`, and the log
+    records a repeated request, not a second cancellation.
+    """
     reason = body.reason if body else "cancelled through the API"
-    return EnrollmentOut.of(
-        enrollment.cancel(enrollment_id, uow=c.uow(), by=caller, reason=reason, now=c.clock())
+    before = get_enrollment(enrollment_id, uow=c.uow())
+    done = enrollment.cancel(
+        enrollment_id, uow=c.uow(), by=token.actor, reason=reason, now=c.clock()
     )
+    return _answer(token, done, "unchanged" if before.status == "cancelled" else "changed")

@@ -24,6 +24,8 @@ async def json_object(request: Request) -> dict[str, Any]:
         data = json.loads(await request.body())
     except (ValueError, UnicodeDecodeError):
         raise HTTPException(400, "the body is not JSON") from None
+    except RecursionError:  # nested ~1,000 deep: no request of ours is, so say so (not a 500)
+        raise HTTPException(400, "the body's JSON is nested too deeply") from None
     if not isinstance(data, dict):
         raise RequestValidationError(
             [{"loc": ("body",), "msg": "the body must be a JSON object", "type": "dict_type"}]

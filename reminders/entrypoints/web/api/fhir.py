@@ -77,7 +77,7 @@ async def _json_body(request: Request, resource: str) -> Any:
         )
     try:
         return json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
         return outcome(
             [Issue("invalid", "the body is not JSON")], severity="error", status_code=400
         )

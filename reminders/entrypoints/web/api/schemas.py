@@ -163,15 +163,19 @@ class EnrollmentOut(BaseModel):
     consents: list[ConsentOut]
     messages: list[MessageOut]
     caregiver: CaregiverOut | None = None
+    result: str | None = Field(
+        None, description="On a write: created, changed or unchanged (a replay, a no-op)."
+    )
 
     @classmethod
-    def of(cls, e: Enrollment) -> EnrollmentOut:
+    def of(cls, e: Enrollment, result: str | None = None) -> EnrollmentOut:
         assert e.id is not None
         p, proc = e.patient, e.procedure
         return cls(
             id=e.id,
             status=e.status,
             revision=e.revision,
+            result=result,
             created_at=e.created_at,
             patient=PatientOut(
                 first_name=p.first_name,
@@ -226,6 +230,32 @@ class EnrollmentOut(BaseModel):
                 sms_consent=e.caregiver.sms_consent,
                 email_consent=e.caregiver.email_consent,
             ),
+        )
+
+
+class MessageRef(BaseModel):
+    id: int
+    status: MessageStatus
+
+
+class EnrollmentRef(BaseModel):
+    """What a write answers a token without the `read` scope: ids and statuses, no patient."""
+
+    id: int
+    status: str
+    revision: int
+    result: str = Field(description="created, changed or unchanged (a replay, a no-op).")
+    messages: list[MessageRef]
+
+    @classmethod
+    def of(cls, e: Enrollment, result: str) -> EnrollmentRef:
+        assert e.id is not None
+        return cls(
+            id=e.id,
+            status=e.status,
+            revision=e.revision,
+            result=result,
+            messages=[MessageRef(id=m.id or 0, status=m.status) for m in e.messages],
         )
 
 

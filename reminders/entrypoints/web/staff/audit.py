@@ -63,7 +63,9 @@ def audit_log(
         uow=c.uow(),
         actor=actor.strip() or None,
         action=action.strip() or None,
-        enrollment_id=int(enrollment) if enrollment.isdigit() and len(enrollment) < 10 else None,
+        enrollment_id=int(enrollment)
+        if enrollment.isascii() and enrollment.isdecimal() and len(enrollment) < 10
+        else None,  # "²" is a digit to isdigit() but not a number to int()
         since=datetime.combine(start, time(), zone) if start else None,
         until=datetime.combine(end + timedelta(days=1), time(), zone) if end else None,
         limit=PER_PAGE + 1,
@@ -115,8 +117,12 @@ def _ids(ids: list[int]) -> str:
 
 
 def search_read(query: str, ids: list[int]) -> str:
-    """What a patient list showed: the search typed and the enrollments it listed (the first 50)."""
-    head = f"patient search {query!r}" if query else "patient list"
+    """What a patient list showed: that a search was made and the enrollments it listed.
+
+    Never the search text: it is a name, a phone number or an email, and the log must not
+    become a copy of the records. The enrollments listed say whose data was seen.
+    """
+    head = f"patient search ({len(query)} characters)" if query else "patient list"
     return f"{head}: {len(ids)} shown" + (f" ({_ids(ids)})" if ids else "")
 
 

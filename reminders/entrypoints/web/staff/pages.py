@@ -91,6 +91,8 @@ def render(
         "clinic": c.clinic,
         "errors": {},
         "path": request.url.path,
+        # Idle logoff: the page warns before it (static/live.js).
+        "idle_seconds": c.settings.session_idle_minutes * 60,
     }
     return templates.TemplateResponse(
         request, name, {**base, **(context or {})}, status_code=status_code

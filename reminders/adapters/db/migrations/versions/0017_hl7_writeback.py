@@ -1,7 +1,7 @@
 """HL7 v2 messages, enrollment references, the FHIR write-back outbox and its cursors
 
 Revision ID: 0017_hl7_writeback
-Revises: 0014_outbound_lifecycle
+Revises: 0015_security_v3
 Create Date: 2026-12-08 01:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017_hl7_writeback"
-down_revision: str | None = "0014_outbound_lifecycle"
+down_revision: str | None = "0015_security_v3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

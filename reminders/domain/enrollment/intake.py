@@ -29,7 +29,11 @@ from reminders.domain.enrollment.fields import (
     TIMEZONE_MAX,
     text_field,
 )
-from reminders.domain.enrollment.procedure_time import local_moment, procedure_time
+from reminders.domain.enrollment.procedure_time import (
+    local_moment,
+    not_in_future,
+    procedure_time,
+)
 from reminders.domain.errors import InvalidEnrollment, ReminderError
 from reminders.domain.model import Channel, Consent, Enrollment, Patient, ProcedureRecord
 from reminders.domain.planning.careplan import CarePlan
@@ -150,6 +154,11 @@ def _read(
                 "performed_at",
                 lambda: procedure_time(when, zone=zone, plan=plan, now=now, skew=skew),
             )
+        elif isinstance(when, datetime):  # no plan: the future is still worth saying
+            attempt("performed_at", lambda: not_in_future(when, now=now, skew=skew))
+    elif cmd.performed_at.tzinfo is not None:  # an offset needs no zone to be placed
+        aware = cmd.performed_at
+        attempt("performed_at", lambda: not_in_future(aware, now=now, skew=skew))
 
     caregiver = None
     if cmd.caregiver is not None:

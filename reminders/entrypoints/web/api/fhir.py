@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from reminders.domain.enrollment.fields import EXTERNAL_KEY_PREFIX
 from reminders.domain.errors import EnrollmentClosed, InvalidEnrollment, ReminderError
+from reminders.entrypoints.web import staff_session
 from reminders.entrypoints.web.api.schemas import ErrorOut
 from reminders.entrypoints.web.deps import ContainerDep, FhirCaller
 from reminders.services.enrollments import clinical_events, enrollment
@@ -275,6 +276,7 @@ async def create_procedure(request: Request, c: ContainerDep, caller: FhirCaller
             planning=c.planning,
             now=c.clock(),
             via="FHIR",
+            client_addr=staff_session.client_addr(request),
         )
     except FhirProblem as problem:
         return outcome(problem.issues, severity="error", status_code=422)

@@ -13,6 +13,7 @@ from reminders.domain.errors import InvalidEnrollment, ReminderError
 from reminders.domain.model import Channel, Enrollment
 from reminders.domain.planning.timing import zone_named
 from reminders.domain.staff.accounts import StaffUser
+from reminders.entrypoints.web import staff_session
 from reminders.entrypoints.web.deps import ContainerDep, FormDep, StaffDep
 from reminders.entrypoints.web.staff.forms import consent_method, parse_local, typed_values
 from reminders.entrypoints.web.staff.pages import flash, render
@@ -88,6 +89,7 @@ def enroll(request: Request, c: ContainerDep, user: StaffDep, form: FormDep) -> 
             now=c.clock(),
             via="staff page",
             unreadable=unreadable,
+            client_addr=staff_session.client_addr(request),
         )
     except InvalidEnrollment as exc:
         errors = exc.errors

@@ -38,7 +38,7 @@ from reminders.domain.errors import InvalidEnrollment, ReminderError
 from reminders.domain.model import Channel, Consent, Enrollment, Patient, ProcedureRecord
 from reminders.domain.planning.careplan import CarePlan
 from reminders.domain.planning.schedule import allowed_channels
-from reminders.domain.planning.timing import zone_named
+from reminders.domain.planning.timing import patient_zone
 
 FindPlan = Callable[[str], CarePlan]  # raises UnknownProcedure for a name it does not know
 
@@ -114,7 +114,7 @@ def _read(
 
     zone: ZoneInfo | None = None
     if tz := text_field(cmd.timezone, "timezone", TIMEZONE_MAX, errors, required=True):
-        found_zone = attempt("timezone", lambda: zone_named(tz))
+        found_zone = attempt("timezone", lambda: patient_zone(tz))
         zone = found_zone if isinstance(found_zone, ZoneInfo) else None
 
     language = (text_field(cmd.language, "language", LANGUAGE_MAX, errors, required=True)).lower()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
@@ -57,10 +58,9 @@ def _context(c: Container, values: dict[str, Any], errors: dict[str, str]) -> di
 def enroll_form(request: Request, c: ContainerDep, user: StaffDep) -> Response:
     zone = c.settings.clinic_timezone
     typed = request.query_params.get("timezone", "")
-    try:  # a zone in the link (?timezone=Pacific/Honolulu) starts the form in that zone
+    # A zone in the link (?timezone=Pacific/Honolulu) starts the form in that zone.
+    with suppress(ReminderError):
         zone = zone_named(typed).key if typed else zone
-    except ReminderError:
-        pass
     now = c.clock().astimezone(zone_named(zone)).strftime(LOCAL)
     values = {
         "timezone": zone,

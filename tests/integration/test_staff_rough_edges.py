@@ -10,7 +10,7 @@ from dataclasses import replace
 import test_webhooks as shared
 from sqlalchemy import select
 from test_webhooks import DAY1_CHECKIN, deliver, enroll, text_in
-from webtools import add_staff, csrf, enroll_by_form, login, post_form
+from webtools import FORM, add_staff, csrf, enroll_by_form, login, post_form
 
 from reminders.adapters.db.orm import audit_log, escalations
 
@@ -116,3 +116,18 @@ def test_removing_a_caregiver_asks_first(staff, engine):
     assert 'id="caregiver-name">Rosa<' in staff.get(url).text  # still there
     done = post_form(staff, url, f"{url}/caregiver/remove", {"confirm": "yes"})
     assert "Caregiver removed" in done.text and 'id="no-caregiver"' in done.text
+
+
+def test_enrolling_a_phone_another_active_enrollment_has_warns(staff):
+    first = enroll_by_form(staff, first_name="Ana", phone="(805) 555-0142")
+    page = post_form(
+        staff, "/staff/enroll", "/staff/enroll", {**FORM, "first_name": "Luis", "external_id": "x"}
+    ).text
+    assert "Check the phone number" in page and f"Ana Lopez (#{first})" in page
+    other = post_form(
+        staff,
+        "/staff/enroll",
+        "/staff/enroll",
+        {**FORM, "first_name": "Eva", "phone": "(805) 555-0143", "external_id": "y"},
+    ).text
+    assert "Enrolled Eva Lopez." in other and "Check the phone number" not in other

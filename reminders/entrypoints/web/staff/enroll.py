@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from reminders.adapters.db.enrollments.patient_search import PatientQuery
 from reminders.bootstrap import Container
 from reminders.domain.enrollment.commands import AddCaregiver, EnrollPatient, GiveConsent
 from reminders.domain.errors import InvalidEnrollment, ReminderError
@@ -20,6 +21,7 @@ from reminders.entrypoints.web.deps import ContainerDep, FormDep, StaffDep
 from reminders.entrypoints.web.staff.forms import consent_method, parse_local, typed_values
 from reminders.entrypoints.web.staff.pages import flash, render
 from reminders.services.enrollments import enrollment
+from reminders.services.staff import worklist
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 # Fields the form shows an error beside; any other problem is listed above the form.
@@ -128,8 +130,31 @@ def enroll(request: Request, c: ContainerDep, user: StaffDep, form: FormDep) -> 
         else:
             message = "This procedure was already enrolled; nothing was changed."
         flash(request, message)
+        if result.created and (shared := _same_phone(c, e)):
+            flash(request, shared, "bad")
         return RedirectResponse(f"/staff/patients/{e.id}", status_code=303)
     return render(request, "enroll.html", _context(c, values, errors), status_code=422, user=user)
+
+
+def _same_phone(c: Container, e: Enrollment) -> str | None:
+    """A warning when another active enrollment texts the same phone (a typo, or a family
+    sharing one phone: replies could be read as the wrong patient's)."""
+    digits = "".join(ch for ch in e.patient.phone or "" if ch.isdigit())
+    if not digits:
+        return None
+    query = PatientQuery(text=digits, status="active", per_page=5)
+    others = [
+        r
+        for r in worklist.find_patients(uow=c.uow(), query=query, now=c.clock()).rows
+        if r.id != e.id and r.phone == e.patient.phone
+    ]
+    if not others:
+        return None
+    names = ", ".join(f"{r.first_name} {r.last_name} (#{r.id})" for r in others)
+    return (
+        f"Check the phone number: {e.patient.phone} is also the phone of {names}, enrolled"
+        " and active. Texts to both go to one phone, and a reply may be read as either's."
+    )
 
 
 def _command(

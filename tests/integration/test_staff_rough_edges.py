@@ -131,3 +131,25 @@ def test_enrolling_a_phone_another_active_enrollment_has_warns(staff):
         {**FORM, "first_name": "Eva", "phone": "(805) 555-0143", "external_id": "y"},
     ).text
     assert "Enrolled Eva Lopez." in other and "Check the phone number" not in other
+
+
+def test_the_patient_page_speaks_a_nurses_words(live, web, engine):
+    eid = enroll(live)  # written consent to email, verbal to texts
+    deliver(live, DAY1_CHECKIN)
+    text_in(web, live, "not sure")  # unclear: asked once more
+    text_in(web, live, "what?")  # still unclear: for staff
+    text_in(web, live, "thanks, see you")
+    add_staff(live)
+    login(web)
+    page = web.get(f"/staff/patients/{eid}").text
+    assert "writtenly" not in page and "verbally" in page
+    assert "pain_warning" not in page and "pain and warning signs" in page
+    assert ">Unmatched" not in page
+    assert "(805) 555-0142</a>" in page and 'href="tel:+18055550142"' in page
+    assert "stale:" not in page
+    moved = {"performed_at": "2026-05-04T06:30"}  # half an hour earlier: every unsent re-planned
+    post_form(web, f"/staff/patients/{eid}", f"/staff/patients/{eid}/reschedule", moved)
+    history = web.get(f"/staff/patients/{eid}", params={"history": "1"}).text
+    assert "re-planned by nurse.kim" in history
+    shown = re.sub(r'(datetime|title)="[^"]*"', "", history)  # what is read, not attributes
+    assert "+00:00" not in shown  # the notes' times are the patient's, not raw UTC

@@ -213,6 +213,7 @@ def test_every_open_red_flag_is_in_sight(server, seeded, browser, device):
     b = browser
     width, height = WIDTHS[device]
     b.set_window_size(width, height)
+    b.get(f"{server}/healthz")  # on the app's own origin, whatever the last test left open
     b.delete_all_cookies()
     sign_in(b, server)
     b.get(f"{server}/staff/patients?q=ramirez")
@@ -245,6 +246,7 @@ def test_the_enroll_forms_time_follows_the_patients_zone(server, browser, device
 
     b = browser
     b.set_window_size(*WIDTHS[device])
+    b.get(f"{server}/healthz")
     b.delete_all_cookies()
     sign_in(b, server)
     b.get(f"{server}/staff/enroll")

@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-run: $(STAMP)  ## web, worker and beat on the embedded default (SQLite, local outbox)
-	$(BIN)/reminders run
+run: $(STAMP)  ## web, worker and beat on the embedded default (SQLite, local outbox); PORT=8080 to move it
+	$(BIN)/reminders run $(if $(PORT),--port $(PORT))
 
 demo: $(STAMP)  ## a whole recovery journey on a compressed clock, in about a minute
 	$(BIN)/reminders demo

@@ -133,7 +133,8 @@ def test_a_nurse_works_the_inbox_without_leaving_it(server, seeded, browser, dev
     b.find_element(By.ID, "nav-inbox").click()
     card = b.find_element(By.CSS_SELECTOR, "#red-flags .entry")
     call = card.find_element(By.CSS_SELECTOR, "a.tel")
-    assert call.get_attribute("href") == f"tel:{JOSE}" and call.text == JOSE
+    # Shown as the clinic writes it (issue 27: it was E.164), dialled as E.164.
+    assert call.get_attribute("href") == f"tel:{JOSE}" and call.text == "(805) 555-0142"
     name = card.find_element(By.CSS_SELECTOR, ".what a")
     assert name.text == "José Ramírez"  # the name apart from the number
     card.find_element(By.CSS_SELECTOR, "form[action$='/resolve'] button").click()  # no note
@@ -203,3 +204,61 @@ def test_the_accessibility_check_sees_what_it_should(browser):
     found = " ".join(axe_serious(b))
     assert "label" in found and "color-contrast" in found
     assert _sideways(b) > 0
+
+
+@pytest.mark.parametrize("device", list(WIDTHS))
+def test_every_open_red_flag_is_in_sight(server, seeded, browser, device):
+    """Two open red flags (a 9 to the check-in, and a text about his legs) on the list, in
+    the header, on the day strip and on the pain chart, at each width."""
+    from selenium.webdriver.common.by import By
+
+    b = browser
+    width, height = WIDTHS[device]
+    b.set_window_size(width, height)
+    b.get(f"{server}/healthz")  # on the app's own origin, whatever the last test left open
+    b.delete_all_cookies()
+    sign_in(b, server)
+    b.get(f"{server}/staff/patients?q=ramirez")
+    flag = b.find_element(By.CSS_SELECTOR, "#patients a.pill.trouble")
+    assert flag.text == "⚑ 2 open red flags" and flag.is_displayed()
+    flag.click()
+    assert b.find_element(By.ID, "summary-red-flags").text == "⚑ 2 open red flags"
+    banners = b.find_elements(By.CSS_SELECTOR, "#banner-red-flag .banner")
+    assert len(banners) == 2 and any("legs" in x.text for x in banners)
+    marks = b.find_elements(By.CSS_SELECTOR, "#strip .mark.flag")
+    assert len(marks) == 2  # the answer on its message, the free text on its day
+    assert any(m.get_attribute("href").split("#")[1].startswith("red-flag-") for m in marks)
+    chart = b.find_element(By.ID, "pain-trend")
+    assert chart.find_elements(By.CSS_SELECTOR, "circle.answer")  # the 9, a real check-in
+    assert chart.find_elements(By.CSS_SELECTOR, "path.red-flag.free")  # the text
+    assert "2 red flags" in chart.find_element(By.ID, "pain-chart-desc").get_attribute(
+        "textContent"
+    )
+    assert not axe_serious(b) and not _sideways(b)
+    _screenshot(b, "red-flags", width, height)
+
+
+@pytest.mark.parametrize("device", list(WIDTHS))
+def test_the_enroll_forms_time_follows_the_patients_zone(server, browser, device):
+    """The pre-filled procedure time is now in the zone the nurse picks from the list."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from selenium.webdriver.common.by import By
+
+    b = browser
+    b.set_window_size(*WIDTHS[device])
+    b.get(f"{server}/healthz")
+    b.delete_all_cookies()
+    sign_in(b, server)
+    b.get(f"{server}/staff/enroll")
+    options = b.find_elements(By.CSS_SELECTOR, "#zones option[value='Pacific/Honolulu']")
+    assert options and options[0].get_attribute("label") == "Honolulu, United States"
+    zone = b.find_element(By.ID, "timezone")
+    zone.clear()
+    zone.send_keys("Pacific/Honolulu")
+    shown = b.find_element(By.ID, "performed_at").get_attribute("value")
+    there = datetime.now(UTC).astimezone(ZoneInfo("Pacific/Honolulu"))
+    assert abs(datetime.fromisoformat(shown) - there.replace(tzinfo=None)).total_seconds() < 120
+    assert b.find_element(By.ID, "performed_at_zone").get_attribute("value") == "Pacific/Honolulu"
+    assert not axe_serious(b) and not _sideways(b)

@@ -160,7 +160,12 @@ def test_the_patient_page_adds_changes_and_removes_the_caregiver_audited(staff, 
     live_rows = [x for x in rows(engine, kind="caregiver") if x.status == "scheduled"]
     assert {x.channel for x in live_rows} == {"sms", "email"}
 
-    assert post_form(staff, url, f"{url}/caregiver/remove", {}).status_code == 303
+    # Removing asks first (issue 27: it was one tap); nothing changes until the nurse says yes.
+    asked = post_form(staff, url, f"{url}/caregiver/remove", {})
+    assert asked.status_code == 200 and "Yes, remove Rosa" in asked.text
+    assert [x for x in rows(engine, kind="caregiver") if x.status == "scheduled"]
+    removed = post_form(staff, url, f"{url}/caregiver/remove", {"confirm": "yes"})
+    assert removed.status_code == 303
     assert not [x for x in rows(engine, kind="caregiver") if x.status == "scheduled"]
     with engine.connect() as conn:
         assert conn.execute(select(caregivers)).first() is None

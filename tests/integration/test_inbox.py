@@ -107,7 +107,8 @@ def test_the_inbox_counts_open_items_refreshes_and_offers_tap_to_call(live, web,
     fragment = web.get("/staff/inbox?fragment=1").text
     assert "<html" not in fragment and 'id="red-flags"' in fragment
     phone = shared.ANA.phone or ""
-    assert f'<a class="tel" href="tel:{phone}">{phone}</a>' in fragment  # name and number apart
+    # Name and number apart; the number as the clinic writes it, dialled as E.164 (issue 27).
+    assert f'<a class="tel" href="tel:{phone}">(805) 555-0142</a>' in fragment
     assert 'href="tel:+18055550777"' in fragment
     script = web.get("/static/live.js")
     assert script.status_code == 200 and "inbox-live" in script.text

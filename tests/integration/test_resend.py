@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import timedelta
 
@@ -9,7 +10,13 @@ import pytest
 from sqlalchemy import insert, select, update
 from webtools import add_staff, client, login, post_form
 
-from reminders.adapters.db.orm import audit_log, checkin_answers, checkins, inbound_messages
+from reminders.adapters.db.orm import (
+    audit_log,
+    checkin_answers,
+    checkins,
+    inbound_messages,
+    sms_opt_outs,
+)
 from reminders.adapters.db.orm import scheduled_messages as M
 from reminders.domain.enrollment.commands import GiveConsent
 from reminders.domain.model import Channel, ConsentMethod
@@ -171,3 +178,30 @@ def test_on_the_patient_page_the_nurse_confirms_or_leaves_it(live, engine, twili
     assert "will be sent again" in r.text
     assert f"sent again by staff (message #{mid})" in r.text
     assert f'action="{action}"' not in r.text  # no second Send again for the same message
+
+
+def test_no_send_again_after_stop_and_a_refusal_is_said_by_its_message(live, engine, twilio):
+    eid, mid = failed_text(live, engine)
+    add_staff(live)
+    web = client(live)
+    login(web)
+    page = f"/staff/patients/{eid}"
+    action = f"{page}/messages/{mid}/resend"
+    assert f'action="{action}"' in web.get(page).text
+    with engine.begin() as conn:  # its deadline passed while the page was open: refused
+        conn.execute(update(M).where(M.c.id == mid).values(deadline=live.clock()))
+    r = post_form(web, page, action, {})
+    assert r.status_code == 422, (r.url, re.findall(r'class="flash[^>]*>([^<]*)', r.text))
+    entry = r.text[r.text.index(f'id="m-{mid}"') :]
+    entry = entry[: entry.index("</li>")]
+    assert 'id="message-error"' in entry and "data-focus-here" in entry  # where the button is
+    with engine.begin() as conn:  # the patient replied STOP
+        conn.execute(
+            insert(sms_opt_outs).values(
+                phone=ANA.phone, active=True, source="keyword", detail="replied STOP",
+                opted_out_at=live.clock(), updated_at=live.clock(),
+            )
+        )  # fmt: skip
+    after = web.get(page).text
+    assert f'action="{action}"' not in after
+    assert "Not sent again: the patient replied STOP." in after

@@ -78,7 +78,8 @@ def _enroll(c: Any, first: str, last: str, phone: str, performed: datetime) -> i
 
 def seed_journey(server_env: dict[str, str]) -> Seeded:
     """Two patients two days into recovery, their texts sent through the outbox; José
-    answered the pain check-in with 9 (a red flag), his first text bounced, Luis said STOP."""
+    answered the pain check-in with 9 (a red flag) and then wrote that he cannot feel his
+    legs (a second, free-text one), his first text bounced, Luis said STOP."""
     now = datetime.now(UTC)
     performed = datetime.combine(now.astimezone(ZONE).date() - timedelta(days=2), time(7), ZONE)
     clock = Clock(performed.astimezone(UTC) + timedelta(minutes=30))
@@ -117,6 +118,7 @@ def seed_journey(server_env: dict[str, str]) -> Seeded:
         "30003",
     )
     assert "answered" in simulate(server_env, "reply", JOSE, "9")
+    simulate(server_env, "reply", JOSE, "I can't feel my legs")  # a second, free-text flag
     simulate(server_env, "reply", LUIS, "STOP")
     simulate(server_env, "reply", "+18055550999", "Is the clinic open on Saturday?")
     return Seeded(jose=jose, luis=luis, run=run, first_text=first_text)

@@ -6,7 +6,12 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
-from reminders.entrypoints.web.api.bodies import json_object, read_body, request_body
+from reminders.entrypoints.web.api.bodies import (
+    component_schemas,
+    json_object,
+    read_body,
+    request_body,
+)
 from reminders.entrypoints.web.api.schemas import CancelIn, EnrollmentIn
 
 NOW = datetime(2026, 5, 4, 17, 0, tzinfo=UTC)
@@ -44,9 +49,9 @@ def test_a_body_with_four_wrong_fields_gives_four_entries_and_keeps_the_rest():
         "first_name": "A" * 500,
     }
     body, errors = read_body(EnrollmentIn, data, stand_ins=STAND_INS)
-    assert sorted(errors) == ["consents", "first_name", "levels", "performed_at"]
-    assert errors["consents"].startswith("0.channel: ")  # where inside the list
-    assert "sms" in errors["consents"] and "email" in errors["consents"]
+    # Each list item's field is named by its place (issue 27: it was "consents", "0.channel: ...").
+    assert sorted(errors) == ["consents.0.channel", "first_name", "levels", "performed_at"]
+    assert "sms" in errors["consents.0.channel"] and "email" in errors["consents.0.channel"]
     assert "integer" in errors["levels"]
     # The good fields are kept for the domain's own checks; the wrong ones stood in for.
     assert (body.last_name, body.phone, body.procedure) == (
@@ -66,8 +71,14 @@ def test_an_unknown_field_is_named_too():
 def test_the_openapi_request_body_points_at_shared_components():
     spec = request_body(EnrollmentIn)
     assert spec["required"] is True
-    schema = spec["content"]["application/json"]["schema"]
-    assert "$defs" not in schema
+    # By reference, with the body and what it nests among the components (issue 27: the
+    # inline body referred to a CaregiverIn the document never defined).
+    assert spec["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/EnrollmentIn"
+    }
+    components = component_schemas([EnrollmentIn])
+    schema = components["EnrollmentIn"]
+    assert "$defs" not in schema and {"ConsentIn", "CaregiverIn"} <= set(components)
     assert "#/components/schemas/ConsentIn" in str(schema["properties"]["consents"])
     assert "first_name" in schema["required"]
 

@@ -29,12 +29,16 @@ from reminders.domain.enrollment.fields import (
     TIMEZONE_MAX,
     text_field,
 )
-from reminders.domain.enrollment.procedure_time import local_moment, procedure_time
+from reminders.domain.enrollment.procedure_time import (
+    local_moment,
+    not_in_future,
+    procedure_time,
+)
 from reminders.domain.errors import InvalidEnrollment, ReminderError
 from reminders.domain.model import Channel, Consent, Enrollment, Patient, ProcedureRecord
 from reminders.domain.planning.careplan import CarePlan
 from reminders.domain.planning.schedule import allowed_channels
-from reminders.domain.planning.timing import zone_named
+from reminders.domain.planning.timing import patient_zone
 
 FindPlan = Callable[[str], CarePlan]  # raises UnknownProcedure for a name it does not know
 
@@ -110,7 +114,7 @@ def _read(
 
     zone: ZoneInfo | None = None
     if tz := text_field(cmd.timezone, "timezone", TIMEZONE_MAX, errors, required=True):
-        found_zone = attempt("timezone", lambda: zone_named(tz))
+        found_zone = attempt("timezone", lambda: patient_zone(tz))
         zone = found_zone if isinstance(found_zone, ZoneInfo) else None
 
     language = (text_field(cmd.language, "language", LANGUAGE_MAX, errors, required=True)).lower()
@@ -150,6 +154,11 @@ def _read(
                 "performed_at",
                 lambda: procedure_time(when, zone=zone, plan=plan, now=now, skew=skew),
             )
+        elif isinstance(when, datetime):  # no plan: the future is still worth saying
+            attempt("performed_at", lambda: not_in_future(when, now=now, skew=skew))
+    elif cmd.performed_at.tzinfo is not None:  # an offset needs no zone to be placed
+        aware = cmd.performed_at
+        attempt("performed_at", lambda: not_in_future(aware, now=now, skew=skew))
 
     caregiver = None
     if cmd.caregiver is not None:

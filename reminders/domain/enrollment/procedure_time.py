@@ -59,6 +59,18 @@ def _gap_around(wall: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return start, end
 
 
+def not_in_future(when: datetime, *, now: datetime, skew: timedelta) -> datetime:
+    """Refuse an aware procedure time later than now (give or take the clocks' skew).
+
+    It needs neither the zone nor the plan, so it is said even when those are wrong.
+    """
+    if when > now + skew:
+        raise InvalidProcedureTime(
+            "the procedure time is in the future; enroll once the procedure is done"
+        )
+    return when
+
+
 def procedure_time(
     performed_at: datetime, *, zone: ZoneInfo, plan: CarePlan, now: datetime, skew: timedelta
 ) -> datetime:
@@ -67,10 +79,7 @@ def procedure_time(
         when = local_moment(performed_at, zone).astimezone(UTC)
     except OverflowError:
         raise InvalidProcedureTime(f"{performed_at.isoformat()} is not a plausible date") from None
-    if when > now + skew:
-        raise InvalidProcedureTime(
-            "the procedure time is in the future; enroll once the procedure is done"
-        )
+    not_in_future(when, now=now, skew=skew)
     if when < now - plan.duration:
         raise InvalidProcedureTime(
             f"the procedure was more than {plan.duration_days} days ago,"

@@ -10,6 +10,8 @@ from datetime import datetime
 
 import click
 
+from reminders.domain.enrollment.procedure_time import local_moment
+from reminders.domain.planning.timing import zone_named
 from reminders.entrypoints.cli.audit import audit
 from reminders.entrypoints.cli.common import (
     IsoDateTime,
@@ -72,9 +74,11 @@ def plan(
 ) -> None:
     """Print the schedule a patient (and a caregiver) would get, in local time. Touches nothing."""
     c = container()
+    # The time read as enroll reads it: a wall time the clocks skipped is refused, not moved.
+    when = local_moment(performed_at, zone_named(timezone))
     preview = preview_plan(
         procedure,
-        performed_at=performed_at,
+        performed_at=when,
         timezone=timezone,
         plans=c.plans,
         renderer=c.renderer,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from reminders.settings import ROOT, get_settings
+from reminders.settings import ROOT, Settings, get_settings
 
 
 @click.command()
@@ -44,6 +44,9 @@ def run(host: str, port: int, concurrency: int, verbose: bool) -> None:
         "REMINDERS_VAR_DIR": str(settings.var_dir.resolve()),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
+    if "public_url" not in settings.model_fields_set:  # not set: it is where we listen
+        env["REMINDERS_PUBLIC_URL"] = f"http://{host}:{port}"
+        record_url(settings, env["REMINDERS_PUBLIC_URL"])
     py = sys.executable
     # Quiet by default: one outbox line per message, and only warnings from the background.
     level = "INFO" if verbose else "WARNING"
@@ -82,6 +85,26 @@ def run(host: str, port: int, concurrency: int, verbose: bool) -> None:
         click.echo(f"  outbox      {outbox} (texts and emails are written here, not sent)")
     click.echo("  Ctrl-C stops everything.")
     sys.exit(supervise(commands, env=env))
+
+
+SERVED_URL = "served-url"  # in the var dir: where `reminders run` listens, for the other commands
+
+
+def record_url(settings: Settings, url: str) -> None:
+    """Note where the app listens, so `staff create` and `simulate` name the real port."""
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    (settings.var_dir / SERVED_URL).write_text(url + "\n", encoding="utf-8")
+
+
+def served_url(settings: Settings) -> str:
+    """The app's address: REMINDERS_PUBLIC_URL when set, else where `reminders run` last
+    listened (its --port), else the default."""
+    if "public_url" in settings.model_fields_set:
+        return settings.public_url
+    recorded = settings.var_dir / SERVED_URL
+    if recorded.is_file():
+        return recorded.read_text(encoding="utf-8").strip() or settings.public_url
+    return settings.public_url
 
 
 def is_loopback(host: str) -> bool:

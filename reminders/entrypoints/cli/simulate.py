@@ -14,6 +14,7 @@ from twilio.request_validator import RequestValidator
 
 from reminders.domain.enrollment.contact import normalize_phone
 from reminders.domain.errors import ReminderError
+from reminders.entrypoints.cli.run import served_url
 from reminders.settings import Settings, get_settings
 
 STATUSES = ("queued", "sent", "delivered", "undelivered", "failed")
@@ -32,9 +33,11 @@ def _post(settings: Settings, path: str, params: dict[str, str], url: str | None
             "set TWILIO_AUTH_TOKEN (any value will do locally) for both `reminders run` and"
             " `reminders simulate`: the service checks every webhook's signature with it"
         )
-    # Twilio signs the URL it was given, which is REMINDERS_PUBLIC_URL + path.
-    signature = RequestValidator(token).compute_signature(settings.public_url + path, params)
-    target = (url or settings.public_url).rstrip("/") + path
+    # Twilio signs the URL it was given, which is REMINDERS_PUBLIC_URL + path (unset: where
+    # `reminders run` listens, its --port included).
+    public = served_url(settings)
+    signature = RequestValidator(token).compute_signature(public + path, params)
+    target = (url or public).rstrip("/") + path
     request = urllib.request.Request(
         target,
         data=urllib.parse.urlencode(params).encode(),

@@ -19,6 +19,7 @@ from reminders.domain.staff.accounts import (
     scopes_text,
 )
 from reminders.entrypoints.cli.common import container, friendly_errors
+from reminders.entrypoints.cli.run import served_url
 from reminders.services.enrollments import intake
 from reminders.services.enrollments.csv_rows import read_csv
 from reminders.services.enrollments.intake import RowOutcome
@@ -64,7 +65,7 @@ def staff_create(username: str, full_name: str, role: str, password_stdin: bool)
         now=c.clock(),
     )
     click.echo(f"Created {user.role.value} account {user.username}.")
-    click.echo(f"Sign in at {c.settings.public_url}/staff")
+    click.echo(f"Sign in at {served_url(c.settings)}/staff")
 
 
 def _change(use_case: Callable[..., T], username: str, **changes: Any) -> T:

@@ -21,7 +21,7 @@ from reminders.services.staff import monitoring
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", operation_id="healthz")
 def healthz() -> dict[str, str]:
     """The process is up (it does not look at the database)."""
     return {"status": "ok"}
@@ -29,6 +29,7 @@ def healthz() -> dict[str, str]:
 
 @router.get(
     "/readyz",
+    operation_id="readyz",
     responses={503: {"description": "The database or the broker is not reachable."}},
     # open to anyone (load balancers); a token only adds the details
     openapi_extra={"security": [{}, {"token": []}]},
@@ -96,6 +97,7 @@ def metrics_registry(container: Container) -> CollectorRegistry:
 
 @router.get(
     "/metrics",
+    operation_id="metrics",
     response_class=Response,
     responses={
         200: {"content": {"text/plain": {}}, "description": "Prometheus text format."},

@@ -42,12 +42,14 @@ def enroll(
     now: datetime,
     via: str,
     unreadable: Mapping[str, str] | None = None,
+    client_addr: str | None = None,
 ) -> EnrollmentResult:
     """Enroll once and audit it: patient, consent, every message and the entry, or nothing.
 
     A request with wrong fields raises InvalidEnrollment naming all of them (including the
     `unreadable` ones the door could not parse). Enrolling the same procedure again returns
-    the first enrollment, changes nothing and says so in the audit log.
+    the first enrollment, changes nothing and says so in the audit log. A request's
+    `client_addr` (the web doors) goes in that audit entry.
     """
     admitted = intake.admit(
         cmd,
@@ -83,7 +85,7 @@ def enroll(
             stored = uow.messages.add_many(created.id, 1, planned, now=now)
             # Ordered as a read gives them (get_enrollment): by time, then id.
             created.messages = sorted(stored, key=lambda m: (m.send_at, m.id or 0))
-            _record(uow, created, by=by, via=via, now=now, repeated=False)
+            _record(uow, created, by=by, via=via, now=now, repeated=False, addr=client_addr)
             uow.commit()
             return EnrollmentResult(created, created=True)
         # Enrolled before (a double submit, the same external id, or a request a moment
@@ -93,13 +95,20 @@ def enroll(
         if found is None:  # pragma: no cover - the unique key makes this unreachable
             raise RuntimeError("enrollment vanished after a conflicting insert")
         earlier = _load(uow, found)
-        _record(uow, earlier, by=by, via=via, now=now, repeated=True)
+        _record(uow, earlier, by=by, via=via, now=now, repeated=True, addr=client_addr)
         uow.commit()
         return EnrollmentResult(earlier, created=False)
 
 
 def _record(
-    uow: UnitOfWork, e: Enrollment, *, by: str, via: str, now: datetime, repeated: bool
+    uow: UnitOfWork,
+    e: Enrollment,
+    *,
+    by: str,
+    via: str,
+    now: datetime,
+    repeated: bool,
+    addr: str | None,
 ) -> None:
     name = f"{e.patient.first_name} {e.patient.last_name}"
     caregiver = f", caregiver {e.caregiver.name}" if e.caregiver and not repeated else ""
@@ -111,6 +120,7 @@ def _record(
         + (" (already enrolled; nothing changed)" if repeated else ""),
         now=now,
         enrollment_id=e.id,
+        client_addr=addr,
     )
 
 

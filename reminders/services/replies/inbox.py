@@ -44,23 +44,42 @@ def get_escalation(*, uow: UnitOfWork, escalation_id: int) -> Escalation:
 
 
 def acknowledge(
-    *, uow: UnitOfWork, escalation_id: int, by: str, note: str, now: datetime
+    *,
+    uow: UnitOfWork,
+    escalation_id: int,
+    by: str,
+    note: str,
+    now: datetime,
+    client_addr: str | None = None,
 ) -> Escalation:
-    """Say someone is on it: open -> acknowledged, with an optional note (audited)."""
-    return _move(uow, escalation_id, by, note, now, EscalationStatus.ACKNOWLEDGED)
+    """Say someone is on it: open -> acknowledged, with an optional note (audited, with the
+    address of the request when it came from a page)."""
+    return _move(uow, escalation_id, by, note, now, EscalationStatus.ACKNOWLEDGED, client_addr)
 
 
 def resolve(
-    *, uow: UnitOfWork, escalation_id: int, by: str, note: str, now: datetime
+    *,
+    uow: UnitOfWork,
+    escalation_id: int,
+    by: str,
+    note: str,
+    now: datetime,
+    client_addr: str | None = None,
 ) -> Escalation:
     """Close an escalation with what was done (a note is required)."""
     if not note.strip():
         raise EscalationClosed("write what was done before resolving", field="note")
-    return _move(uow, escalation_id, by, note, now, EscalationStatus.RESOLVED)
+    return _move(uow, escalation_id, by, note, now, EscalationStatus.RESOLVED, client_addr)
 
 
 def _move(
-    uow: UnitOfWork, escalation_id: int, by: str, note: str, now: datetime, to: EscalationStatus
+    uow: UnitOfWork,
+    escalation_id: int,
+    by: str,
+    note: str,
+    now: datetime,
+    to: EscalationStatus,
+    client_addr: str | None,
 ) -> Escalation:
     check_length(note.strip(), field="note", limit=NOTE_MAX)
     current = get_escalation(uow=uow, escalation_id=escalation_id)
@@ -97,6 +116,7 @@ def _move(
             + (f": {note.strip()[:200]}" if note.strip() else ""),
             now=now,
             enrollment_id=current.enrollment_id,
+            client_addr=client_addr,
         )
         uow.commit()
     return get_escalation(uow=uow, escalation_id=escalation_id)

@@ -36,7 +36,11 @@ def create_api_token(
     client_addr: str | None = None,
 ) -> tuple[ApiToken, str]:
     """Create a token for an EHR or script; the secret is returned once and stored hashed."""
-    label = check_username(name)
+    try:  # a token's name follows the rules of a username, but it is the name that is wrong
+        label = check_username(name)
+    except InvalidAccount as exc:
+        message = exc.message.replace("is not a username", "is not a token name")
+        raise InvalidAccount(message, field="name") from None
     if not scopes:
         raise InvalidAccount("a token needs at least one scope", field="scope")
     if expires_at is not None and expires_at <= now:

@@ -114,6 +114,9 @@ class TimelineDay:
     entries: list[TimelineEntry] = field(default_factory=list)
     today: bool = False
     now_after: bool = False  # the "now" line comes right after this day on the strip
+    # Open red flags raised by a text on this day that answered no question (free text):
+    # no message carries them, so the strip marks them on their own.
+    flags: list[OpenRedFlag] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,7 @@ class Journey:
     now: datetime  # in the patient's zone
     today: int  # day of recovery, today
     now_at_end: bool  # every message is in the past
-    counts: dict[str, int]
+    counts: dict[str, int]  # flags: the open red flags, free text and answers alike
     red_flags: list[OpenRedFlag]
     opt_out: SmsOptOut | None
     standing: tuple[str, str]  # the enrollment's state in words, and its label's tone
@@ -222,7 +225,7 @@ def patient_journey(
         )
     days: dict[date, TimelineDay] = {}
     resent = {m.resend_of for m in enrollment.messages if m.resend_of is not None}
-    counts = {"total": 0, "sent": 0, "answered": 0, "trouble": 0, "flags": 0}
+    counts = {"total": 0, "sent": 0, "answered": 0, "trouble": 0, "flags": len(red_flags)}
     line_drawn = False
     for m in sorted(enrollment.messages, key=lambda m: (m.send_at, m.id or 0)):
         superseded = m.revision < enrollment.revision and m.status is MessageStatus.CANCELLED
@@ -251,7 +254,10 @@ def patient_journey(
         counts["sent"] += entry.tone == "done"
         counts["trouble"] += entry.tone == "trouble"
         counts["answered"] += answer is not None
-        counts["flags"] += answer is not None and answer.red_flag
+    for flag in red_flags:
+        if not flag.answered:
+            on = flag.created_at.astimezone(zone).date()
+            days.setdefault(on, TimelineDay(day=(on - first_day).days, date=on)).flags.append(flag)
     ordered = [days[d] for d in sorted(days)]
     for d in ordered:
         d.today = d.date == local_now.date()

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, exists, func, insert, select, update
 
 from reminders.adapters.db.enrollments.patient_search import (
     PatientQuery,
     filtered,
     next_send,
-    open_red_flag,
+    open_red_flags,
     opted_out,
     ordered,
     problems,
@@ -44,7 +44,7 @@ class EnrollmentSummary:
     status: str
     next_send_at: datetime | None
     problems: int  # failed or undelivered messages
-    red_flag: bool = False  # an open red flag
+    red_flag: int = 0  # open red flags
     opted_out: bool = False  # the patient stopped texts
 
 
@@ -78,6 +78,7 @@ class OpenRedFlag:
     reason: str
     created_at: datetime
     status: str  # open | acknowledged
+    answered: bool = False  # raised by a check-in answer (shown on that message), not free text
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ class CareRepository:
             enrollments.c.status,
             next_send_at.label("next_send_at"),
             problems().label("problems"),
-            open_red_flag().label("red_flag"),
+            open_red_flags().label("red_flag"),
             opted_out().label("opted_out"),
         ).join(patients, patients.c.id == enrollments.c.patient_id)
         query = filtered(query, q, now=now)
@@ -195,6 +196,12 @@ class CareRepository:
                 escalations.c.reason,
                 escalations.c.created_at,
                 escalations.c.status,
+                exists()
+                .where(
+                    checkin_answers.c.inbound_id == escalations.c.inbound_id,
+                    checkin_answers.c.red_flag.is_(True),
+                )
+                .label("answered"),
             )
             .where(
                 escalations.c.enrollment_id == enrollment_id,
@@ -203,7 +210,7 @@ class CareRepository:
             )
             .order_by(escalations.c.created_at.desc())
         )
-        return [OpenRedFlag(**r._mapping) for r in rows]
+        return [OpenRedFlag(**{**r._mapping, "answered": bool(r.answered)}) for r in rows]
 
     def sms_opt_out(self, phone: str | None) -> SmsOptOut | None:
         """The phone's standing opt-out from texts (STOP or the carrier), if any."""

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 
 from reminders.adapters.db.orm import (
+    caregivers,
     enrollments,
     escalations,
     patients,
@@ -63,6 +64,19 @@ def problems() -> Any:
     )
 
 
+def open_red_flags() -> Any:
+    """How many red flags of the enrollment staff have not resolved yet."""
+    return (
+        select(func.count())
+        .where(
+            escalations.c.enrollment_id == enrollments.c.id,
+            escalations.c.kind == "red_flag",
+            escalations.c.status != "resolved",
+        )
+        .scalar_subquery()
+    )
+
+
 def open_red_flag() -> ColumnElement[bool]:
     return exists().where(
         escalations.c.enrollment_id == enrollments.c.id,
@@ -106,7 +120,12 @@ def ordered(query: Select[Any], sort: str, next_send_at: Any) -> Select[Any]:
     if sort == "oldest":
         return query.order_by(enrollments.c.id.asc())
     if sort == "name":
-        return query.order_by(patients.c.search_text.asc(), enrollments.c.id.desc())
+        # By last name, as a clinic files its patients; then the first name.
+        return query.order_by(
+            func.lower(patients.c.last_name).asc(),
+            func.lower(patients.c.first_name).asc(),
+            enrollments.c.id.desc(),
+        )
     if sort == "procedure_date":
         return query.order_by(enrollments.c.performed_at.desc(), enrollments.c.id.desc())
     if sort == "next_message":
@@ -125,9 +144,13 @@ def _matches(word: str) -> ColumnElement[bool]:
             f"%{_escape(word.lower())}%", escape="\\"
         ),
     ]
+    caregiver = [func.lower(caregivers.c.name).like(f"%{_escape(word.lower())}%", escape="\\")]
     digits = re.sub(r"\D", "", word)
     if len(digits) >= 3 and len(digits) >= len(word) - 4:  # looks like a phone number
         clauses.append(func.coalesce(patients.c.phone, "").like(f"%{digits}%"))
+        caregiver.append(func.coalesce(caregivers.c.phone, "").like(f"%{digits}%"))
+    # The caregiver's phone or name finds the patient (a daughter calls about her mother).
+    clauses.append(exists().where(caregivers.c.enrollment_id == enrollments.c.id, or_(*caregiver)))
     if word.isdigit() or (word.startswith("#") and word[1:].isdigit()):
         number = int(word.lstrip("#"))
         if number <= 2_147_483_647:

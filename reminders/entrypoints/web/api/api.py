@@ -40,13 +40,23 @@ def _answer(token: ApiToken, found: Enrollment, result: str) -> Written:
     return EnrollmentRef.of(found, result)
 
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorOut, "description": "The body is not JSON."},
-    401: {"model": ErrorOut, "description": "No valid API token (a staff cookie is not one)."},
-    403: {"model": ErrorOut, "description": "The token lacks this route's scope."},
-    404: {"model": ErrorOut, "description": "No such enrollment."},
-    409: {"model": ErrorOut, "description": "The enrollment was cancelled."},
-    422: {"model": ErrorOut, "description": "A field is wrong; each error names its field."},
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorOut, "description": description}
+
+
+# Each route documents only the answers it can give (tests/integration/test_openapi.py).
+NO_TOKEN = _error("No valid API token (a staff cookie is not one).")
+NO_SCOPE = _error("The token lacks this route's scope.")
+NOT_FOUND = _error("No such enrollment.")
+WRONG = _error("A field is wrong; each error names its field (`consents.1.method`).")
+NOT_JSON = _error("The body is not JSON.")
+TOO_LARGE = _error("The body is larger than the server takes (REMINDERS_MAX_BODY_BYTES).")
+ERRORS: dict[int | str, dict[str, Any]] = {401: NO_TOKEN, 403: NO_SCOPE, 422: WRONG}
+LOCATION = {
+    "Location": {
+        "description": "The enrollment's address: /api/v1/enrollments/{id}.",
+        "schema": {"type": "string"},
+    }
 }
 
 router = APIRouter(prefix="/api/v1", tags=["enrollments"], responses=ERRORS)
@@ -102,7 +112,17 @@ def _consents(items: list[ConsentIn]) -> tuple[GiveConsent, ...]:
     "/enrollments",
     response_model=Written,
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"model": Written, "description": "Already enrolled; unchanged."}},
+    operation_id="createEnrollment",
+    responses={
+        200: {
+            "model": Written,
+            "description": "Already enrolled; unchanged.",
+            "headers": LOCATION,
+        },
+        201: {"description": "Enrolled.", "headers": LOCATION},
+        400: NOT_JSON,
+        413: TOO_LARGE,
+    },
     openapi_extra={"requestBody": request_body(EnrollmentIn)},
 )
 def create_enrollment(
@@ -151,7 +171,12 @@ def create_enrollment(
     return _answer(token, result.enrollment, "created" if result.created else "unchanged")
 
 
-@router.get("/enrollments/{enrollment_id}", response_model=EnrollmentOut)
+@router.get(
+    "/enrollments/{enrollment_id}",
+    response_model=EnrollmentOut,
+    operation_id="getEnrollment",
+    responses={404: NOT_FOUND},
+)
 def read_enrollment(
     enrollment_id: Id, c: ContainerDep, caller: ReadCaller, reads: ReadAuditDep
 ) -> EnrollmentOut:
@@ -161,7 +186,17 @@ def read_enrollment(
     return EnrollmentOut.of(found)
 
 
-@router.patch("/enrollments/{enrollment_id}", response_model=Written)
+@router.patch(
+    "/enrollments/{enrollment_id}",
+    response_model=Written,
+    operation_id="updateEnrollment",
+    responses={
+        404: NOT_FOUND,
+        400: NOT_JSON,
+        409: _error("The enrollment was cancelled; restart it before changing it."),
+        413: TOO_LARGE,
+    },
+)
 def patch_enrollment(
     token: EnrollToken, enrollment_id: Id, body: EnrollmentPatch, c: ContainerDep
 ) -> Written:
@@ -195,7 +230,12 @@ def patch_enrollment(
     return _answer(token, updated, "changed")
 
 
-@router.post("/enrollments/{enrollment_id}/cancel", response_model=Written)
+@router.post(
+    "/enrollments/{enrollment_id}/cancel",
+    response_model=Written,
+    operation_id="cancelEnrollment",
+    responses={400: NOT_JSON, 404: NOT_FOUND, 413: TOO_LARGE},
+)
 def cancel_enrollment(
     token: EnrollToken, enrollment_id: Id, c: ContainerDep, body: CancelIn | None = None
 ) -> Written:

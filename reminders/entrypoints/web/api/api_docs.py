@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import mimetypes
 from importlib.resources import files
+from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials
 
-from reminders.entrypoints.web.deps import docs_reader
+from reminders.entrypoints.web.api.bodies import READ_BY_HAND, component_schemas
+from reminders.entrypoints.web.deps import (
+    ContainerDep,
+    LoginRequired,
+    bearer,
+    docs_reader,
+    session_user,
+)
 
 # Swagger UI 5 (it reads OpenAPI 3.1, which FastAPI writes; the older swagger-ui-bundle
 # package carries 4.x, which cannot). Only its files are used, not its FastAPI subclass.
@@ -43,15 +53,46 @@ INIT = """window.ui = SwaggerUIBundle({
 """
 
 
+def document(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI 3.1 document, with the bodies routes read themselves among its components
+    (so every $ref resolves). Each route names its operation id (a client generator's
+    method name; tests/integration/test_openapi_document.py). Built once."""
+    if app.openapi_schema is None:
+        doc = get_openapi(
+            title=app.title,
+            version=app.version,
+            openapi_version=app.openapi_version,
+            description=app.description,
+            routes=app.routes,
+        )
+        schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+        for name, schema in component_schemas(READ_BY_HAND).items():
+            schemas.setdefault(name, schema)
+        app.openapi_schema = doc
+    return app.openapi_schema
+
+
+def docs_page_reader(
+    request: Request,
+    c: ContainerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> str:
+    """As docs_reader; a browser without a session is sent to sign in, then back here."""
+    wants_page = "text/html" in request.headers.get("accept", "")
+    if credentials is None and wants_page and session_user(request, c) is None:
+        raise LoginRequired("/docs")
+    return docs_reader(request, c, credentials)
+
+
 def add_docs(app: FastAPI) -> None:
     """Mount /openapi.json and /docs for staff or token holders; the assets are public."""
     reader = [Depends(docs_reader)]
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=reader)
     def openapi() -> JSONResponse:
-        return JSONResponse(app.openapi())
+        return JSONResponse(document(app))
 
-    @app.get("/docs", include_in_schema=False, dependencies=reader)
+    @app.get("/docs", include_in_schema=False, dependencies=[Depends(docs_page_reader)])
     def docs() -> HTMLResponse:
         return HTMLResponse(PAGE)
 

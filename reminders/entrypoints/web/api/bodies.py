@@ -47,17 +47,48 @@ def read_body(
             if not loc:
                 continue
             wrong.add(loc[0])
-            # A field of a nested object (`caregiver.phone`) is named on its own.
-            depth = 2 if len(loc) > 1 and isinstance(data.get(loc[0]), dict) else 1
-            inner = ".".join(loc[depth:])
+            field, inner = _field_of(data, list(e["loc"]))
             message = str(e["msg"])
-            errors.setdefault(".".join(loc[:depth]), f"{inner}: {message}" if inner else message)
+            errors.setdefault(field, f"{inner}: {message}" if inner else message)
         kept = {k: v for k, v in data.items() if k not in wrong}
         return model.model_validate({**stand_ins, **kept}), errors
 
 
+# Models that routes read themselves: FastAPI never sees them, so the API document adds
+# them (and the models nested in them) to its components (api_docs.py).
+READ_BY_HAND: list[type[BaseModel]] = []
+
+
+def _field_of(data: dict[str, Any], loc: list[Any]) -> tuple[str, str]:
+    """The body's path to a wrong field (`caregiver.phone`, `consents.1.method`), and the
+    rest of pydantic's location (a union's member), followed as far as the body goes."""
+    parts, node, i = [str(loc[0])], data.get(loc[0]), 1
+    while i < len(loc) and isinstance(node, dict | list):
+        key = loc[i]
+        parts.append(str(key))
+        if isinstance(node, dict):
+            node = node.get(key)
+        elif isinstance(key, int) and 0 <= key < len(node):
+            node = node[key]
+        else:
+            node = None
+        i += 1
+    return ".".join(parts), ".".join(str(p) for p in loc[i:])
+
+
 def request_body(model: type[BaseModel]) -> dict[str, Any]:
     """The OpenAPI requestBody for a model the route reads itself (see read_body)."""
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-    schema.pop("$defs", None)  # the nested models are in the document's components already
+    if model not in READ_BY_HAND:
+        READ_BY_HAND.append(model)
+    schema = {"$ref": f"#/components/schemas/{model.__name__}"}
     return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def component_schemas(models: list[type[BaseModel]]) -> dict[str, Any]:
+    """Each model's JSON schema and those of the models inside it, as document components."""
+    found: dict[str, Any] = {}
+    for model in models:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        found.update(schema.pop("$defs", {}))
+        found[model.__name__] = schema
+    return found

@@ -11,6 +11,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from reminders.domain.errors import EnrollmentClosed, InvalidEnrollment, ReminderError
+from reminders.entrypoints.web import staff_session
+from reminders.entrypoints.web.api.schemas import ErrorOut
 from reminders.entrypoints.web.deps import ContainerDep, FhirCaller
 from reminders.services.enrollments import clinical_events, enrollment
 from reminders.services.enrollments.fhir_encounters import encounter_event
@@ -29,7 +31,122 @@ router = APIRouter(prefix="/fhir", tags=["fhir"])
 
 OUTCOME_SCHEMA = {
     "type": "object",
-    "properties": {"resourceType": {"const": "OperationOutcome"}, "issue": {"type": "array"}},
+    "description": "A FHIR R4 OperationOutcome: one issue per problem, or one informational.",
+    "required": ["resourceType", "issue"],
+    "properties": {
+        "resourceType": {"const": "OperationOutcome"},
+        "issue": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["severity", "code"],
+                "properties": {
+                    "severity": {"enum": ["error", "information"]},
+                    "code": {"type": "string", "examples": ["invalid", "not-found"]},
+                    "diagnostics": {"type": "string"},
+                    "expression": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+    },
+}
+CODING = {
+    "type": "object",
+    "properties": {"system": {"type": "string"}, "code": {"type": "string"}},
+}
+REFERENCE = {
+    "type": "object",
+    "properties": {
+        "reference": {"type": "string", "examples": ["#patient", "Procedure/123"]},
+        "identifier": {"type": "object", "properties": {"value": {"type": "string"}}},
+    },
+}
+PATIENT = {
+    "type": "object",
+    "description": "The contained Patient the subject points at; texts go to its mobile phone.",
+    "required": ["resourceType", "id", "telecom"],
+    "properties": {
+        "resourceType": {"const": "Patient"},
+        "id": {"type": "string", "examples": ["patient"]},
+        "name": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "family": {"type": "string"},
+                    "given": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+        "telecom": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "system": {"enum": ["phone", "sms", "email"]},
+                    "value": {"type": "string"},
+                    "use": {"type": "string", "examples": ["mobile"]},
+                },
+            },
+        },
+        "communication": {
+            "type": "array",
+            "items": {"type": "object", "properties": {"language": {"type": "object"}}},
+        },
+    },
+}
+# What the intake reads of each resource (services/enrollments/fhir_*.py); other FHIR
+# elements are allowed and ignored.
+RESOURCES: dict[str, dict[str, object]] = {
+    "Procedure": {
+        "required": ["resourceType", "status", "code", "subject"],
+        "properties": {
+            "resourceType": {"const": "Procedure"},
+            "status": {
+                "enum": ["completed", "entered-in-error", "not-done"],
+                "description": "completed enrolls; entered-in-error or not-done cancels.",
+            },
+            "identifier": {
+                "type": "array",
+                "description": "The EHR's id: enrolling it again changes nothing.",
+                "items": {
+                    "type": "object",
+                    "properties": {"system": {"type": "string"}, "value": {"type": "string"}},
+                },
+            },
+            "code": {
+                "type": "object",
+                "description": "A CPT code a care plan covers.",
+                "properties": {"coding": {"type": "array", "items": CODING}},
+            },
+            "performedDateTime": {"type": "string", "format": "date-time"},
+            "performedPeriod": {
+                "type": "object",
+                "properties": {"end": {"type": "string", "format": "date-time"}},
+            },
+            "bodySite": {"type": "array", "description": "One entry per level treated."},
+            "subject": REFERENCE,
+            "contained": {"type": "array", "items": PATIENT},
+        },
+    },
+    "Encounter": {
+        "required": ["resourceType", "status", "class"],
+        "properties": {
+            "resourceType": {"const": "Encounter"},
+            "status": {"type": "string", "examples": ["in-progress"]},
+            "class": {
+                **CODING,
+                "description": "EMER (emergency) or IMP (admission) pauses the messages.",
+            },
+            "reasonReference": {
+                "type": "array",
+                "items": REFERENCE,
+                "description": "The enrolled Procedure, by reference or identifier.",
+            },
+            "subject": REFERENCE,
+            "contained": {"type": "array", "items": PATIENT},
+        },
+    },
 }
 
 
@@ -52,17 +169,40 @@ def outcome(
 
 
 def _resource_body(resource_type: str) -> dict[str, object]:
-    """The request body in the API document: a FHIR resource of this type, read from the raw
-    body as FHIR's media type or plain JSON."""
+    """The request body in the API document: the parts of this FHIR resource that are read,
+    sent as FHIR's media type or plain JSON."""
     schema = {
         "type": "object",
-        "required": ["resourceType"],
-        "properties": {"resourceType": {"type": "string", "enum": [resource_type]}},
+        "description": f"A FHIR R4 {resource_type}.",
+        **RESOURCES[resource_type],
     }
     return {
         "required": True,
         "content": {FHIR_JSON: {"schema": schema}, "application/json": {"schema": schema}},
     }
+
+
+def _answer(description: str) -> dict[str, object]:
+    return {"description": description, "content": {FHIR_JSON: {"schema": OUTCOME_SCHEMA}}}
+
+
+# Refused before the route runs: the API's plain error body, not an OperationOutcome.
+NO_TOKEN = {"model": ErrorOut, "description": "No valid API token."}
+NO_SCOPE = {"model": ErrorOut, "description": "The token lacks the `fhir` scope."}
+TOO_LARGE = {"model": ErrorOut, "description": "The body is larger than the server takes."}
+NOT_JSON = _answer("The body is not JSON.")
+MEDIA = _answer("The body is not sent as application/fhir+json or application/json.")
+WRONG = _answer("An OperationOutcome saying what is wrong and where.")
+
+
+# The FHIR models themselves break on some malformed resources (a `contained` entry whose
+# resourceType is not a string) with these instead of a validation error.
+UNREADABLE = (TypeError, KeyError)
+
+
+def _unreadable(resource: str) -> JSONResponse:
+    issue = Issue("structure", f"the body is not a FHIR R4 {resource} that can be read")
+    return outcome([issue], severity="error", status_code=422)
 
 
 async def _json_body(request: Request, resource: str) -> Any:
@@ -87,14 +227,31 @@ async def _json_body(request: Request, resource: str) -> Any:
     "/Procedure",
     status_code=201,
     openapi_extra={"requestBody": _resource_body("Procedure")},
+    operation_id="fhirCreateProcedure",
     responses={
-        200: {"description": "Already enrolled (same Procedure identifier); unchanged."},
-        201: {"content": {FHIR_JSON: {"schema": OUTCOME_SCHEMA}}},
-        400: {"description": "The body is not JSON."},
-        401: {"description": "No valid API token."},
-        403: {"description": "The token lacks the `fhir` scope."},
-        415: {"description": "The body is not sent as application/fhir+json or application/json."},
-        422: {"description": "An OperationOutcome saying what is wrong and where."},
+        200: {
+            **_answer(
+                "Already enrolled (same Procedure identifier), unchanged; or a withdrawn"
+                " Procedure's messages cancelled."
+            ),
+            "headers": {"Location": {"schema": {"type": "string"}}},
+        },
+        201: {
+            **_answer("Enrolled."),
+            "headers": {
+                "Location": {
+                    "description": "The enrollment: /api/v1/enrollments/{id}.",
+                    "schema": {"type": "string"},
+                }
+            },
+        },
+        400: NOT_JSON,
+        401: NO_TOKEN,
+        403: NO_SCOPE,
+        404: _answer("A withdrawn Procedure whose identifier was never enrolled."),
+        413: TOO_LARGE,
+        415: MEDIA,
+        422: WRONG,
     },
 )
 async def create_procedure(request: Request, c: ContainerDep, caller: FhirCaller) -> JSONResponse:
@@ -107,6 +264,8 @@ async def create_procedure(request: Request, c: ContainerDep, caller: FhirCaller
         withdrawn = withdrawn_procedure(body)
     except FhirProblem as problem:
         return outcome(problem.issues, severity="error", status_code=422)
+    except UNREADABLE:
+        return _unreadable("Procedure")
     if withdrawn is not None:
         return _withdraw(c, caller, *withdrawn)
     try:
@@ -119,9 +278,12 @@ async def create_procedure(request: Request, c: ContainerDep, caller: FhirCaller
             planning=c.planning,
             now=c.clock(),
             via="FHIR",
+            client_addr=staff_session.client_addr(request),
         )
     except FhirProblem as problem:
         return outcome(problem.issues, severity="error", status_code=422)
+    except UNREADABLE:
+        return _unreadable("Procedure")
     except InvalidEnrollment as exc:
         issues = [
             Issue("invalid", f"{field}: {message}", EXPRESSIONS.get(field))
@@ -175,13 +337,16 @@ def _withdraw(c: Any, caller: str, refs: tuple[str, ...], status: str) -> JSONRe
     "/Encounter",
     status_code=200,
     openapi_extra={"requestBody": _resource_body("Encounter")},
+    operation_id="fhirCreateEncounter",
     responses={
-        200: {"content": {FHIR_JSON: {"schema": OUTCOME_SCHEMA}}},
-        400: {"description": "The body is not JSON."},
-        401: {"description": "No valid token."},
-        404: {"description": "No enrolled patient matches the Encounter."},
-        415: {"description": "The body is not sent as application/fhir+json or application/json."},
-        422: {"description": "An OperationOutcome saying what is wrong and where."},
+        200: _answer("Paused, already paused, or an Encounter that changes nothing."),
+        400: NOT_JSON,
+        401: NO_TOKEN,
+        403: NO_SCOPE,
+        404: _answer("No enrolled patient matches the Encounter."),
+        413: TOO_LARGE,
+        415: MEDIA,
+        422: WRONG,
     },
 )
 async def create_encounter(request: Request, c: ContainerDep, caller: FhirCaller) -> JSONResponse:
@@ -196,6 +361,8 @@ async def create_encounter(request: Request, c: ContainerDep, caller: FhirCaller
         event = encounter_event(body)
     except FhirProblem as problem:
         return outcome(problem.issues, severity="error", status_code=422)
+    except UNREADABLE:
+        return _unreadable("Encounter")
     if not event.pauses:
         text = (
             f"{event.what} ({event.status or 'no status'}) does not pause messages; nothing changed"
@@ -242,6 +409,7 @@ SEARCH_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @router.get(
     "/metadata",
+    operation_id="fhirCapabilityStatement",
     responses={
         200: {
             "content": {
@@ -272,7 +440,7 @@ def _search(resource_type: str, c: Any, caller: str, patient: str | None) -> JSO
     return JSONResponse(bundle, media_type=FHIR_JSON)
 
 
-@router.get("/Communication", responses=SEARCH_RESPONSES)
+@router.get("/Communication", operation_id="fhirSearchCommunication", responses=SEARCH_RESPONSES)
 def search_communications(
     c: ContainerDep, caller: FhirCaller, patient: str | None = None
 ) -> JSONResponse:
@@ -280,19 +448,23 @@ def search_communications(
     return _search("Communication", c, caller, patient)
 
 
-@router.get("/QuestionnaireResponse", responses=SEARCH_RESPONSES)
+@router.get(
+    "/QuestionnaireResponse",
+    operation_id="fhirSearchQuestionnaireResponse",
+    responses=SEARCH_RESPONSES,
+)
 def search_answers(c: ContainerDep, caller: FhirCaller, patient: str | None = None) -> JSONResponse:
     """The patient's check-in answers (pain as LOINC 72514-3)."""
     return _search("QuestionnaireResponse", c, caller, patient)
 
 
-@router.get("/Flag", responses=SEARCH_RESPONSES)
+@router.get("/Flag", operation_id="fhirSearchFlag", responses=SEARCH_RESPONSES)
 def search_flags(c: ContainerDep, caller: FhirCaller, patient: str | None = None) -> JSONResponse:
     """Red flags raised by the patient's answers or words."""
     return _search("Flag", c, caller, patient)
 
 
-@router.get("/Task", responses=SEARCH_RESPONSES)
+@router.get("/Task", operation_id="fhirSearchTask", responses=SEARCH_RESPONSES)
 def search_tasks(c: ContainerDep, caller: FhirCaller, patient: str | None = None) -> JSONResponse:
     """Red flags a nurse acknowledged, as completed Tasks."""
     return _search("Task", c, caller, patient)

@@ -46,6 +46,14 @@ def save_caregiver(
 def remove_caregiver(
     request: Request, enrollment_id: Id, c: ContainerDep, user: StaffDep, form: FormDep
 ) -> Response:
+    """Remove the caregiver, once the nurse has said yes to the question (never in one tap)."""
+    if form.get("confirm") != "yes":
+        try:
+            return patient_page(request, c, user, enrollment_id, {}, confirm_remove_caregiver=True)
+        except ReminderError as exc:
+            return render(
+                request, "error.html", {"message": exc.message}, status_code=404, user=user
+            )
     try:
         set_caregiver(
             enrollment_id, None, uow=c.uow(), planning=c.planning, by=user.username, now=c.clock()

@@ -2,33 +2,28 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from reminders.adapters.db.enrollments.patient_search import PatientQuery
 from reminders.bootstrap import Container
 from reminders.domain.enrollment.commands import AddCaregiver, EnrollPatient, GiveConsent
 from reminders.domain.errors import InvalidEnrollment, ReminderError
 from reminders.domain.model import Channel, Enrollment
-from reminders.domain.planning.timing import zone_named
+from reminders.domain.planning.timing import place_zones, zone_named
 from reminders.domain.staff.accounts import StaffUser
+from reminders.entrypoints.web import staff_session
 from reminders.entrypoints.web.deps import ContainerDep, FormDep, StaffDep
 from reminders.entrypoints.web.staff.forms import consent_method, parse_local, typed_values
 from reminders.entrypoints.web.staff.pages import flash, render
 from reminders.services.enrollments import enrollment
+from reminders.services.staff import worklist
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
-TIMEZONES = (
-    "America/New_York",
-    "America/Chicago",
-    "America/Denver",
-    "America/Phoenix",
-    "America/Los_Angeles",
-    "America/Anchorage",
-    "Pacific/Honolulu",
-    "America/Puerto_Rico",
-)
 # Fields the form shows an error beside; any other problem is listed above the form.
 ON_THE_FORM = frozenset(
     {
@@ -57,23 +52,52 @@ def _context(c: Container, values: dict[str, Any], errors: dict[str, str]) -> di
         "other_errors": {k: v for k, v in errors.items() if k not in ON_THE_FORM},
         "procedures": c.plans.names(),
         "languages": languages,
-        "timezones": TIMEZONES,
+        "timezones": place_zones(),
     }
 
 
 @router.get("/enroll", response_class=HTMLResponse)
 def enroll_form(request: Request, c: ContainerDep, user: StaffDep) -> Response:
-    now_local = c.clock().astimezone(zone_named(c.settings.clinic_timezone))
+    zone = c.settings.clinic_timezone
+    typed = request.query_params.get("timezone", "")
+    # A zone in the link (?timezone=Pacific/Honolulu) starts the form in that zone.
+    with suppress(ReminderError):
+        zone = zone_named(typed).key if typed else zone
+    now = c.clock().astimezone(zone_named(zone)).strftime(LOCAL)
     values = {
-        "timezone": c.settings.clinic_timezone,
+        "timezone": zone,
         "language": "en",
         "levels": "1",
         "procedure": (c.plans.names() or [""])[0],
-        "performed_at": now_local.strftime("%Y-%m-%dT%H:%M"),
+        "performed_at": now,
+        # The time filled in, and the zone it was written in: left as it was while the
+        # zone changed, it is still "now", not the same clock reading somewhere else.
+        "performed_at_default": now,
+        "performed_at_zone": zone,
         "consent_sms_method": "verbal",
         "consent_email_method": "verbal",
     }
     return render(request, "enroll.html", _context(c, values, {}), user=user)
+
+
+LOCAL = "%Y-%m-%dT%H:%M"  # a datetime-local field's value
+
+
+def untouched_default(v: dict[str, str]) -> datetime | None:
+    """The pre-filled time, read in the zone it was written in, if the nurse left it as it was.
+
+    The form fills in the current time in the clinic's zone (the page's script rewrites it
+    when the patient's zone changes); without the script, a Honolulu patient would
+    otherwise be enrolled three hours in the future, a New York one three hours early.
+    """
+    typed, default = v.get("performed_at", ""), v.get("performed_at_default", "")
+    if not default or typed != default:
+        return None
+    try:
+        zone = zone_named(v.get("performed_at_zone", ""))
+        return datetime.strptime(default, LOCAL).replace(tzinfo=zone)
+    except (ReminderError, ValueError):
+        return None
 
 
 @router.post("/enroll", response_class=HTMLResponse)
@@ -88,6 +112,7 @@ def enroll(request: Request, c: ContainerDep, user: StaffDep, form: FormDep) -> 
             now=c.clock(),
             via="staff page",
             unreadable=unreadable,
+            client_addr=staff_session.client_addr(request),
         )
     except InvalidEnrollment as exc:
         errors = exc.errors
@@ -105,8 +130,31 @@ def enroll(request: Request, c: ContainerDep, user: StaffDep, form: FormDep) -> 
         else:
             message = "This procedure was already enrolled; nothing was changed."
         flash(request, message)
+        if result.created and (shared := _same_phone(c, e)):
+            flash(request, shared, "bad")
         return RedirectResponse(f"/staff/patients/{e.id}", status_code=303)
     return render(request, "enroll.html", _context(c, values, errors), status_code=422, user=user)
+
+
+def _same_phone(c: Container, e: Enrollment) -> str | None:
+    """A warning when another active enrollment texts the same phone (a typo, or a family
+    sharing one phone: replies could be read as the wrong patient's)."""
+    digits = "".join(ch for ch in e.patient.phone or "" if ch.isdigit())
+    if not digits:
+        return None
+    query = PatientQuery(text=digits, status="active", per_page=5)
+    others = [
+        r
+        for r in worklist.find_patients(uow=c.uow(), query=query, now=c.clock()).rows
+        if r.id != e.id and r.phone == e.patient.phone
+    ]
+    if not others:
+        return None
+    names = ", ".join(f"{r.first_name} {r.last_name} (#{r.id})" for r in others)
+    return (
+        f"Check the phone number: {e.patient.phone} is also the phone of {names}, enrolled"
+        " and active. Texts to both go to one phone, and a reply may be read as either's."
+    )
 
 
 def _command(
@@ -114,7 +162,9 @@ def _command(
 ) -> tuple[EnrollPatient, dict[str, str]]:
     """The request as typed, and the fields that could not even be read (with stand-ins)."""
     errors: dict[str, str] = {}
-    performed_at = parse_local(v.get("performed_at", ""), errors) or c.clock()
+    performed_at = (
+        untouched_default(v) or parse_local(v.get("performed_at", ""), errors) or c.clock()
+    )
     levels = 1
     try:
         levels = int(v.get("levels") or "1")

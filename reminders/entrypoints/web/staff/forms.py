@@ -1,4 +1,4 @@
-"""Reading staff forms: the values as typed, local date-times and consent methods."""
+"""Reading staff forms: the values as typed, local date-times, consent methods, page numbers."""
 
 from __future__ import annotations
 
@@ -21,6 +21,14 @@ def parse_local(text: str, errors: dict[str, str]) -> datetime | None:
     except ValueError:
         errors["performed_at"] = "enter the date and time the procedure ended"
         return None
+
+
+def page_number(text: str, last: int = 10_000) -> int:
+    """A page asked for in a link: a typo or an edited URL (page=abc) shows the first."""
+    try:
+        return max(1, min(int(text), last))
+    except ValueError:
+        return 1
 
 
 def consent_method(text: str, errors: dict[str, str]) -> ConsentMethod:

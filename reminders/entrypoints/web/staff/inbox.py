@@ -12,8 +12,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from reminders.bootstrap import Container
 from reminders.domain.errors import ReminderError
 from reminders.domain.inbound.escalations import EscalationNotFound, InboundNotFound
+from reminders.entrypoints.web import staff_session
 from reminders.entrypoints.web.deps import ContainerDep, FormDep, Id, StaffDep
 from reminders.entrypoints.web.staff.audit import ReadAuditDep, list_read
+from reminders.entrypoints.web.staff.forms import page_number
 from reminders.entrypoints.web.staff.pages import flash, render
 from reminders.services.enrollments.enrollment import get_enrollment
 from reminders.services.replies import alerts
@@ -47,12 +49,12 @@ def inbox(
     c: ContainerDep,
     user: StaffDep,
     reads: ReadAuditDep,
-    page: int = 1,
+    page: str = "1",
     fragment: bool = False,
 ) -> Response:
     # An action's error comes back once, after the redirect, beside the item it concerns.
     errors = request.session.pop("inbox_errors", None) or {}
-    context = _context(c, errors, max(1, min(page, 1000)))
+    context = _context(c, errors, page_number(page, last=1000))
     shown = {
         f"{k}-{x.id}"
         for x in context["red_flags"] + context["tasks"]
@@ -113,6 +115,7 @@ def acknowledge(
             by=user.username,
             note=_note(form),
             now=c.clock(),
+            client_addr=staff_session.client_addr(request),
         ),
         f"Escalation #{escalation_id} acknowledged.",
         back=_back(form),
@@ -134,6 +137,7 @@ def resolve(
             by=user.username,
             note=_note(form),
             now=c.clock(),
+            client_addr=staff_session.client_addr(request),
         ),
         f"Escalation #{escalation_id} resolved.",
         back=_back(form),

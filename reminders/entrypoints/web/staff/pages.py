@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import phonenumbers
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
@@ -33,6 +34,9 @@ def make_templates(templates_dir: Path) -> Jinja2Templates:
     env.filters["mask_phone"] = mask_phone
     env.filters["readable"] = readable_detail
     env.filters["tel"] = tel_href
+    env.filters["phone"] = shown_phone
+    env.filters["words"] = nurse_words
+    env.globals["action_words"] = action_words
     env.globals["LANGUAGES"] = LANGUAGES
     return Jinja2Templates(env=env)
 
@@ -60,6 +64,42 @@ def readable_detail(text: str | None, zone: str) -> str:
         return local_time(when, zone, "%b %-d, %Y %-I:%M %p %Z")
 
     return ISO_TIME.sub(local, text).replace("_", " ").replace(" -> ", " → ")
+
+
+# The code's words for check-in kinds and reasons, as a nurse reads them.
+WORDS = {
+    "pain_warning": "pain and warning signs",
+    "bone_med": "bone medicine",
+    "stale: ": "too late to send: ",
+}
+
+
+def nurse_words(text: str | None, zone: str) -> str:
+    """A stored note as a nurse reads it: local times, plain words for the code's names."""
+    for code, words in WORDS.items():
+        text = (text or "").replace(code, words)
+    return readable_detail(text, zone)
+
+
+def action_words(action: str, detail: str | None = None) -> str:
+    """What happened to a text, in words: a known patient's text that answers nothing is
+    "Not an answer to a question", never "Unmatched"."""
+    if action == "unmatched":
+        return "From an unknown number" if detail == "unknown number" else "Not an answer"
+    return action.replace("_", " ").capitalize()
+
+
+def shown_phone(phone: str | None) -> str:
+    """A phone as the clinic writes it: (805) 555-0142 at home, +44 20 7946 0958 abroad."""
+    if not phone:
+        return ""
+    try:
+        number = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return phone
+    if number.country_code == 1:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def tel_href(phone: str | None) -> str:

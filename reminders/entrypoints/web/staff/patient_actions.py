@@ -34,8 +34,6 @@ def _act(
     """Run a staff action; on a domain error show the patient page with it, else redirect."""
     try:
         action()
-    except ResendNeedsConfirmation:
-        raise
     except ReminderError as exc:
         if exc.field == "id":
             return render(
@@ -173,9 +171,20 @@ def resend(
         confirm=form.get("confirm") == "yes",
     )
     try:
-        return _act(request, c, user, enrollment_id, send, "The message will be sent again.")
+        send()
     except ResendNeedsConfirmation as exc:  # the patient answered: the nurse decides
         errors = {"message": exc.message}
         return patient_page(
             request, c, user, enrollment_id, errors, status_code=409, confirm_resend=message_id
         )
+    except ReminderError as exc:
+        if exc.field == "id":
+            return render(
+                request, "error.html", {"message": exc.message}, status_code=404, user=user
+            )
+        errors = {"message": exc.message}  # said beside the message, where the button was
+        return patient_page(
+            request, c, user, enrollment_id, errors, status_code=422, resend_for=message_id
+        )
+    flash(request, "The message will be sent again.")
+    return RedirectResponse(f"/staff/patients/{enrollment_id}#m-{message_id}", status_code=303)

@@ -15,6 +15,7 @@ from reminders.domain.staff.limits import SEARCH_MAX
 from reminders.entrypoints.web.deps import ContainerDep, Id, StaffDep
 from reminders.entrypoints.web.staff.audit import ReadAuditDep, search_read
 from reminders.entrypoints.web.staff.enroll import caregiver_form_values
+from reminders.entrypoints.web.staff.forms import page_number
 from reminders.entrypoints.web.staff.pages import render
 from reminders.services import audit
 from reminders.services.enrollments import hl7_intake
@@ -47,7 +48,7 @@ def patients(
     opted_out: bool = False,
     failed: bool = False,
     sort: str = "newest",
-    page: int = 1,
+    page: str = "1",
 ) -> Response:
     if len(q) > SEARCH_MAX:  # said beside the field; nothing searched, nothing shown
         return _search_too_long(request, c, user, q)
@@ -60,7 +61,7 @@ def patients(
         opted_out=opted_out,
         failed=failed,
         sort=sort if sort in SORTS else "newest",
-        page=max(1, min(page, 10_000)),
+        page=page_number(page),
     )
     found = worklist.find_patients(uow=c.uow(), query=query, now=c.clock())
     reads(actor=user.username, what=search_read(q, [r.id for r in found.rows]))
@@ -107,7 +108,9 @@ def patient_page(
     history: bool = False,
     status_code: int = 200,
     confirm_resend: int | None = None,
+    resend_for: int | None = None,
     caregiver_values: dict[str, str] | None = None,
+    confirm_remove_caregiver: bool = False,
 ) -> Response:
     e = get_enrollment(enrollment_id, uow=c.uow())
     zone = zone_named(e.patient.timezone)
@@ -141,6 +144,8 @@ def patient_page(
             "replies": inbox.replies_for_enrollment(uow=c.uow(), enrollment_id=enrollment_id),
             "errors": errors,
             "confirm_resend": confirm_resend,
+            "resend_for": resend_for or confirm_resend,  # the message its answer is shown by
+            "confirm_remove_caregiver": confirm_remove_caregiver,
             "pain": pain_trend.for_enrollment(e, uow=c.uow(), now=c.clock()),
             "caregiver_values": caregiver_values or caregiver_form_values(e),
             "languages": plan.languages,

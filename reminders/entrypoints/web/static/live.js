@@ -76,6 +76,9 @@
     // Focus the first field with an error, so a keyboard or screen-reader user lands on it.
     var invalid = document.querySelector("[aria-invalid=true]");
     if (invalid) invalid.focus();
+    // Or the answer to the button just pressed, shown where it was ("Send again", "Remove").
+    var here = document.querySelector("[data-focus-here]");
+    if (!invalid && here) here.focus();
     setInterval(tick, EVERY_MS);
     document.addEventListener("visibilitychange", tick);
   });

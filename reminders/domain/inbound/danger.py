@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from reminders.domain.inbound.wording import WordClasses, plain_words
+from reminders.domain.inbound.wording import SI_IF, WordClasses, plain_words, word_set
 
 FEVER_F = 100.4  # the care plans' threshold (config/care_plans/*.toml, fever_f / fever_c)
 FEVER_C = 38.0
@@ -67,11 +67,14 @@ class Reading:
         return self.findings[0] if self.findings else None
 
     def describe(self) -> str:
-        """'"chest pain" (911: chest); also "fever" (call: fever)' for staff and the audit."""
-        parts = [f'"{f.said}" ({f.level.label}: {f.concept})' for f in self.findings]
+        """'"chest pain" in a text (911: chest); also "fever" (call: fever)': staff, audit."""
+        parts = [f'"{f.said}"' for f in self.findings]
+        labels = [f"({f.level.label}: {f.concept})" for f in self.findings]
         if not parts:
             return ""
-        return parts[0] + ("; also " + ", ".join(parts[1:]) if parts[1:] else "")
+        first = f"{parts[0]} in a text {labels[0]}"
+        rest = [f"{p} {label}" for p, label in zip(parts[1:], labels[1:], strict=True)]
+        return first + ("; also " + ", ".join(rest) if rest else "")
 
 
 # Phrases rewritten to one word before reading, so "no" inside "no puedo respirar" or
@@ -196,149 +199,129 @@ _PHRASES_RAW = [
 ]
 PHRASES = tuple((re.compile(rf"\b(?:{p})\b"), r) for p, r in _PHRASES_RAW)
 
-_CLASSES: dict[str, tuple[str, ...]] = {
-    "chest": ("chest", "chests", "pecho", "pechos"),
-    "hurt": (
-        "pain", "pains", "painful", "hurt", "hurts", "hurting", "ache", "aches", "aching",
-        "dolor", "dolores", "duele", "duelen", "dolia", "doliendo", "adolorido", "adolorida",
-        "discomfort", "xkilling",
+_CLASSES: dict[str, frozenset[str]] = {
+    "chest": word_set("chest chests pecho pechos"),
+    "hurt": word_set(
+        "pain pains painful hurt hurts hurting ache aches aching dolor dolores duele "
+        "duelen dolia doliendo adolorido adolorida discomfort xkilling"
     ),
-    "pressure": (
-        "pressure", "tight", "tightness", "heavy", "heaviness", "squeezing", "crushing",
-        "presion", "aprieta", "apretado", "apretada", "opresion", "pesado", "elephant", "weight",
-        "peso", "squeeze",
+    "pressure": word_set(
+        "pressure tight tightness heavy heaviness squeezing crushing presion aprieta "
+        "apretado apretada opresion pesado elephant weight peso squeeze"
     ),
-    "heart": ("heart", "corazon"),
-    "racing": ("racing", "pounding", "acelerado", "acelerada", "palpitations", "fluttering"),
-    "heartattack": ("xheartattack",),
-    "breath": (
-        "breathe", "breath", "breathing", "breathin", "breathes", "breathed", "air", "aire",
-        "respirar", "respira", "respiro", "respiracion", "respirando", "oxygen", "oxigeno",
+    "heart": word_set("heart corazon"),
+    "racing": word_set("racing pounding acelerado acelerada palpitations fluttering"),
+    "heartattack": word_set("xheartattack"),
+    "breath": word_set(
+        "breathe breath breathing breathin breathes breathed air aire respirar respira "
+        "respiro respiracion respirando oxygen oxigeno"
     ),
-    "breathprob": (
-        "hard", "trouble", "short", "difficulty", "difficult", "dificultad", "struggling",
-        "struggle", "barely", "cuesta", "falta", "problems", "problem", "problemas", "batallo",
-        "batallando", "funny", "slow", "slowly", "shallow", "lento", "lenta", "despacio",
-        "heavy", "fast", "rapido", "xunable", "poco", "mal", "labored",
+    "breathprob": word_set(
+        "hard trouble short difficulty difficult dificultad struggling struggle barely "
+        "cuesta falta problems problem problemas batallo batallando funny slow slowly "
+        "shallow lento lenta despacio heavy fast rapido xunable poco mal labored"
     ),
-    "breathsolo": (
-        "suffocating", "gasping", "wheezing", "ahogo", "ahogando", "ahoga", "asfixia",
-        "asfixiando", "winded", "xbreathless", "xblue", "choking",
+    "breathsolo": word_set(
+        "suffocating gasping wheezing ahogo ahogando ahoga asfixia asfixiando winded "
+        "xbreathless xblue choking"
     ),
-    "cough": ("cough", "coughing", "coughed", "coughs", "tos", "tose", "tosiendo", "escupo"),
-    "blood": ("blood", "bloody", "sangre"),
-    "leg": (
-        "leg", "legs", "pierna", "piernas", "foot", "feet", "pie", "pies", "thigh", "thighs",
-        "muslo", "muslos", "knee", "knees", "rodilla", "rodillas", "xwaistdown",
+    "cough": word_set("cough coughing coughed coughs tos tose tosiendo escupo"),
+    "blood": word_set("blood bloody sangre"),
+    "leg": word_set(
+        "leg legs pierna piernas foot feet pie pies thigh thighs muslo muslos knee knees "
+        "rodilla rodillas xwaistdown"
     ),
-    "movefeel": (
-        "move", "feel", "stand", "lift", "mover", "moverla", "moverlas", "sentir", "parar",
-        "pararme", "levantar", "levantarme", "pararse", "levantarse",
+    "movefeel": word_set(
+        "move feel stand lift mover moverla moverlas sentir parar pararme levantar "
+        "levantarme pararse levantarse"
     ),
-    "legdead": (
-        "paralyzed", "paralysed", "paralizaron", "paralizado", "paralizada", "paralizadas",
-        "dead", "xgiveout", "xnofeeling", "xnostrength",
+    "legdead": word_set(
+        "paralyzed paralysed paralizaron paralizado paralizada paralizadas dead xgiveout "
+        "xnofeeling xnostrength"
     ),
-    "numb": (
-        "numb", "numbness", "tingling", "tingly", "tingle", "tingles", "weak", "weakness",
-        "wobbly", "entumido", "entumida", "entumidas", "entumidos", "entumen", "entumecimiento",
-        "entumecida", "entumecido", "adormecimiento", "adormecida", "adormecido", "adormecidas",
-        "hormigueo", "hormiguean", "hormigueando", "debil", "debiles", "debilidad", "flojas",
-        "flojos", "xgiveway", "xnostrength",
+    "numb": word_set(
+        "numb numbness tingling tingly tingle tingles weak weakness wobbly entumido "
+        "entumida entumidas entumidos entumen entumecimiento entumecida entumecido "
+        "adormecimiento adormecida adormecido adormecidas hormigueo hormiguean "
+        "hormigueando debil debiles debilidad flojas flojos xgiveway xnostrength"
     ),
-    "legsleep": ("asleep", "dormida", "dormido", "dormidas", "duermen", "duerme"),
-    "walk": ("walk", "walking", "caminar", "camino", "andar"),
-    "barely": ("barely", "casi", "hardly"),
-    "bladder": (
-        "pee", "peed", "peeing", "urinate", "urinating", "urine", "urination", "orinar", "orina",
-        "orine", "orino", "pipi", "bladder", "vejiga", "bowel", "bowels", "intestino",
-        "intestinos", "poop", "pooped", "stool", "stools", "popo", "heces",
+    "legsleep": word_set("asleep dormida dormido dormidas duermen duerme"),
+    "walk": word_set("walk walking caminar camino andar"),
+    "barely": word_set("barely casi hardly"),
+    "bladder": word_set(
+        "pee peed peeing urinate urinating urine urination orinar orina orine orino pipi "
+        "bladder vejiga bowel bowels intestino intestinos poop pooped stool stools popo "
+        "heces"
     ),
-    "bladprob": (
-        "xunable", "xlostcontrol", "xunaware", "accident", "leaking", "leak", "sola", "cama",
-        "bed", "encima", "empty", "vaciar", "controlar", "control", "hold", "aguantar",
-        "retener",
+    "bladprob": word_set(
+        "xunable xlostcontrol xunaware accident leaking leak sola cama bed encima empty "
+        "vaciar controlar control hold aguantar retener"
     ),
-    "soiled": ("xsoiled",),
-    "confuse": (
-        "confused", "confusion", "confundido", "confundida", "disoriented", "desorientado",
-        "desorientada", "delirious", "incoherent", "xnonsense", "xunresponsive", "xnorecognize",
-        "fainted", "faint", "fainting", "desmayo", "desmaye", "desmayar", "desmayada",
-        "desmayado", "xfaint", "stroke", "derrame", "seizure", "convulsion", "convulsiones",
-        "lethargic", "perdido", "perdida", "collapsed", "collapse", "desplomo", "desvanecio",
+    "soiled": word_set("xsoiled"),
+    "confuse": word_set(
+        "confused confusion confundido confundida disoriented desorientado desorientada "
+        "delirious incoherent xnonsense xunresponsive xnorecognize fainted faint fainting "
+        "desmayo desmaye desmayar desmayada desmayado xfaint stroke derrame seizure "
+        "convulsion convulsiones lethargic perdido perdida collapsed collapse desplomo "
+        "desvanecio"
     ),
-    "sleepy": (
-        "sleepy", "drowsy", "groggy", "somnolienta", "somnoliento", "adormilado", "adormilada",
-        "dormida", "dormido", "lethargic",
+    "sleepy": word_set(
+        "sleepy drowsy groggy somnolienta somnoliento adormilado adormilada dormida "
+        "dormido lethargic"
     ),
-    "intense": (
-        "very", "so", "really", "too", "muy", "mucho", "demasiado", "xunable", "keeps",
-        "sigue", "nodding", "extremely", "super",
+    "intense": word_set(
+        "very so really too muy mucho demasiado xunable keeps sigue nodding extremely super"
     ),
-    "wake": ("wake", "awake", "despertar", "despierta", "despertarlo", "despertarla"),
-    "hardto": ("hard", "difficult", "dificil"),
-    "unknowing": ("xunknowing",),
-    "where": ("where", "donde", "day", "dia", "who", "quien", "what", "que"),
-    "fall": (
-        "fell", "fall", "falls", "fallen", "falling", "tripped", "slipped", "cai", "cayo",
-        "caido", "caida", "caidas", "callo", "caer", "caerse", "caerme", "resbale", "resbalo",
-        "tropece", "tropezo", "tumble", "tumbled", "stumbled",
+    "wake": word_set("wake awake despertar despierta despertarlo despertarla"),
+    "hardto": word_set("hard difficult dificil"),
+    "unknowing": word_set("xunknowing"),
+    "where": word_set("where donde day dia who quien what que"),
+    "fall": word_set(
+        "fell fall falls fallen falling tripped slipped cai cayo caido caida caidas callo "
+        "caer caerse caerme resbale resbalo tropece tropezo tumble tumbled stumbled"
     ),
-    "calf": ("calf", "calves", "pantorrilla", "pantorrillas", "pantorilla", "chamorro"),
-    "swell": (
-        "swollen", "swelling", "swelled", "swell", "swells", "puffy", "bigger", "hinchada",
-        "hinchado", "hinchados", "hinchadas", "hincho", "hinchando", "hinchazon", "inflamada",
-        "inflamado", "inflamacion", "inchada", "inchado",
+    "calf": word_set("calf calves pantorrilla pantorrillas pantorilla chamorro"),
+    "swell": word_set(
+        "swollen swelling swelled swell swells puffy bigger hinchada hinchado hinchados "
+        "hinchadas hincho hinchando hinchazon inflamada inflamado inflamacion inchada "
+        "inchado"
     ),
-    "calfprob": (
-        "red", "tender", "warm", "hot", "caliente", "roja", "rojo", "colorada", "sore",
+    "calfprob": word_set("red tender warm hot caliente roja rojo colorada sore"),
+    "site": word_set(
+        "incision wound cut site herida bandage vendaje curita stitches puntos puncture "
+        "needle aguja operated operaron surgery procedure dressing gasa back espalda "
+        "cirugia operacion scar cicatriz"
     ),
-    "site": (
-        "incision", "wound", "cut", "site", "herida", "bandage", "vendaje", "curita", "stitches",
-        "puntos", "puncture", "needle", "aguja", "operated", "operaron", "surgery", "procedure",
-        "dressing", "gasa", "back", "espalda", "cirugia", "operacion", "scar", "cicatriz",
+    "woundprob": word_set(
+        "red redness pus ooze oozing drain draining drainage leaking bleeding blood "
+        "bloody infected infection smells smell stinks opened open weeping hot warm roja "
+        "rojo colorado colorada sangra sangrando sangre supura supurando liquido abrio "
+        "abierta infectada infectado infeccion huele caliente enrojecida yellow amarillo "
+        "green verde"
     ),
-    "woundprob": (
-        "red", "redness", "pus", "ooze", "oozing", "drain", "draining", "drainage", "leaking",
-        "bleeding", "blood", "bloody", "infected", "infection", "smells", "smell", "stinks",
-        "opened", "open", "weeping", "hot", "warm", "roja", "rojo", "colorado", "colorada",
-        "sangra", "sangrando", "sangre", "supura", "supurando", "liquido", "abrio", "abierta",
-        "infectada", "infectado", "infeccion", "huele", "caliente", "enrojecida", "yellow",
-        "amarillo", "green", "verde",
+    "woundsolo": word_set(
+        "pus xredstreaks bleeding sangrado sangrando sangra redness enrojecimiento supura supurando"
     ),
-    "woundsolo": (
-        "pus", "xredstreaks", "bleeding", "sangrado", "sangrando", "sangra", "redness",
-        "enrojecimiento", "supura", "supurando",
+    "throat": word_set("throat garganta tongue lengua lips labios face cara mouth boca"),
+    "closing": word_set("closing closed cierra cerrada cerrando tight apretada"),
+    "swallow": word_set("swallow swallowing tragar"),
+    "allergy": word_set(
+        "rash hives welts allergic allergy alergia alergica alergico ronchas sarpullido "
+        "salpullido comezon itching itchy pican urticaria"
     ),
-    "throat": (
-        "throat", "garganta", "tongue", "lengua", "lips", "labios", "face", "cara", "mouth",
-        "boca",
+    "fever": word_set(
+        "fever fevers feverish fiebre fiebres calentura chills escalofrios escalofrio sweats febril"
     ),
-    "closing": ("closing", "closed", "cierra", "cerrada", "cerrando", "tight", "apretada"),
-    "swallow": ("swallow", "swallowing", "tragar"),
-    "allergy": (
-        "rash", "hives", "welts", "allergic", "allergy", "alergia", "alergica", "alergico",
-        "ronchas", "sarpullido", "salpullido", "comezon", "itching", "itchy", "pican", "urticaria",
+    "painsevere": word_set(
+        "unbearable insoportable terrible excruciating severe worst worse xoutofcontrol "
+        "xkilling muchisimo horrible empeoro empeorando peor awful agony xsobad bad "
+        "intense intenso xnotworking xunbearable mucho fuerte fuertisimo horrible"
     ),
-    "fever": (
-        "fever", "fevers", "feverish", "fiebre", "fiebres", "calentura", "chills",
-        "escalofrios", "escalofrio", "sweats", "febril",
-    ),
-    "painsevere": (
-        "unbearable", "insoportable", "terrible", "excruciating", "severe", "worst", "worse",
-        "xoutofcontrol", "xkilling", "muchisimo", "horrible", "empeoro", "empeorando", "peor",
-        "awful", "agony", "xsobad", "bad", "intense", "intenso", "xnotworking", "xunbearable",
-        "mucho", "fuerte", "fuertisimo", "horrible",
-    ),
-    "painsolo": (
-        "excruciating", "insoportable", "unbearable", "xunbearable", "agony", "xkilling",
-    ),
-    "lips": ("lips", "labios", "face", "cara"),
-    "blue": ("blue", "morados", "morado", "azul", "azules", "gray", "grey"),
-    "emergency": (
-        "911", "emergency", "emergencia", "ambulance", "ambulancia", "dying", "muriendo",
-    ),
-    "unable": ("xunable",),
+    "painsolo": word_set("excruciating insoportable unbearable xunbearable agony xkilling"),
+    "lips": word_set("lips labios face cara"),
+    "blue": word_set("blue morados morado azul azules gray grey"),
+    "emergency": word_set("911 emergency emergencia ambulance ambulancia dying muriendo"),
+    "unable": word_set("xunable"),
 }
 WORDS = WordClasses(_CLASSES)
 
@@ -391,35 +374,29 @@ ORDER = (
 )  # fmt: skip
 WINDOW = 8  # words: the parts of one finding must lie this close together
 
-_ENDS = frozenset(
-    ",|but|pero|and|y|just|solo|sino|though|although|aunque|however|except|excepto|only"
-    "|nomas|mas|also|tambien|plus|then|luego|despues|while|mientras|because|porque".split("|")
+_ENDS = word_set(
+    ", but pero and y just solo sino though although aunque however except excepto only "
+    "nomas mas also tambien plus then luego despues while mientras because porque"
 )
-_NEGATIONS = frozenset(
-    "no|not|without|never|nor|dont|doesnt|didnt|havent|hasnt|isnt|arent|wasnt|werent|denies"
-    "|deny|none|nothing|sin|nunca|ni|tampoco|ningun|ninguna|ninguno|nada|negative|free".split(
-        "|"
-    )
+_NEGATIONS = word_set(
+    "no not without never nor dont doesnt didnt havent hasnt isnt arent wasnt werent "
+    "denies deny none nothing sin nunca ni tampoco ningun ninguna ninguno nada negative "
+    "free"
 )
 # "No I have a fever": a NO answering the question, then the words; not a negation.
-_AFTER_ANSWER = frozenset(
-    "i|im|ive|my|he|hes|she|shes|we|they|mom|dad|mi|mama|papa|but|pero|just|the|its|it".split("|")
+_AFTER_ANSWER = word_set(
+    "i im ive my he hes she shes we they mom dad mi mama papa but pero just the its it"
 )
-_IF = frozenset("if|incase|whether|should|would|could|might|cuando|caso|when".split("|"))
-_STILL = frozenset("still|again|sigo|sigue|todavia|aun|worse|peor".split("|"))
-# Spanish "si" is "yes" and "if": after these words it is "if" ("que hago si me da fiebre").
-_SI_IF = frozenset(
-    "hago|llamo|llamare|aviso|debo|hacer|que|llamar|llamarle|voy|pasa|normal|bueno|ok|regreso"
-    "|vengo|voy|avisar|preguntar|pregunto|solo".split("|")
-)
+_IF = word_set("if incase whether should would could might cuando caso when")
+_STILL = word_set("still again sigo sigue todavia aun worse peor")
 _RESOLVED = "xresolved"
-_NOT_A_TEMPERATURE = frozenset(
-    "am|pm|days|day|dias|dia|lbs|lb|pounds|libras|mg|years|anos|minutes|minutos|hours|horas"
-    "|steps|pasos|dollars|dolares|miles|millas|feet|pies|percent|por".split("|")
+_NOT_A_TEMPERATURE = word_set(
+    "am pm days day dias dia lbs lb pounds libras mg years anos minutes minutos hours "
+    "horas steps pasos dollars dolares miles millas feet pies percent por"
 )
-_TEMPERATURE_WORDS = frozenset(
-    "temperature|temperatura|fever|fiebre|calentura|degrees|grados|c|f|thermometer|termometro"
-    "|marca|celsius|fahrenheit|reads|read|was|is|es".split("|")
+_TEMPERATURE_WORDS = word_set(
+    "temperature temperatura fever fiebre calentura degrees grados c f thermometer "
+    "termometro marca celsius fahrenheit reads read was is es"
 )
 _PAIN_WORDS = frozenset(_CLASSES["hurt"])
 
@@ -448,9 +425,7 @@ def _sentence(words: list[str]) -> Iterable[Finding]:
         places = [[i for i, c in enumerate(classes) if part in c] for part in parts]
         if not all(places):
             continue
-        for combo in sorted(
-            itertools.product(*places), key=lambda p: max(p) - min(p)
-        )[:50]:
+        for combo in sorted(itertools.product(*places), key=lambda p: max(p) - min(p))[:50]:
             if len(set(combo)) != len(combo) or max(combo) - min(combo) > WINDOW:
                 continue
             verdict = _judge(words, combo, level, concept)
@@ -469,10 +444,14 @@ def _judge(words: list[str], combo: tuple[int, ...], level: Level, concept: str)
     for k in before:
         if k in combo:
             continue
-        doubled = k > start and words[k - 1] in ("xunable", "sentir", "feel")  # "cant feel anything"
+        doubled = k > start and words[k - 1] in (
+            "xunable",
+            "sentir",
+            "feel",
+        )  # "cant feel anything"
         if words[k] in _NEGATIONS and not doubled and not _answer_no(words, k):
             return None
-        if words[k] in _IF or (words[k] == "si" and k > start and words[k - 1] in _SI_IF):
+        if words[k] in _IF or (words[k] == "si" and k > start and words[k - 1] in SI_IF):
             return None
     if concept != "falls" and _resolved(words, min(combo), end):
         return Level.CALL if level is Level.EMERGENCY else None

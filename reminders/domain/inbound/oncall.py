@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -31,6 +32,24 @@ def next_rung(done: int, *, created_at: datetime, ack: timedelta) -> tuple[Step,
     if done >= len(LADDER):
         return None
     return LADDER[done], created_at + ack * done
+
+
+def ack_code_in(body: str) -> str | None:
+    """The alert code in an on-call text: "ACK K7QM", "ack k7qm on it", "K7QM ok"; else None.
+
+    A 4-character word of the code alphabet counts after "ack", or when it holds a digit,
+    or when written in capitals: "ok", "done" or "on it" alone name no alert.
+    """
+    words = re.findall(r"[A-Za-z0-9]+", body or "")
+    for i, word in enumerate(words):
+        code = word.upper()
+        if len(code) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
+            continue
+        after_ack = i > 0 and words[i - 1].upper() == "ACK"
+        if after_ack or any(ch.isdigit() for ch in code) or word.isupper():
+            return code
+    joined = re.fullmatch(r"\s*ack([A-Za-z0-9]{4})\W*", body or "", re.IGNORECASE)
+    return joined[1].upper() if joined else None
 
 
 def ack_code() -> str:

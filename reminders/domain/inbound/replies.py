@@ -8,6 +8,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
+from reminders.domain.inbound.wording import SI_IF
+
 # CONTENT.md "Check-ins": no answer in 24 hours, one reminder; 24 hours later, staff.
 REMINDER_AFTER = timedelta(hours=24)
 TASK_AFTER = timedelta(hours=24)
@@ -165,7 +167,9 @@ _NO = frozenset({"no", "n", "nope", "nah", "nop"})
 
 def parse_yes_no(body: str) -> bool | None:
     """Read yes or no ("YES", "si", "Sí.", "no thanks"); a text with both or neither is None."""
-    words = set(_words(body))
+    said = _words(body)
+    # "le llamo si tengo fiebre": that "si" is "if", not "yes".
+    words = {w for i, w in enumerate(said) if not (w == "si" and i and said[i - 1] in SI_IF)}
     yes, no = bool(words & _YES), bool(words & _NO)
     return yes if yes != no else None
 
@@ -191,6 +195,19 @@ def _pain_and_warning(body: str) -> Answer | None:
         return None
     parts = [str(pain) if pain is not None else "", "" if said is None else "yes" if said else "no"]
     return Answer(PAIN_WARNING, " ".join(p for p in parts if p), pain, said)
+
+
+def remaining_half(earlier: str) -> str:
+    """The question still open after half a pain-and-warning answer: "7" leaves the warning
+    signs (a YES now is a warning-sign YES, not an opt-in), "no" leaves the pain."""
+    return WARNING if re.search(r"\d", earlier) else PAIN
+
+
+def both_halves(earlier: str, later: Answer) -> str:
+    """One answer from two texts: "7" then "yes" is "7 yes"; "no" then "4/10" is "4 no"."""
+    pain = later.pain if later.pain is not None else parse_pain(earlier)
+    said = later.text if later.kind in YES_NO_KINDS else earlier
+    return f"{pain} {said}" if pain is not None else said
 
 
 def interpret(

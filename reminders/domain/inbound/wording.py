@@ -77,12 +77,24 @@ SPELLINGS = {
     "cai": "cai",
 }
 
+
+def word_set(words: str) -> frozenset[str]:
+    """A set of words written as one string, space-separated."""
+    return frozenset(words.split())
+
+
 # Everyday words that sit one typo away from a warning word ("doing"/"dying",
 # "call"/"callo", "feel"/"fell"): never read as a typo of anything.
-COMMON = frozenset(
-    "doing going being seeing saying called calls calling feels feeling fine fines still"
-    " stilll trying living lives gives given giving heard hears wears walks talks"
-    " taking takes bread break great treat".split()
+COMMON = word_set(
+    "doing going being seeing saying called calls calling feels feeling fine fines still "
+    "stilll trying living lives gives given giving heard hears wears walks talks taking "
+    "takes bread break great treat"
+)
+
+# Spanish "si" is "yes" and "if": after these words it is "if" ("que hago si me da fiebre").
+SI_IF = word_set(
+    "hago llamo llamare aviso debo hacer que llamar llamarle voy pasa normal bueno ok "
+    "regreso vengo avisar preguntar pregunto solo llamen llamarles ir"
 )
 
 

@@ -30,6 +30,8 @@ C = checkins
 N = notifications
 S = MessageStatus
 ASKED = (S.SENT.value, S.DELIVERED.value)  # a check-in counts once it reached Twilio
+# Still waiting for (part of) an answer: "partial" is half a pain-and-warning answer.
+STILL_OPEN = ("open", "no_answer", "partial")
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ class CheckinRepository:
         col = C.c[column]
         result = self.conn.execute(
             update(C)
-            .where(C.c.id == checkin_id, col.is_(None), C.c.status.in_(["open", "no_answer"]))
+            .where(C.c.id == checkin_id, col.is_(None), C.c.status.in_(STILL_OPEN))
             .values({column: now, "updated_at": now})
         )
         return bool(result.rowcount)
@@ -159,7 +161,7 @@ class CheckinRepository:
     def close_checkins(self, phone: str, *, reason: str, now: datetime) -> int:
         result = self.conn.execute(
             update(C)
-            .where(C.c.phone == phone, C.c.status.in_(["open", "no_answer"]))
+            .where(C.c.phone == phone, C.c.status.in_(STILL_OPEN))
             .values(status="closed", closed_reason=reason, updated_at=now)
         )
         return int(result.rowcount)
@@ -188,6 +190,24 @@ class CheckinRepository:
 
     def add_answer(self, **values: Any) -> None:
         self.conn.execute(insert(checkin_answers).values(**values))
+
+    def answer_of(self, checkin_id: int) -> tuple[str, int | None, bool, str | None] | None:
+        """(answer, pain, red_flag, reason) recorded for a check-in, None if unanswered."""
+        A = checkin_answers
+        row = self.conn.execute(
+            select(A.c.answer, A.c.pain, A.c.red_flag, A.c.reason).where(
+                A.c.checkin_id == checkin_id
+            )
+        ).first()
+        return None if row is None else (row.answer, row.pain, bool(row.red_flag), row.reason)
+
+    def complete_answer(self, checkin_id: int, **values: Any) -> None:
+        """The rest of a half answer ("7", then "YES"): the one answer row grows."""
+        self.conn.execute(
+            update(checkin_answers)
+            .where(checkin_answers.c.checkin_id == checkin_id)
+            .values(**values)
+        )
 
     def previous_pain(self, enrollment_id: int) -> int | None:
         return self.conn.scalar(

@@ -430,7 +430,7 @@ def _sentence(words: list[str]) -> Iterable[Finding]:
                 continue
             verdict = _judge(words, combo, level, concept)
             if verdict is not None:
-                said = " ".join(words[i] for i in sorted(combo))
+                said = " ".join(w for w in words[min(combo) : max(combo) + 1] if w != ",")
                 yield Finding(concept, verdict, _readable(said))
                 break
     yield from _numbers(words)

@@ -10,11 +10,11 @@ from datetime import timedelta
 
 from reminders.domain.inbound.wording import SI_IF
 
-# CONTENT.md "Check-ins": no answer in 24 hours, one reminder; 24 hours later, staff.
+# docs/replies.md, "Silence": no answer in 24 hours, one reminder; 24 hours later, staff.
 REMINDER_AFTER = timedelta(hours=24)
 TASK_AFTER = timedelta(hours=24)
 ANSWER_WINDOW = timedelta(hours=72)  # a reply this long after the question still counts
-RED_FLAG_PAIN = 8  # CONTENT.md: pain >= 8 is a red flag
+RED_FLAG_PAIN = 8  # docs/replies.md, "Red flags": pain >= 8 is a red flag
 
 PAIN = "pain"
 WARNING = "warning"
@@ -30,9 +30,9 @@ class Keyword(enum.StrEnum):
     HELP = "help"
 
 
-# The keywords Twilio honours on long codes (DESIGN.md rule 5), and the Spanish words
-# CONTENT.md names: a patient told "responda PARAR" must be opted out by PARAR, and one
-# who writes CANCELAR or BAJA means the same. Twilio's Advanced Opt-Out must list the
+# The keywords Twilio honours on long codes (docs/replies.md, "Inbound texts"), and the
+# Spanish words our texts name: a patient told "responda PARAR" must be opted out by
+# PARAR, and one who writes CANCELAR or BAJA means the same. Twilio's Advanced Opt-Out must list the
 # Spanish words too, or Twilio keeps texting a phone we have opted out (docs/replies.md).
 SPANISH_OPT_OUT = ("PARAR", "CANCELAR", "BAJA", "ALTO")
 SPANISH_OPT_IN = ("COMENZAR", "ALTA")
@@ -248,7 +248,7 @@ def interpret(
 
 
 def red_flag(answer: Answer, *, previous_pain: int | None) -> str | None:
-    """Return why an answer needs staff now (CONTENT.md "Check-ins"), or None."""
+    """Return why an answer needs staff now (docs/replies.md, "Red flags"), or None."""
     if answer.kind == BONE_MED:
         return None  # not urgent: a NO opens a staff task instead (bone_med_task)
     if answer.yes:
@@ -264,7 +264,7 @@ def red_flag(answer: Answer, *, previous_pain: int | None) -> str | None:
 
 
 def bone_med_task(answer: Answer) -> str | None:
-    """Return the staff task a bone-medicine answer calls for, or None (CONTENT.md, day 90)."""
+    """Return the staff task a bone-medicine answer calls for, or None (docs/replies.md, "Staff tasks from answers")."""
     if answer.kind != BONE_MED or answer.yes:
         return None
     return (

@@ -132,14 +132,16 @@ def raise_red_flag(
     )
     if gap:
         ahead = (
-            f"; {coming[0].name} comes on duty at {_local(coming[1], oncall.zone)} and is paged"
-            " then if it is still open"
+            f"; {coming[0].name} comes on duty at {_local(coming[1], oncall.zone)}"
             if coming
             else ""
         )
+        if nobody and coming:
+            ahead += " and is paged then if it is still open"
         uow.escalations.add_note(
             escalation_id,
-            f"Nobody in the on-call rota was on duty: {paged} (the fallback){ahead}.",
+            f"Nobody in the on-call rota was on duty: {paged}"
+            f"{' (the fallback)' if not nobody else ''}{ahead}.",
             now=now,
         )
     if not ids:

@@ -105,6 +105,11 @@ def triage(
         answer = _without_denial(answer)
         if answer is None:
             intent = Intent(Action.UNCLEAR, reason="a NO beside words of danger")
+    if answer is not None and answer.pain is not None:  # the answer speaks for its number
+        numbers = [
+            f for f in reading.findings if f.concept == "pain" and f.said.startswith("pain ")
+        ]
+        reading = Reading(tuple(f for f in reading.findings if f not in numbers))
     flag: str | None = None
     level = Level.NONE
     if answer is not None:

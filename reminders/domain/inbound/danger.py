@@ -187,6 +187,20 @@ _PHRASES_RAW = [
         "xfaint",
     ),
     (r"pasar saliva", "tragar"),
+    (r"air hunger", "xbreathless"),
+    (
+        r"talking (crazy|funny|strange|weird|nonsense)|acting (crazy|strange|weird|funny|odd)"
+        r"|seeing things|out of (his|her) mind|ve cosas|viendo cosas|dice cosas raras"
+        r"|habla cosas raras|no sabe lo que dice|habla incoherencias|habla raro",
+        "xnonsense",
+    ),
+    (
+        r"(found|encontre|encontramos) (him |her |them |lo |la )?(on|en) (the |el )?"
+        r"(floor|piso|suelo)|hit the (floor|ground)|went down hard|se fue al (piso|suelo)"
+        r"|tirad[oa] en el (piso|suelo)",
+        "fell",
+    ),
+    (r"wetting (my|him|her)sel(f|ves)|wet the bed|peeing (my|him|her)self", "xsoiled"),
     (r"(de|from) (la cintura|the waist) (para abajo|down)|down there|alla abajo", "xwaistdown"),
     (
         r"went away|go away|gone away|is gone|its gone|are gone|gone now|se (me |le )?quito"
@@ -210,14 +224,16 @@ _CLASSES: dict[str, frozenset[str]] = {
         "apretado apretada opresion pesado elephant weight peso squeeze"
     ),
     "heart": word_set("heart corazon"),
-    "racing": word_set("racing pounding acelerado acelerada palpitations fluttering"),
+    "racing": word_set(
+        "fast skipping palpitaciones beating racing pounding acelerado acelerada palpitations fluttering"
+    ),
     "heartattack": word_set("xheartattack"),
     "breath": word_set(
         "breathe breath breathing breathin breathes breathed air aire respirar respira "
         "respiro respiracion respirando oxygen oxigeno"
     ),
     "breathprob": word_set(
-        "hard trouble short difficulty difficult dificultad struggling struggle barely "
+        "bad terrible worse hunger hard trouble short difficulty difficult dificultad struggling struggle barely "
         "cuesta falta problems problem problemas batallo batallando funny slow slowly "
         "shallow lento lenta despacio heavy fast rapido xunable poco mal labored"
     ),
@@ -228,11 +244,11 @@ _CLASSES: dict[str, frozenset[str]] = {
     "cough": word_set("cough coughing coughed coughs tos tose tosiendo escupo"),
     "blood": word_set("blood bloody sangre"),
     "leg": word_set(
-        "leg legs pierna piernas foot feet pie pies thigh thighs muslo muslos knee knees "
+        "ankle ankles tobillo tobillos leg legs pierna piernas foot feet pie pies thigh thighs muslo muslos knee knees "
         "rodilla rodillas xwaistdown"
     ),
     "movefeel": word_set(
-        "move feel stand lift mover moverla moverlas sentir parar pararme levantar "
+        "work working get hold support move feel stand lift mover moverla moverlas sentir parar pararme levantar "
         "levantarme pararse levantarse"
     ),
     "legdead": word_set(
@@ -259,7 +275,7 @@ _CLASSES: dict[str, frozenset[str]] = {
     ),
     "soiled": word_set("xsoiled"),
     "confuse": word_set(
-        "confused confusion confundido confundida disoriented desorientado desorientada "
+        "hallucinating hallucinations alucinando alucina delirando delira slurred slurring drooping chueca arrastrada unconscious inconsciente convulsionando incontinent confused confusion confundido confundida disoriented desorientado desorientada "
         "delirious incoherent xnonsense xunresponsive xnorecognize fainted faint fainting "
         "desmayo desmaye desmayar desmayada desmayado xfaint stroke derrame seizure "
         "convulsion convulsiones lethargic perdido perdida collapsed collapse desplomo "
@@ -313,7 +329,7 @@ _CLASSES: dict[str, frozenset[str]] = {
         "fever fevers feverish fiebre fiebres calentura chills escalofrios escalofrio sweats febril"
     ),
     "painsevere": word_set(
-        "unbearable insoportable terrible excruciating severe worst worse xoutofcontrol "
+        "crying llorando screaming gritando unbearable insoportable terrible excruciating severe worst worse xoutofcontrol "
         "xkilling muchisimo horrible empeoro empeorando peor awful agony xsobad bad "
         "intense intenso xnotworking xunbearable mucho fuerte fuertisimo horrible"
     ),
@@ -322,6 +338,9 @@ _CLASSES: dict[str, frozenset[str]] = {
     "blue": word_set("blue morados morado azul azules gray grey"),
     "emergency": word_set("911 emergency emergencia ambulance ambulancia dying muriendo"),
     "unable": word_set("xunable"),
+    "saddle": word_set("groin privates genitals entrepierna buttocks nalgas xwaistdown"),
+    "incontinence": word_set("incontinent incontinence incontinencia"),
+    "vomit": word_set("vomit vomiting vomited throwing vomitando vomito vomite"),
 }
 WORDS = WordClasses(_CLASSES)
 
@@ -332,6 +351,10 @@ RULES: tuple[tuple[str, Level, tuple[str, ...]], ...] = (
     ("chest", E, ("chest", "pressure")),
     ("chest", E, ("heartattack",)),
     ("chest", E, ("heart", "racing")),
+    ("chest", E, ("heart", "hurt")),
+    ("legs", E, ("saddle", "numb")),
+    ("bladder", E, ("incontinence",)),
+    ("emergency", E, ("vomit", "blood")),
     ("breathing", E, ("breath", "breathprob")),
     ("breathing", E, ("breathsolo",)),
     ("breathing", E, ("cough", "blood")),

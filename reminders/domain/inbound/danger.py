@@ -160,6 +160,7 @@ _PHRASES_RAW = [
         r"|se quedo dormid[oa]",
         "dozed",
     ),
+    (r"fell behind|fall behind|falling behind|fell off the wagon|fell in love", "lagged"),
     (
         r"out of breath|short of breath|shortness of breath|\bsob\b|falta de aire"
         r"|falta el aire|falta aire|sin aire|breathless",

@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from reminders.domain.inbound.oncall import rota_refusal
+
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "development-only-secret-change-me"
 
@@ -164,6 +166,10 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.var_dir / 'reminders.db'}"
         if not self.redis_url and self.broker_url.startswith(("redis://", "rediss://")):
             self.redis_url = self.broker_url
+        # Paging cannot fall through a gap (docs/replies.md): refused at start-up.
+        fallback = bool(self.oncall_phone.strip() or self.oncall_email.strip())
+        if (refused := rota_refusal(self.oncall_rota, fallback=fallback)) is not None:
+            raise ValueError(refused)
         if self.environment == "production":
             missing = [
                 name

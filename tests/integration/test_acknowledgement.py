@@ -131,6 +131,7 @@ def test_nobody_answers_then_repage_backup_call_and_ack_by_text(live, web, engin
 
     actions = [a.action for a in rows(engine, audit_log) if a.action.startswith("escalation_")]
     assert actions == [
+        "escalation_page",  # issue 20: the first page is audited too
         "escalation_repage",
         "escalation_backup",
         "escalation_call",
@@ -142,7 +143,7 @@ def test_nobody_answers_then_repage_backup_call_and_ack_by_text(live, web, engin
     card = page_html[page_html.index(f'id="escalation-{e.id}"') :]
     steps_shown = re.findall(r'data-step="(\w+)"', card[: card.index("</ol>")])
     assert steps_shown == [
-        "page", "page", "repage", "repage", "backup", "call", "call", "acknowledged"
+        "red_flag", "page", "page", "repage", "repage", "backup", "call", "call", "acknowledged"
     ]  # fmt: skip
     assert "acknowledged by backup (text)" in card and "voice call" in card
 

@@ -29,7 +29,7 @@ def test_chest_pain_with_no_question_open_pages_on_call_staff(live, web, engine,
     assert_alerted(twilio, inbox, "chest pain")
     (e,) = rows(engine, escalations)
     assert (e.kind, e.status, e.checkin_id) == ("red_flag", "open", None)
-    assert e.reason == 'wrote "chest pain" in a text'
+    assert e.reason == 'wrote "chest pain" in a text (911: chest)'
     (text,) = rows(engine, inbound_messages)
     assert (text.action, text.needs_staff) == ("red_flag", False)
 
@@ -59,7 +59,9 @@ def test_a_mild_pain_score_with_a_fever_is_a_red_flag(live, web, engine, twilio,
     live.clock.advance(minutes=5)
     assert (reply_of(text_in(web, live, "3, but I have a fever")) or "").startswith(CALL_NOW)
     (answer,) = rows(engine, checkin_answers)
-    assert answer.red_flag and answer.reason == 'answered 3 and wrote "fever"'
+    assert (
+        answer.red_flag and answer.reason == 'answered 3 and wrote "fever" in a text (call: fever)'
+    )
     (alert,) = twilio.sent_to(ONCALL_PHONE)
     assert "fever" in alert["body"]
 

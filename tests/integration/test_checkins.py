@@ -68,11 +68,12 @@ def test_pain_answers_in_english_and_spanish(live, web, engine, twilio):
         ("4", 4, False),
         ("7", 7, False),
     ]
-    assert {c.status for c in table(engine, checkins)} == {"answered"}
-    # The question is answered: a second text is not another answer; staff see it.
+    # Issue 20: the day-1 question asks pain and warning signs; a number alone is half an
+    # answer, so the check-in waits for the YES or NO, and a second number is asked again.
+    assert {c.status for c in table(engine, checkins)} == {"partial"}
     text_in(web, live, "5")
     last = table(engine, inbound_messages)[-1]
-    assert (last.action, last.needs_staff) == ("unmatched", True) and len(answers(engine)) == 2
+    assert (last.action, last.needs_staff) == ("clarify", True) and len(answers(engine)) == 2
 
 
 def test_spanish_warning_answers(live, web, engine):
@@ -90,10 +91,12 @@ def test_an_unclear_reply_gets_one_clarifying_question(live, web, engine):
     deliver(live, DAY1_CHECKIN)
     first = reply_of(text_in(web, live, "not great"))
     assert first and "pain 0-10 and YES or NO" in first
+    # Issue 20: what we cannot read is shown to staff at once, and the patient is told to call.
+    assert "If something is wrong, call us now at 805-242-4884" in first
     second = reply_of(text_in(web, live, "I told you, not great"))
     assert second and "YES or NO" not in second and "805-242-4884" in second
     assert [(r.action, r.needs_staff) for r in table(engine, inbound_messages)] == [
-        ("clarify", False),
+        ("clarify", True),
         ("unclear", True),
     ]
     assert reply_of(text_in(web, live, "seven out of 10")) and answers(engine)[0].pain == 7
@@ -114,9 +117,11 @@ def test_days_1_3_and_7_ask_both_questions_and_half_an_answer_counts(live, web, 
         ("pain_warning", "4 no", 4, False),
         ("pain_warning", "yes", None, True),
     ]
-    text_in(web, live, "YES")  # nothing open any more: kept for staff
+    # Issue 20: the day-7 pain half is still open, so a second YES answers nothing: it is
+    # asked once more and staff see it (it used to be filed as an opt-in).
+    text_in(web, live, "YES")
     last = table(engine, inbound_messages)[-1]
-    assert (last.action, last.needs_staff) == ("opt_in", True)
+    assert (last.action, last.needs_staff) == ("clarify", True)
 
 
 def test_no_answer_gets_one_reminder_by_email_then_a_staff_task(live, engine, smtp):

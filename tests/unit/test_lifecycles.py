@@ -36,7 +36,7 @@ def test_the_declared_steps_take_their_starting_states_from_the_machine():
     assert enrollment.PAUSE.sources == ["active", "paused"]
     assert enrollment.CANCEL.sources == ["active", "paused"]
     assert enrollment.RESTART.to is E.ACTIVE and "cancelled" in enrollment.RESTART.sources
-    assert checkin.ANSWER.sources == ["no_answer", "open"]  # a late answer still lands
+    assert checkin.ANSWER.sources == ["no_answer", "open", "partial"]  # a late answer lands
     assert checkin.EXPIRE.sources == ["open"]
     assert escalation.ACKNOWLEDGE.sources == ["open"]
     assert escalation.RESOLVE.sources == ["acknowledged", "open"]

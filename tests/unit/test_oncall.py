@@ -6,6 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import ValidationError
 
 from reminders.domain.inbound.oncall import (
     CODE_ALPHABET,
@@ -13,11 +14,17 @@ from reminders.domain.inbound.oncall import (
     RotaError,
     Step,
     ack_code,
+    ack_code_in,
+    coverage,
+    daily_gaps,
+    next_on_duty,
     next_rung,
     on_duty,
     parse_rota,
+    rota_refusal,
     spoken_alert,
 )
+from reminders.settings import Settings
 
 LA = ZoneInfo("America/Los_Angeles")
 ROTA = """[
@@ -79,3 +86,48 @@ def test_the_spoken_alert_names_the_clinic_escaped_and_nothing_else():
     twiml = spoken_alert("Smith & <Jones>")
     assert twiml.count("This is Smith &amp; &lt;Jones&gt;: a patient reported a warning sign;") == 2
     assert twiml.startswith('<?xml version="1.0" encoding="UTF-8"?><Response><Say')
+
+
+GAPPY = """[
+  {"name": "Day RN", "phone": "+18055550101", "start": "07:00", "end": "15:00"},
+  {"name": "Night RN", "phone": "+18055550102", "start": "19:00", "end": "07:00"}
+]"""
+
+
+def test_a_rota_gap_is_found_even_across_midnight():
+    assert daily_gaps(parse_rota(GAPPY)) == [(time(15, 0), time(19, 0))]
+    assert daily_gaps(parse_rota(ROTA)) == []
+    overnight = '[{"name": "A", "phone": "1", "start": "06:00", "end": "22:00"}]'
+    assert daily_gaps(parse_rota(overnight)) == [(time(22, 0), time(6, 0))]
+
+
+def test_a_rota_with_a_gap_is_refused_unless_a_fallback_is_set():
+    refused = rota_refusal(GAPPY, fallback=False)
+    assert refused and "nobody on call 15:00-19:00" in refused
+    assert rota_refusal(GAPPY, fallback=True) is None
+    assert rota_refusal(ROTA, fallback=False) is None
+    assert "not JSON" in (rota_refusal("[oops", fallback=False) or "")
+    with pytest.raises(ValidationError, match="nobody on call 15:00-19:00"):
+        Settings(REMINDERS_ONCALL_ROTA=GAPPY, REMINDERS_ONCALL_PHONE="")
+    assert Settings(REMINDERS_ONCALL_ROTA=GAPPY, REMINDERS_ONCALL_PHONE="+18055550100")
+
+
+def test_the_next_shift_and_the_weeks_coverage_in_the_clinics_zone():
+    rota = parse_rota(GAPPY)
+    at_15_13 = datetime(2026, 12, 8, 23, 13, tzinfo=UTC)  # 15:13 in Los Angeles
+    contact, when = next_on_duty(rota, after=at_15_13, zone=LA) or (None, None)
+    assert contact and contact.name == "Night RN"
+    assert when == datetime(2026, 12, 9, 3, 0, tzinfo=UTC)
+    lines = coverage(rota, start=at_15_13, zone=LA, days=7, fallback="")
+    assert lines[0] == "Tue Dec 08 15:13 PST  NOBODY: red flags page no one"
+    assert lines[1] == "Tue Dec 08 19:00 PST  Night RN"
+    assert sum("NOBODY" in line for line in lines) == 8  # 15:13 today to 15:13 in a week
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("ACK K7QM", "K7QM"), ("ack k7qm on it", "K7QM"), ("GB98 ok", "GB98"),
+     ("Ack: k7qm.", "K7QM"), ("ok", None), ("on it", None), ("call me", None)],
+)  # fmt: skip
+def test_ack_and_its_code_anywhere_in_the_text(text, code):
+    assert ack_code_in(text) == code

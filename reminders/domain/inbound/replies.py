@@ -8,11 +8,13 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
-# CONTENT.md "Check-ins": no answer in 24 hours, one reminder; 24 hours later, staff.
+from reminders.domain.inbound.wording import SI_IF
+
+# docs/replies.md, "Silence": no answer in 24 hours, one reminder; 24 hours later, staff.
 REMINDER_AFTER = timedelta(hours=24)
 TASK_AFTER = timedelta(hours=24)
 ANSWER_WINDOW = timedelta(hours=72)  # a reply this long after the question still counts
-RED_FLAG_PAIN = 8  # CONTENT.md: pain >= 8 is a red flag
+RED_FLAG_PAIN = 8  # docs/replies.md, "Red flags": pain >= 8 is a red flag
 
 PAIN = "pain"
 WARNING = "warning"
@@ -28,9 +30,9 @@ class Keyword(enum.StrEnum):
     HELP = "help"
 
 
-# The keywords Twilio honours on long codes (DESIGN.md rule 5), and the Spanish words
-# CONTENT.md names: a patient told "responda PARAR" must be opted out by PARAR, and one
-# who writes CANCELAR or BAJA means the same. Twilio's Advanced Opt-Out must list the
+# The keywords Twilio honours on long codes (docs/replies.md, "Inbound texts"), and the
+# Spanish words our texts name: a patient told "responda PARAR" must be opted out by
+# PARAR, and one who writes CANCELAR or BAJA means the same. Twilio's Advanced Opt-Out must list the
 # Spanish words too, or Twilio keeps texting a phone we have opted out (docs/replies.md).
 SPANISH_OPT_OUT = ("PARAR", "CANCELAR", "BAJA", "ALTO")
 SPANISH_OPT_IN = ("COMENZAR", "ALTA")
@@ -165,7 +167,9 @@ _NO = frozenset({"no", "n", "nope", "nah", "nop"})
 
 def parse_yes_no(body: str) -> bool | None:
     """Read yes or no ("YES", "si", "Sí.", "no thanks"); a text with both or neither is None."""
-    words = set(_words(body))
+    said = _words(body)
+    # "le llamo si tengo fiebre": that "si" is "if", not "yes".
+    words = {w for i, w in enumerate(said) if not (w == "si" and i and said[i - 1] in SI_IF)}
     yes, no = bool(words & _YES), bool(words & _NO)
     return yes if yes != no else None
 
@@ -191,6 +195,19 @@ def _pain_and_warning(body: str) -> Answer | None:
         return None
     parts = [str(pain) if pain is not None else "", "" if said is None else "yes" if said else "no"]
     return Answer(PAIN_WARNING, " ".join(p for p in parts if p), pain, said)
+
+
+def remaining_half(earlier: str) -> str:
+    """The question still open after half a pain-and-warning answer: "7" leaves the warning
+    signs (a YES now is a warning-sign YES, not an opt-in), "no" leaves the pain."""
+    return WARNING if re.search(r"\d", earlier) else PAIN
+
+
+def both_halves(earlier: str, later: Answer) -> str:
+    """One answer from two texts: "7" then "yes" is "7 yes"; "no" then "4/10" is "4 no"."""
+    pain = later.pain if later.pain is not None else parse_pain(earlier)
+    said = later.text if later.kind in YES_NO_KINDS else earlier
+    return f"{pain} {said}" if pain is not None else said
 
 
 def interpret(
@@ -231,7 +248,7 @@ def interpret(
 
 
 def red_flag(answer: Answer, *, previous_pain: int | None) -> str | None:
-    """Return why an answer needs staff now (CONTENT.md "Check-ins"), or None."""
+    """Return why an answer needs staff now (docs/replies.md, "Red flags"), or None."""
     if answer.kind == BONE_MED:
         return None  # not urgent: a NO opens a staff task instead (bone_med_task)
     if answer.yes:
@@ -247,7 +264,7 @@ def red_flag(answer: Answer, *, previous_pain: int | None) -> str | None:
 
 
 def bone_med_task(answer: Answer) -> str | None:
-    """Return the staff task a bone-medicine answer calls for, or None (CONTENT.md, day 90)."""
+    """Return the staff task a bone-medicine answer calls for, or None (docs/replies.md, "Staff tasks from answers")."""
     if answer.kind != BONE_MED or answer.yes:
         return None
     return (

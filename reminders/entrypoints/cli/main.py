@@ -23,6 +23,7 @@ from reminders.entrypoints.cli.common import (
 from reminders.entrypoints.cli.enrollments import cancel, enroll, reschedule, restart, show
 from reminders.entrypoints.cli.formatting import format_preview
 from reminders.entrypoints.cli.hl7 import hl7_group
+from reminders.entrypoints.cli.oncall import oncall
 from reminders.entrypoints.cli.run import demo, run
 from reminders.entrypoints.cli.simulate import simulate
 from reminders.entrypoints.cli.staff import import_csv, staff, token
@@ -115,6 +116,7 @@ def db_upgrade() -> None:
 
 
 main.add_command(templates)
+main.add_command(oncall)
 main.add_command(run)
 main.add_command(demo)
 

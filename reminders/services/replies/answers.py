@@ -9,13 +9,14 @@ from reminders.adapters.db.enrollments.contact_repository import PhoneMatch
 from reminders.adapters.db.replies.checkin_repository import CheckIn
 from reminders.adapters.db.unit_of_work import UnitOfWork
 from reminders.adapters.rendering import MessageRenderer
-from reminders.domain.inbound.danger import danger
-from reminders.domain.inbound.replies import Intent, bone_med_task, red_flag
+from reminders.domain.inbound.replies import bone_med_task, both_halves
+from reminders.domain.inbound.triage import Triage, shown
 from reminders.services import audit
 from reminders.services.content import Clinic, patient_text
 from reminders.services.replies.alerts import OnCall, raise_red_flag
 
-OPEN = ("open", "no_answer")  # a late answer (after the staff task) still counts
+PARTIAL = "partial"  # a pain-and-warning check-in answered in part ("7"): the rest may follow
+OPEN = ("open", "no_answer", PARTIAL)  # a late answer (after the staff task) still counts
 
 
 @dataclass(frozen=True)
@@ -65,31 +66,46 @@ class ReplyContext:
             )
 
 
-def take_answer(intent: Intent, ctx: ReplyContext, checkin: CheckIn) -> Outcome:
-    """Record the answer to an open check-in; a red flag or a staff task when it calls for one."""
+def take_answer(decided: Triage, ctx: ReplyContext, checkin: CheckIn) -> Outcome:
+    """Record the answer to an open check-in; a red flag or a staff task when it calls for one.
+
+    Half a pain-and-warning answer leaves the check-in `partial`, so the other half ("7",
+    then "YES" minutes later) still answers it within the check-in's window.
+    """
     uow, now = ctx.uow, ctx.now
-    answer = intent.answer
+    answer = decided.answer
     assert answer is not None
-    if not uow.checkins.set_checkin(checkin.id, frm=OPEN, now=now, status="answered"):
+    status = PARTIAL if decided.partial else "answered"
+    if not uow.checkins.set_checkin(checkin.id, frm=OPEN, now=now, status=status):
         return Outcome("unmatched", "the question was answered a moment ago", None, True)
-    previous = (
-        uow.checkins.previous_pain(checkin.enrollment_id) if answer.pain is not None else None
-    )
-    why = red_flag(answer, previous_pain=previous)
-    shown = f"{answer.text}/10" if answer.kind == "pain" else answer.text.upper()
-    if why is None and (words := danger(ctx.body)) is not None:
-        why = f'answered {shown} and wrote "{words}"'
-    uow.checkins.add_answer(
-        checkin_id=checkin.id,
-        enrollment_id=checkin.enrollment_id,
-        inbound_id=ctx.inbound_id,
-        kind=answer.kind,
-        answer=answer.text,
-        pain=answer.pain,
-        red_flag=why is not None,
-        reason=why,
-        answered_at=now,
-    )
+    why = decided.flag
+    said = shown(answer)
+    earlier = uow.checkins.answer_of(checkin.id) if checkin.status == PARTIAL else None
+    if earlier is not None:  # the rest of a half answer: one answer, both halves
+        text, pain, flagged, reason = earlier
+        combined = both_halves(text, answer)
+        said = combined.upper()
+        uow.checkins.complete_answer(
+            checkin.id,
+            inbound_id=ctx.inbound_id,
+            answer=combined,
+            pain=answer.pain if answer.pain is not None else pain,
+            red_flag=flagged or why is not None,
+            reason=why or reason,
+            answered_at=now,
+        )
+    else:
+        uow.checkins.add_answer(
+            checkin_id=checkin.id,
+            enrollment_id=checkin.enrollment_id,
+            inbound_id=ctx.inbound_id,
+            kind=answer.kind,
+            answer=answer.text,
+            pain=answer.pain,
+            red_flag=why is not None,
+            reason=why,
+            answered_at=now,
+        )
     if checkin.status == "no_answer":
         task = uow.escalations.escalation_for_checkin(checkin.id, "no_answer")
         if task is not None:
@@ -104,12 +120,24 @@ def take_answer(intent: Intent, ctx: ReplyContext, checkin: CheckIn) -> Outcome:
             created_at=now,
             updated_at=now,
         )
-        detail = f"{answer.kind} check-in answered: {shown}; staff task #{escalation_id}"
+        detail = f"{answer.kind} check-in answered: {said}; staff task #{escalation_id}"
         return Outcome("answer", detail, ctx.text("thanks"), message_id=checkin.message_id)
-    detail = f"{answer.kind} check-in answered: {shown}"
+    detail = f"{checkin.kind} check-in answered: {said}"
+    if decided.partial:
+        detail += " (half an answer: the rest may follow)"
+    if decided.needs_staff and why is None:
+        detail += "; more than an answer was written: staff should read it"
     if why is None:
-        return Outcome("answer", detail, ctx.text("thanks"), message_id=checkin.message_id)
-    return raise_flag(ctx, why, checkin.id, checkin.message_id, detail)
+        return Outcome(
+            "answer", detail, ctx.text("thanks"), decided.needs_staff, checkin.message_id
+        )
+    return raise_flag(ctx, f"{who_wrote(ctx)}{why}", checkin.id, checkin.message_id, detail)
+
+
+def who_wrote(ctx: ReplyContext) -> str:
+    """Who wrote, when it is not the patient: staff (and the on-call page) must know."""
+    patient = ctx.patient
+    return f"the caregiver ({patient.caregiver}) " if patient and patient.caregiver else ""
 
 
 def raise_flag(

@@ -8,7 +8,13 @@ from datetime import datetime, timedelta
 
 from reminders.domain.enrollment.contact import normalize_phone
 from reminders.domain.errors import InvalidPhoneNumber
-from reminders.domain.inbound.oncall import Contact, RotaError, on_duty, parse_rota
+from reminders.domain.inbound.oncall import (
+    Contact,
+    RotaError,
+    next_on_duty,
+    on_duty,
+    parse_rota,
+)
 from reminders.domain.planning.timing import zone_named
 from reminders.settings import Settings
 
@@ -75,6 +81,20 @@ class OnCall:
                 "backup", phone=self.backup_phone, email=self.backup_email, backup=True
             )
         return primary, backup
+
+    @property
+    def fallback(self) -> str:
+        """The contact paged when nobody in the rota is on duty, as staff read it; "" if none."""
+        return " / ".join(x for x in (self.phone, self.email) if x)
+
+    def in_gap(self, now: datetime) -> bool:
+        """A rota is set and nobody in it is on duty at `now`."""
+        primary, backup = on_duty(self.rota, now=now, zone=zone_named(self.zone))
+        return bool(self.rota) and primary is None and backup is None
+
+    def next_shift(self, now: datetime) -> tuple[Contact, datetime] | None:
+        """Who in the rota comes on duty next after `now`, and when."""
+        return next_on_duty(self.rota, after=now, zone=zone_named(self.zone))
 
     def staff_named(self, phone: str) -> str | None:
         """The name of the staff member texting from this phone, None if not a paged phone."""

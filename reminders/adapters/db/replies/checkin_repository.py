@@ -194,6 +194,24 @@ class CheckinRepository:
     def add_answer(self, **values: Any) -> None:
         self.conn.execute(insert(checkin_answers).values(**values))
 
+    def answer_of(self, checkin_id: int) -> tuple[str, int | None, bool, str | None] | None:
+        """(answer, pain, red_flag, reason) recorded for a check-in, None if unanswered."""
+        A = checkin_answers
+        row = self.conn.execute(
+            select(A.c.answer, A.c.pain, A.c.red_flag, A.c.reason).where(
+                A.c.checkin_id == checkin_id
+            )
+        ).first()
+        return None if row is None else (row.answer, row.pain, bool(row.red_flag), row.reason)
+
+    def complete_answer(self, checkin_id: int, **values: Any) -> None:
+        """The rest of a half answer ("7", then "YES"): the one answer row grows."""
+        self.conn.execute(
+            update(checkin_answers)
+            .where(checkin_answers.c.checkin_id == checkin_id)
+            .values(**values)
+        )
+
     def previous_pain(self, enrollment_id: int) -> int | None:
         return self.conn.scalar(
             select(checkin_answers.c.pain)

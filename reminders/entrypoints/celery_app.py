@@ -44,6 +44,12 @@ def make_celery(settings: Settings) -> Celery:
                 "schedule": settings.reconcile_interval,
                 "options": {"expires": settings.reconcile_interval * 2},
             },
+            # Replies kept in the web process's spool while the database was down
+            # (docs/reliability.md): handled within seconds of its return.
+            "drain-inbound-spool": {
+                "task": "reminders.drain_inbound_spool",
+                "schedule": settings.spool_interval,
+            },
             # Closed loop (docs/replies.md): an unacknowledged red flag climbs its paging
             # ladder. Every 30 s at most, so a rung is never more than half a minute late.
             "acknowledgement-timers": {

@@ -13,9 +13,11 @@ from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from reminders.adapters.inbound_spool import InboundSpool
 from reminders.adapters.providers.twilio_status import status_lookup
 from reminders.bootstrap import Container, bootstrap
 from reminders.entrypoints.celery_app import app
+from reminders.entrypoints.web.api.webhooks import drain_spool
 from reminders.services.delivery.dispatch import dispatch_due
 from reminders.services.delivery.notifications import deliver_notifications, retry_notifications
 from reminders.services.delivery.reconcile import reconcile_expired, reconcile_notifications
@@ -168,3 +170,12 @@ def import_csv(run_id: int) -> dict[str, int]:
         "duplicates": summary.duplicates,
         "rejected": summary.rejected,
     }
+
+
+@app.task(name="reminders.drain_inbound_spool")
+def drain_inbound_spool() -> int:
+    """Replies the web process kept while the database was down: handled once it is back
+    (docs/reliability.md). Returns how many are still waiting."""
+    c = container()
+    drain_spool(c)
+    return len(InboundSpool(c.settings.var_dir).pending())

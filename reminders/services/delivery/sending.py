@@ -11,16 +11,18 @@ from jinja2 import TemplateError
 
 from reminders.adapters.db.decision_facts import DueMessage
 from reminders.adapters.db.unit_of_work import UnitOfWork
-from reminders.adapters.providers.ports import Sent
+from reminders.adapters.providers.ports import ProviderError, Sent
 from reminders.domain.lifecycles.message import Reason
 from reminders.domain.model import Channel, MessageStatus, ProcedureRecord
 from reminders.domain.outbound.decisions import Defer, Go, Kind, Skip, send_decision
 from reminders.domain.outbound.retry import ErrorClass
 from reminders.services.content import message_context
-from reminders.services.delivery.in_flight import hand_over_all
+from reminders.services.delivery.in_flight import Call, hand_over_all
 from reminders.services.delivery.outgoing import (
     Delivery,
     Outgoing,
+    asked_pause,
+    pause_sender,
     take_tokens,
 )
 from reminders.services.delivery.send_failures import Outcome, record_failure
@@ -90,18 +92,41 @@ def send_messages(
             )
             uow.commit()
         calls = [(mid, won[mid], out) for mid, out in chunk if mid in won]
-        for (mid, attempt, out), result in hand_over_all(calls, uow, delivery, now):
+        answers = hand_over_all(calls, uow, delivery, now)
+        left = _pause_once(answers, delivery)
+        for (mid, attempt, out), result, _ in answers:
             if isinstance(result, Sent):
                 pending.append((mid, attempt, result.provider_id))
             else:
                 outcomes[mid] = record_failure(
-                    mid, attempt, out, result, uow=uow, delivery=delivery, now=now
+                    mid, attempt, out, result, uow=uow, delivery=delivery, now=now, pause_left=left
                 )
     if pending:
         with uow:
             _record_sent(uow, pending, outcomes, now())
             uow.commit()
     return outcomes
+
+
+def _pause_once(
+    answers: list[tuple[Call, Sent | ProviderError, float]], delivery: Delivery
+) -> float:
+    """Pause the sender once for the chunk, until the latest end the provider asked for,
+    each counted from when its answer arrived; the seconds of it still to run."""
+    ends = [
+        arrived + asked
+        for _, result, arrived in answers
+        if isinstance(result, ProviderError)
+        and (asked := asked_pause(delivery, result)) is not None
+    ]
+    if not ends:
+        return 0.0
+    left = max(ends) - time.monotonic()
+    statuses = sorted(
+        {r.http_status for _, r, _ in answers if isinstance(r, ProviderError)}, key=str
+    )
+    pause_sender(delivery, left, "/".join(map(str, statuses)))
+    return max(left, 0.0)
 
 
 def _within(chunk: list[tuple[int, Outgoing]], tokens: int) -> list[tuple[int, Outgoing]]:

@@ -85,6 +85,7 @@ def send_messages(
                     rest, now=moment, lease_until=moment + delivery.queue_lease
                 )
                 held = time.monotonic()
+            stamped = time.monotonic()  # the lease runs from (at the latest) this moment
             won = uow.messages.mark_sending_many(
                 [(mid, out.summary) for mid, out in chunk],
                 now=moment,
@@ -92,6 +93,9 @@ def send_messages(
             )
             uow.commit()
         calls = [(mid, won[mid], out) for mid, out in chunk if mid in won]
+        if calls and not lease_live(stamped, delivery):
+            _give_back(uow, calls, ready, pending, outcomes, now)
+            return outcomes
         answers = hand_over_all(calls, uow, delivery, now)
         left = _pause_once(answers, delivery)
         for (mid, attempt, out), result, _ in answers:
@@ -106,6 +110,31 @@ def send_messages(
             _record_sent(uow, pending, outcomes, now())
             uow.commit()
     return outcomes
+
+
+def lease_live(stamped: float, delivery: Delivery) -> bool:
+    """Whether this worker can still show the lease it stamped (time.monotonic() taken before
+    the statement that stamped it): half of it must be left for the call to begin before a
+    reconciler may take the row. A stalled worker (paused process, slow commit, frozen
+    database) gives the rows back instead of calling on a lapsed lease."""
+    return time.monotonic() - stamped < delivery.send_lease.total_seconds() / 2
+
+
+def _give_back(
+    uow: UnitOfWork,
+    calls: list[Call],
+    ready: list[tuple[int, Outgoing]],
+    pending: list[tuple[int, int, str]],
+    outcomes: dict[int, Outcome],
+    now: Callable[[], datetime],
+) -> None:
+    log.warning("lease of %d messages lapsed before the call; giving them back", len(calls))
+    with uow:
+        uow.messages.give_back([(mid, attempt) for mid, attempt, _ in calls], now=now())
+        uow.commit()
+    for mid, _, _ in calls:
+        outcomes[mid] = Outcome.DEFERRED
+    _hold_back(uow, ready, pending, outcomes, now)
 
 
 def _pause_once(

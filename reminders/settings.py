@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     oncall_phone: str = Field("", alias="REMINDERS_ONCALL_PHONE")
     oncall_email: str = Field("", alias="REMINDERS_ONCALL_EMAIL")
     replies_interval: float = Field(60.0, gt=0, alias="REMINDERS_REPLIES_INTERVAL")
+    # How often the worker drains the inbound spool (docs/reliability.md); the web process
+    # also drains it before handling each new reply.
+    spool_interval: float = Field(10.0, gt=0, alias="REMINDERS_SPOOL_INTERVAL")
     status_poll_after_minutes: int = Field(30, ge=1, alias="REMINDERS_STATUS_POLL_AFTER_MINUTES")
     # Closed loop (docs/replies.md): a red flag must be acknowledged within ack_minutes, or
     # the on-call contact is paged again, then the backup, then both are called. A rota is

@@ -15,47 +15,50 @@ def make_celery(settings: Settings) -> Celery:
     app.conf.include = ["reminders.entrypoints.tasks"]
     app.conf.update(
         beat_schedule_filename=str(settings.var_dir / "celerybeat-schedule"),
+        # No entry carries `expires`: Celery turns it into an absolute time from beat's clock,
+        # and a worker whose clock runs ahead by more than that revokes every such task as
+        # expired, for ever: a silent stop. All these tasks are idempotent and cheap when
+        # there is nothing to do, so one that waited in the queue through an outage just runs
+        # (docs/reliability.md).
         beat_schedule={
             "dispatch-due": {
                 "task": "reminders.dispatch_due",
                 "schedule": settings.dispatch_interval,
-                # A dispatch nobody ran in time is dropped: the next one does its work.
-                "options": {"expires": settings.dispatch_interval * 3},
             },
             "reconcile-sending": {
                 "task": "reminders.reconcile_sending",
                 "schedule": settings.reconcile_interval,
-                "options": {"expires": settings.reconcile_interval * 2},
             },
             # Replies (docs/replies.md): check-in reminders and staff tasks, on-call alerts
             # that failed, and texts whose status callback never came.
             "follow-up-checkins": {
                 "task": "reminders.follow_up_checkins",
                 "schedule": settings.replies_interval,
-                "options": {"expires": settings.replies_interval * 2},
             },
             "retry-notifications": {
                 "task": "reminders.retry_notifications",
                 "schedule": settings.replies_interval,
-                "options": {"expires": settings.replies_interval * 2},
             },
             "poll-statuses": {
                 "task": "reminders.poll_statuses",
                 "schedule": settings.reconcile_interval,
-                "options": {"expires": settings.reconcile_interval * 2},
+            },
+            # Replies kept in the web process's spool while the database was down
+            # (docs/reliability.md): handled within seconds of its return.
+            "drain-inbound-spool": {
+                "task": "reminders.drain_inbound_spool",
+                "schedule": settings.spool_interval,
             },
             # Closed loop (docs/replies.md): an unacknowledged red flag climbs its paging
             # ladder. Every 30 s at most, so a rung is never more than half a minute late.
             "acknowledgement-timers": {
                 "task": "reminders.climb_ladders",
                 "schedule": min(30.0, settings.replies_interval),
-                "options": {"expires": min(30.0, settings.replies_interval) * 2},
             },
             # Write-back to the chart (docs/integration.md): the FHIR outbox, filled and sent.
             "write-back": {
                 "task": "reminders.write_back",
                 "schedule": settings.writeback_interval,
-                "options": {"expires": settings.writeback_interval * 2},
             },
         },
     )

@@ -13,10 +13,12 @@ from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from reminders.adapters.inbound_spool import InboundSpool
 from reminders.adapters.providers.fhir_client import FhirClient, client_from
 from reminders.adapters.providers.twilio_status import status_lookup
 from reminders.bootstrap import Container, bootstrap
 from reminders.entrypoints.celery_app import app
+from reminders.entrypoints.web.api.webhooks import drain_spool
 from reminders.services.delivery.dispatch import dispatch_due
 from reminders.services.delivery.notifications import deliver_notifications, retry_notifications
 from reminders.services.delivery.reconcile import reconcile_expired, reconcile_notifications
@@ -189,3 +191,12 @@ def write_back_to_chart() -> dict[str, int]:
     c = container()
     done = write_back(c.uow, fhir_client(c), now=c.clock)
     return {"queued": done.queued, "delivered": done.delivered, "failed": done.failed}
+
+
+@app.task(name="reminders.drain_inbound_spool")
+def drain_inbound_spool() -> int:
+    """Replies the web process kept while the database was down: handled once it is back
+    (docs/reliability.md). Returns how many are still waiting."""
+    c = container()
+    drain_spool(c)
+    return len(InboundSpool(c.settings.var_dir).pending())

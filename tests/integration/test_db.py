@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from reminders.adapters.db.engine import make_engine
 from reminders.adapters.db.migrate import upgrade
@@ -40,3 +44,37 @@ def test_postgresql_connections_are_checked_before_use(postgres_url):
     with engine.connect() as conn:
         assert conn.execute(text("select 1")).scalar() == 1
     engine.dispose()
+
+
+def test_postgresql_statements_are_bounded_by_a_timeout(postgres_url):
+    engine = make_engine(postgres_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("show statement_timeout")).scalar() == "1min"
+    engine.dispose()
+
+
+def test_a_postgresql_server_that_never_answers_fails_within_seconds():
+    """A frozen server (SIGSTOP) completes TCP but never speaks: without connect_timeout the
+    web request or the worker hangs for good, and the inbound spool never gets its turn."""
+    frozen = socket.socket()
+    frozen.bind(("127.0.0.1", 0))
+    frozen.listen(8)  # the kernel completes the handshake; nobody ever reads or writes
+    port = frozen.getsockname()[1]
+    engine = make_engine(f"postgresql+psycopg://reminders@127.0.0.1:{port}/frozen")
+    outcome: list[BaseException] = []
+
+    def connect() -> None:
+        try:
+            engine.connect().close()
+        except BaseException as exc:
+            outcome.append(exc)
+
+    started = time.monotonic()
+    worker = threading.Thread(target=connect, daemon=True)
+    worker.start()
+    worker.join(20)
+    waited = time.monotonic() - started
+    frozen.close()
+    assert not worker.is_alive(), "a connection to a frozen server hung for 20 s"
+    assert outcome and isinstance(outcome[0], OperationalError)
+    assert waited < 15

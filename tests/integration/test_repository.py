@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from reminders.adapters.db.enrollments.repository import EnrollmentRepository
 from reminders.adapters.db.orm import consents, enrollments
+from reminders.domain.lifecycles.enrollment import CANCEL
 from reminders.domain.model import (
     Channel,
     Consent,
@@ -105,7 +106,9 @@ def test_update_changes_the_named_columns_and_the_time(engine):
     with engine.begin() as conn:
         repo = EnrollmentRepository(conn)
         eid = add(repo, ana())
-        repo.update(eid, now=later, status="cancelled", revision=2)
+        assert repo.move(eid, CANCEL, now=later)  # the status by the lifecycle's step only
+        assert not repo.move(eid, CANCEL, now=later)  # cancelled already: nothing moves
+        repo.update(eid, now=later, revision=2)
         got = repo.get(eid, for_update=True)
         other = add(repo, ana("auto:two"))
         untouched = repo.get(other)

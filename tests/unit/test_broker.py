@@ -3,6 +3,8 @@ error (the worker reconnects), not an AttributeError (the worker stopped)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -68,3 +70,15 @@ def test_the_folder_for_beats_schedule_exists_with_any_broker(tmp_path):
     app = make_celery(Settings(broker_url="redis://127.0.0.1:6379/0", var_dir=var))
     assert var.is_dir()
     assert app.conf.beat_schedule_filename == str(var / "celerybeat-schedule")
+
+
+def test_no_beat_task_can_be_dropped_by_a_worker_whose_clock_runs_ahead(tmp_path: Path) -> None:
+    """Celery stamps `expires` as an absolute time from beat's clock; a worker minutes ahead
+    would revoke every such task on arrival, and dispatch would stop without a sound."""
+    app = make_celery(Settings(var_dir=tmp_path))
+    beat_now = datetime(2026, 12, 8, 3, 0, tzinfo=UTC)
+    for name, entry in app.conf.beat_schedule.items():
+        message = app.amqp.as_task_v2("id", entry["task"], now=beat_now, **entry.get("options", {}))
+        expires = message.headers["expires"]
+        assert expires is None, f"{name} expires at {expires} by beat's clock"
+    assert "drain-inbound-spool" in app.conf.beat_schedule

@@ -8,6 +8,18 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+# PostgreSQL client timeouts (docs/reliability.md): a server that is down, frozen or cut off
+# is noticed within seconds instead of hanging a request or a worker for the kernel's TCP
+# timeout (minutes), so the inbound spool and the lease checks can act.
+POSTGRES_CONNECT_ARGS: dict[str, Any] = {
+    "connect_timeout": 5,  # seconds to open a connection
+    "keepalives": 1,  # TCP keepalives on an idle or waiting connection:
+    "keepalives_idle": 10,  # first probe after 10 s of silence,
+    "keepalives_interval": 5,  # then every 5 s,
+    "keepalives_count": 3,  # dead after 3 unanswered probes (about 25 s)
+    "options": "-c statement_timeout=60000",  # no statement runs longer than a minute
+}
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; for SQLite, make the folder and serialize writers safely."""
@@ -15,7 +27,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # Bound values are patients' names, phones and emails: keep them out of error text.
     kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        connect_args = {**POSTGRES_CONNECT_ARGS, **kwargs.pop("connect_args", {})}
+        return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import datetime
@@ -22,8 +23,9 @@ def hand_over_all(
     uow: UnitOfWork,
     delivery: Delivery,
     now: Callable[[], datetime],
-) -> list[tuple[Call, Sent | ProviderError]]:
-    """Call the provider for each, side by side; renew the leases of calls still running."""
+) -> list[tuple[Call, Sent | ProviderError, float]]:
+    """Call the provider for each, side by side; renew the leases of calls still running.
+    Each answer comes with when it arrived (time.monotonic())."""
     futures = {_pool().submit(_call, out, delivery): (mid, a, out) for mid, a, out in calls}
     running = set(futures)
     every = delivery.send_lease.total_seconds() / 3
@@ -39,13 +41,13 @@ def hand_over_all(
                 )
                 uow.commit()
     try:
-        return [(futures[f], f.result()) for f in futures]
+        return [(futures[f], *f.result()) for f in futures]
     finally:  # one line a chunk (a line a message cost 5% of a send), recipients masked,
         # written even when a call raised something unexpected
         sent = [
             futures[f][2]
             for f in futures
-            if f.done() and f.exception() is None and isinstance(f.result(), Sent)
+            if f.done() and f.exception() is None and isinstance(f.result()[0], Sent)
         ]
         if sent:
             log.info(
@@ -56,11 +58,13 @@ def hand_over_all(
             )
 
 
-def _call(out: Outgoing, delivery: Delivery) -> Sent | ProviderError:
+def _call(out: Outgoing, delivery: Delivery) -> tuple[Sent | ProviderError, float]:
+    """The provider's answer and when it arrived (time.monotonic()): a Retry-After counts
+    from then, not from when the whole chunk was recorded."""
     try:
-        return hand_over(out, delivery=delivery, log_it=False)
+        return hand_over(out, delivery=delivery, log_it=False), time.monotonic()
     except ProviderError as exc:
-        return exc
+        return exc, time.monotonic()
 
 
 _pools: dict[int, ThreadPoolExecutor] = {}

@@ -121,18 +121,32 @@ def take_tokens(delivery: Delivery, n: int) -> int:
         return 0
 
 
-def slow_down(delivery: Delivery, exc: ProviderError) -> None:
-    """The provider is overloaded (429, 5xx): every worker of this sender waits, for as
-    long as it asked (Retry-After) or a moment, instead of each message on its own."""
+def asked_pause(delivery: Delivery, exc: ProviderError) -> float | None:
+    """Seconds the provider asked every sender to wait (Retry-After, or a moment on a 429 or
+    5xx without one); None when the error does not concern the sender's pace."""
+    if not exc.slows_the_sender:
+        return None
+    return exc.retry_after if exc.retry_after is not None else delivery.slow_down
+
+
+def pause_sender(delivery: Delivery, seconds: float, why: object) -> None:
+    """Every worker of this sender waits `seconds` from now."""
     limiter = delivery.limiter
-    if not exc.slows_the_sender or not isinstance(limiter, ChunkLimiter):
+    if seconds <= 0 or not isinstance(limiter, ChunkLimiter):
         return
-    seconds = exc.retry_after if exc.retry_after is not None else delivery.slow_down
     try:
         limiter.pause(delivery.sms.sender, seconds)
     except Exception as exc2:  # Redis down: the tokens are refused anyway
         log.warning("could not pause the sender (%s)", exc2.__class__.__name__)
-    log.warning("provider asked to slow down (%s): sender paused %.1f s", exc.http_status, seconds)
+    log.warning("provider asked to slow down (%s): sender paused %.1f s", why, seconds)
+
+
+def slow_down(delivery: Delivery, exc: ProviderError) -> None:
+    """The provider is overloaded (429, 5xx): every worker of this sender waits, for as
+    long as it asked (Retry-After) or a moment, instead of each message on its own."""
+    seconds = asked_pause(delivery, exc)
+    if seconds is not None:
+        pause_sender(delivery, seconds, exc.http_status)
 
 
 def hand_over(message: Outgoing, *, delivery: Delivery, log_it: bool = True) -> Sent:

@@ -14,7 +14,7 @@ from reminders.domain.lifecycles.message import Reason
 from reminders.domain.outbound.retry import ErrorClass
 from reminders.domain.planning.timing import zone_named
 from reminders.services.delivery.opt_outs import opt_out
-from reminders.services.delivery.outgoing import Delivery, Outgoing, masked, slow_down
+from reminders.services.delivery.outgoing import Delivery, Outgoing, masked
 
 log = logging.getLogger("reminders.sending")
 
@@ -38,8 +38,11 @@ def record_failure(
     uow: UnitOfWork,
     delivery: Delivery,
     now: Callable[[], datetime],
+    pause_left: float,
 ) -> Outcome:
-    slow_down(delivery, exc)
+    """Record how a call failed. `pause_left`: seconds still to run of the pause the provider
+    asked for, counted once for the chunk from when its answer arrived (the caller paused the
+    sender); a throttled text goes again right after it."""
     code, error, cls = exc.code, exc.message, exc.error_class.value
     fence = Fence(attempt)
     with uow:
@@ -72,8 +75,7 @@ def record_failure(
             if retry_at is not None and exc.http_status == 429:
                 # Throttled, not refused: the sender as a whole waits (slow_down), and this
                 # message goes again right after, not on its own exponential backoff.
-                pause = exc.retry_after if exc.retry_after is not None else delivery.slow_down
-                retry_at = min(retry_at, moment + timedelta(seconds=max(pause, 1.0)))
+                retry_at = min(retry_at, moment + timedelta(seconds=max(pause_left, 1.0)))
         if retry_at is not None:
             won = uow.messages.retry(
                 message_id,

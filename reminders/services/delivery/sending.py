@@ -11,16 +11,18 @@ from jinja2 import TemplateError
 
 from reminders.adapters.db.decision_facts import DueMessage
 from reminders.adapters.db.unit_of_work import UnitOfWork
-from reminders.adapters.providers.ports import Sent
+from reminders.adapters.providers.ports import ProviderError, Sent
 from reminders.domain.lifecycles.message import Reason
 from reminders.domain.model import Channel, MessageStatus, ProcedureRecord
 from reminders.domain.outbound.decisions import Defer, Go, Kind, Skip, send_decision
 from reminders.domain.outbound.retry import ErrorClass
 from reminders.services.content import message_context
-from reminders.services.delivery.in_flight import hand_over_all
+from reminders.services.delivery.in_flight import Call, hand_over_all
 from reminders.services.delivery.outgoing import (
     Delivery,
     Outgoing,
+    asked_pause,
+    pause_sender,
     take_tokens,
 )
 from reminders.services.delivery.send_failures import Outcome, record_failure
@@ -83,6 +85,7 @@ def send_messages(
                     rest, now=moment, lease_until=moment + delivery.queue_lease
                 )
                 held = time.monotonic()
+            stamped = time.monotonic()  # the lease runs from (at the latest) this moment
             won = uow.messages.mark_sending_many(
                 [(mid, out.summary) for mid, out in chunk],
                 now=moment,
@@ -90,18 +93,69 @@ def send_messages(
             )
             uow.commit()
         calls = [(mid, won[mid], out) for mid, out in chunk if mid in won]
-        for (mid, attempt, out), result in hand_over_all(calls, uow, delivery, now):
+        if calls and not lease_live(stamped, delivery):
+            _give_back(uow, calls, ready, pending, outcomes, now)
+            return outcomes
+        answers = hand_over_all(calls, uow, delivery, now)
+        left = _pause_once(answers, delivery)
+        for (mid, attempt, out), result, _ in answers:
             if isinstance(result, Sent):
                 pending.append((mid, attempt, result.provider_id))
             else:
                 outcomes[mid] = record_failure(
-                    mid, attempt, out, result, uow=uow, delivery=delivery, now=now
+                    mid, attempt, out, result, uow=uow, delivery=delivery, now=now, pause_left=left
                 )
     if pending:
         with uow:
             _record_sent(uow, pending, outcomes, now())
             uow.commit()
     return outcomes
+
+
+def lease_live(stamped: float, delivery: Delivery) -> bool:
+    """Whether this worker can still show the lease it stamped (time.monotonic() taken before
+    the statement that stamped it): half of it must be left for the call to begin before a
+    reconciler may take the row. A stalled worker (paused process, slow commit, frozen
+    database) gives the rows back instead of calling on a lapsed lease."""
+    return time.monotonic() - stamped < delivery.send_lease.total_seconds() / 2
+
+
+def _give_back(
+    uow: UnitOfWork,
+    calls: list[Call],
+    ready: list[tuple[int, Outgoing]],
+    pending: list[tuple[int, int, str]],
+    outcomes: dict[int, Outcome],
+    now: Callable[[], datetime],
+) -> None:
+    log.warning("lease of %d messages lapsed before the call; giving them back", len(calls))
+    with uow:
+        uow.messages.give_back([(mid, attempt) for mid, attempt, _ in calls], now=now())
+        uow.commit()
+    for mid, _, _ in calls:
+        outcomes[mid] = Outcome.DEFERRED
+    _hold_back(uow, ready, pending, outcomes, now)
+
+
+def _pause_once(
+    answers: list[tuple[Call, Sent | ProviderError, float]], delivery: Delivery
+) -> float:
+    """Pause the sender once for the chunk, until the latest end the provider asked for,
+    each counted from when its answer arrived; the seconds of it still to run."""
+    ends = [
+        arrived + asked
+        for _, result, arrived in answers
+        if isinstance(result, ProviderError)
+        and (asked := asked_pause(delivery, result)) is not None
+    ]
+    if not ends:
+        return 0.0
+    left = max(ends) - time.monotonic()
+    statuses = sorted(
+        {r.http_status for _, r, _ in answers if isinstance(r, ProviderError)}, key=str
+    )
+    pause_sender(delivery, left, "/".join(map(str, statuses)))
+    return max(left, 0.0)
 
 
 def _within(chunk: list[tuple[int, Outgoing]], tokens: int) -> list[tuple[int, Outgoing]]:

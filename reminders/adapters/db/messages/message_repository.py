@@ -45,6 +45,7 @@ from reminders.domain.lifecycles.message import (
     CLAIM,
     DEFER,
     FAIL,
+    GIVE_BACK,
     HOLD,
     RENEW,
     RESTORE,
@@ -314,6 +315,14 @@ class MessageRepository:
         """One row queued -> sending; its attempt number, or None if another took it."""
         won = self.mark_sending_many([(message_id, body)], now=now, lease_until=lease_until)
         return won.get(message_id)
+
+    def give_back(self, attempts: list[tuple[int, int]], *, now: datetime) -> int:
+        """Sending -> queued for rows never handed over (their worker could not show its lease
+        was still live), each only on the attempt that took it; free for the next dispatch."""
+        given = 0
+        for mid, attempt in attempts:
+            given += self._one(mid, GIVE_BACK, now, fence=Fence(attempt), lease_until=now)
+        return given
 
     def mark_sent_many(self, sent: list[tuple[int, int, str]], *, now: datetime) -> set[int]:
         """Record (id, attempt, provider id) of rows still on that attempt, one statement."""

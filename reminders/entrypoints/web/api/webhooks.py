@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.datastructures import FormData
 from twilio.request_validator import SIGNATURE_HEADER, RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from reminders.adapters.inbound_spool import InboundSpool
 from reminders.bootstrap import Container
 from reminders.entrypoints.web.deps import ContainerDep
 from reminders.services.delivery import status
@@ -69,7 +72,7 @@ ID_LIMITS = {
 }
 
 
-def _text(form: FormData, name: str) -> str:
+def _text(form: Mapping[str, object], name: str) -> str:
     """A parameter Twilio sends as a short identifier: refused (400) when it cannot be one."""
     value = form.get(name)
     if not isinstance(value, str):
@@ -82,7 +85,7 @@ def _text(form: FormData, name: str) -> str:
     return value
 
 
-def _body(form: FormData) -> str:
+def _body(form: Mapping[str, object]) -> str:
     """The text as the patient wrote it; a NUL (no database stores one) becomes U+FFFD."""
     value = form.get("Body")
     return value.replace("\x00", "\ufffd") if isinstance(value, str) else ""
@@ -113,30 +116,96 @@ def status_callback(form: SignedForm, c: ContainerDep) -> Response:
     return twiml()
 
 
-@router.post("/inbound")
-def inbound(form: SignedForm, c: ContainerDep) -> Response:
-    """Take a patient's text; answer in TwiML; the workers alert on-call staff at once."""
+def inbound_message(form: Mapping[str, object]) -> replies.InboundSms:
+    """The text a signed form carries; 400 when it has no sender."""
     sender = _text(form, "From").strip()
     if not sender:
         raise HTTPException(400, "an inbound message needs From")
-    msg = replies.InboundSms(
+    return replies.InboundSms(
         from_phone=sender,
         body=_body(form),
         sid=_text(form, "MessageSid") or _text(form, "SmsSid") or None,
         to_phone=_text(form, "To") or None,
         opt_out_type=_text(form, "OptOutType") or None,
     )
+
+
+# The database is unreachable (down, frozen past the client timeouts, or failing over):
+# the request is kept in the spool, not lost (docs/reliability.md).
+DATABASE_DOWN = (OperationalError, InterfaceError)
+
+
+@router.post("/inbound")
+def inbound(form: SignedForm, request: Request, c: ContainerDep) -> Response:
+    """Take a patient's text; answer in TwiML; the workers alert on-call staff at once. When the
+    database cannot take it, the signed request is kept in the spool and answered 200 with an
+    empty TwiML; it is handled, in arrival order, once the database is back."""
+    msg = inbound_message(form)
+    spool = InboundSpool(c.settings.var_dir)
+    if spool.has_pending():
+        drain_spool(c)  # a no-op while another process drains
+        if spool.has_pending():
+            return _keep(spool, form, request, c)  # behind older texts: keep the order
     try:
-        handled = replies.receive_sms(msg, uow=c.uow(), replying=replying(c), now=c.clock())
-    except Exception as exc:
-        log.exception("could not handle an inbound text; storing it for staff")
-        replies.store_unprocessed(
-            msg, uow=c.uow(), error=f"{exc.__class__.__name__}: {exc}", now=c.clock()
-        )
-        return twiml()
+        handled = _handle(c, msg)
+    except DATABASE_DOWN:
+        log.exception("the database is unreachable; keeping the inbound text in the spool")
+        return _keep(spool, form, request, c)
     if handled.notification_ids:
         _queue_alerts(c, handled.notification_ids)
     return twiml(handled.reply)
+
+
+def _keep(spool: InboundSpool, form: FormData, request: Request, c: ContainerDep) -> Response:
+    fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    spool.put(
+        fields,
+        url=signed_url(request, c.settings.public_url),
+        signature=request.headers.get(SIGNATURE_HEADER, ""),
+    )
+    return twiml()
+
+
+def _handle(c: Container, msg: replies.InboundSms) -> replies.Handled:
+    """Handle a text; a failure other than the database's own stores it for staff (and a
+    database failure while storing it propagates, so the caller spools it)."""
+    try:
+        return replies.receive_sms(msg, uow=c.uow(), replying=replying(c), now=c.clock())
+    except DATABASE_DOWN:
+        raise
+    except Exception as exc:
+        log.exception("could not handle an inbound text; storing it for staff")
+        stored = replies.store_unprocessed(
+            msg, uow=c.uow(), error=f"{exc.__class__.__name__}: {exc}", now=c.clock()
+        )
+        return replies.Handled(inbound_id=stored or 0, action="unprocessed", reply=None)
+
+
+def drain_spool(c: Container) -> bool:
+    """Handle the kept requests oldest first, each once (its MessageSid makes a replay a
+    no-op); stop at the first the database cannot take. Returns False when another process
+    is draining. The reply TwiML cannot reach the patient any more; alerts still go."""
+    spool = InboundSpool(c.settings.var_dir)
+    with spool.draining() as mine:
+        if not mine:
+            return False
+        for item in spool.pending():
+            try:
+                msg = inbound_message(item.form)
+            except HTTPException:
+                log.error("dropping a spooled request that carries no text: %s", item.path.name)
+                spool.done(item)
+                continue
+            try:
+                handled = _handle(c, msg)
+            except DATABASE_DOWN:
+                log.warning("the database is still unreachable; the spool waits")
+                return True
+            spool.done(item)
+            if handled.notification_ids:
+                _queue_alerts(c, handled.notification_ids)
+            log.info("handled a spooled inbound text (%s)", item.path.name)
+    return True
 
 
 def replying(c: Container) -> replies.Replying:

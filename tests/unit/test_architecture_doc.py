@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from reminders.domain.outbound.decisions import KINDS, Retry
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "reminders"
 DOC = ROOT / "docs" / "architecture.md"
@@ -117,3 +119,34 @@ def test_the_citation_check_finds_a_citation():
     assert OUTSIDE.search("see " + "DESIGN" + ".md rule 4")
     assert OUTSIDE.search("../" + "shared/CONTENT" + ".md")
     assert not OUTSIDE.search("docs/rules.md, rule 4; docs/architecture.md")
+
+
+def kinds_table() -> dict[str, list[str]]:
+    """The doc's kinds table: each kind's value -> its cells after the kind (table onwards)."""
+    section = DOC.read_text(encoding="utf-8").split("### Kinds, their guardrails and retry", 1)[1]
+    section = section.split("\n\n###", 1)[0]
+    rows: dict[str, list[str]] = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 10 and "`" in cells[0]:
+            for kind in re.findall(r"`(\w+)`", cells[0]):
+                rows[kind] = cells[1:]
+    return rows
+
+
+def test_the_kinds_table_says_what_kinds_declares():
+    retry_words = {
+        Retry.UNTIL_DEADLINE: "until its deadline",
+        Retry.FOR_A_DAY: "for a day",
+        Retry.NEVER: "never",
+    }
+    rows = kinds_table()
+    assert set(rows) == {kind.value for kind in KINDS}
+    for kind, rules in KINDS.items():
+        _table, recipient, *flags, retry = rows[kind.value]
+        g = rules.guardrails
+        declared = [g.enrollment, g.consent, g.opt_out, g.deadline, g.quiet_hours, g.sms_cap]
+        assert recipient.split()[0] == rules.recipient.value, kind
+        assert [f == "yes" for f in flags] == declared, kind
+        assert all(f in ("yes", "no") for f in flags), kind
+        assert retry.startswith(retry_words[rules.retry]), kind

@@ -17,14 +17,16 @@ DEV_SECRET_KEY = "development-only-secret-change-me"
 
 
 class Settings(BaseSettings):
-    """Everything the service reads from its environment; names match DESIGN.md."""
+    """Everything the service reads from its environment; names as README.md lists them."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
     environment: Literal["development", "test", "production"] = Field(
         "development", alias="REMINDERS_ENVIRONMENT"
     )
-    var_dir: Path = Field(Path("var"), alias="REMINDERS_VAR_DIR")  # ./var, as DESIGN.md says
+    var_dir: Path = Field(
+        Path("var"), alias="REMINDERS_VAR_DIR"
+    )  # ./var: the embedded default's files
     database_url: str = Field("", alias="REMINDERS_DATABASE_URL")
     broker_url: str = Field("", alias="REMINDERS_BROKER_URL")
     public_url: str = Field("http://127.0.0.1:8000", alias="REMINDERS_PUBLIC_URL")
@@ -37,7 +39,7 @@ class Settings(BaseSettings):
     # The language of the staff pages' step titles (each care-plan step has one per language).
     staff_language: Literal["en", "es"] = Field("en", alias="REMINDERS_STAFF_LANGUAGE")
     # Who answers nights and weekends (an answering service or the hospital operator):
-    # every "call us" names it (CONTENT.md, "Who answers"). Empty: the clinic's own line.
+    # every "call us" names it (docs/care-plans.md). Empty: the clinic's own line.
     clinic_after_hours_phone: str = Field("", alias="REMINDERS_CLINIC_AFTER_HOURS_PHONE")
     # Whether staff on the phone speak Spanish; if not, Spanish texts offer a free interpreter.
     clinic_spanish_spoken: bool = Field(True, alias="REMINDERS_CLINIC_SPANISH_SPOKEN")

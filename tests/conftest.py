@@ -58,7 +58,7 @@ def postgres_url() -> Iterator[str]:
     except Exception as exc:  # pragma: no cover - the message is the point
         pytest.fail(
             f"PostgreSQL is needed at {POSTGRES_ADMIN_URL} ({exc.__class__.__name__}: {exc});"
-            " start it with the command in DESIGN.md, or set REMINDERS_TEST_POSTGRES_URL"
+            " start it as .ci/run does, or set REMINDERS_TEST_POSTGRES_URL"
         )
     url = admin.url.set(database=name).render_as_string(hide_password=False)
     engine = make_engine(url)

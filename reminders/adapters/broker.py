@@ -64,7 +64,7 @@ def broker_app(settings: Settings) -> Celery:
             # verifying Redis's certificate (add ?ssl_cert_reqs=... and ssl_ca_certs=... to
             # the URL for a private CA).
             app.conf.broker_use_ssl = {"ssl_cert_reqs": ssl.CERT_REQUIRED}
-        # Tasks are short and never scheduled ahead (DESIGN.md rule 1), so an unacked task
+        # Tasks are short and never scheduled ahead (docs/rules.md, rule 1), so an unacked task
         # of a dead worker can come back after minutes, not the default hour.
         app.conf.broker_transport_options = {"visibility_timeout": 600}
     app.conf.update(

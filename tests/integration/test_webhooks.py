@@ -409,7 +409,7 @@ STOPS = [
     "REVOKE",
     "optout",
     "Opt out",
-    # Spanish (CONTENT.md): the Spanish opt-out line names PARAR.
+    # Spanish (docs/rules.md, rule 12): the Spanish opt-out line names PARAR.
     "CANCELAR",
     "Parar",
     "baja",

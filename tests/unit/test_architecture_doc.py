@@ -105,7 +105,6 @@ def tracked_files() -> list[Path]:
     return [ROOT / name for name in out.decode().split("\0") if name]
 
 
-@pytest.mark.xfail(strict=True, reason="citations are reworded at merge")
 def test_no_tracked_file_cites_files_outside_the_repository():
     citing = sorted(
         path.relative_to(ROOT).as_posix()

@@ -20,7 +20,7 @@ from reminders.domain.lifecycles.message import (
 
 S = MessageStatus
 
-# Written out by hand from DESIGN.md rule 2, independently of the module's table.
+# Written out by hand from docs/rules.md (rules 2 and 3), independently of the module's table.
 ALLOWED = {
     (S.SCHEDULED, S.QUEUED),  # claimed by dispatch
     (S.SCHEDULED, S.CANCELLED),  # enrollment cancelled, re-planned, opted out

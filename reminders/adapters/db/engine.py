@@ -46,7 +46,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock up front, so a claim (read then update) is
-        # atomic across processes: SQLite's "one writer" in DESIGN.md.
+        # atomic across processes: SQLite's "one writer" (docs/rules.md, rule 7).
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine

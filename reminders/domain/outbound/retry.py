@@ -17,7 +17,7 @@ class ErrorClass(enum.StrEnum):
     OPTED_OUT = "opted_out"  # the carrier says the patient opted out: stop all SMS
 
 
-# DESIGN.md rule 4. Twilio error codes: 30003 unreachable handset, 30008 unknown error
+# docs/rules.md, rule 4. Twilio error codes: 30003 unreachable handset, 30008 unknown error
 # (both often pass); 21211 invalid To number, 21614 not a mobile number, 30005 unknown
 # destination, 30006 landline or unreachable carrier; 21610 the recipient replied STOP.
 TRANSIENT_CODES = frozenset({"30003", "30008", "20429", "20500", "20503"})

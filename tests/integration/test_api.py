@@ -229,3 +229,14 @@ def test_a_wrong_method_names_every_method_the_path_takes(api):
     answer = api.options("/api/v1/enrollments/1")
     assert answer.status_code == 405
     assert {m.strip() for m in answer.headers["allow"].split(",")} >= {"GET", "PATCH"}
+
+
+def test_an_api_enrollment_is_audited_with_the_callers_address(api, engine):
+    from webtools import ADDR
+
+    assert api.post("/api/v1/enrollments", json=ANA).status_code == 201
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(audit_log.c.client_addr).where(audit_log.c.action == "enrolled")
+        ).all()
+    assert [r.client_addr for r in rows] == [ADDR]

@@ -37,7 +37,7 @@ def test_the_declared_steps_take_their_starting_states_from_the_machine():
     assert enrollment.CANCEL.sources == ["active", "paused"]
     assert enrollment.RESTART.to is E.ACTIVE and "cancelled" in enrollment.RESTART.sources
     assert checkin.ANSWER.sources == ["no_answer", "open", "partial"]  # a late answer lands
-    assert checkin.EXPIRE.sources == ["open"]
+    assert checkin.EXPIRE.sources == ["open", "partial"]
     assert escalation.ACKNOWLEDGE.sources == ["open"]
     assert escalation.RESOLVE.sources == ["acknowledged", "open"]
 

@@ -6,12 +6,13 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from reminders.domain.enrollment.commands import AddCaregiver, EnrollPatient, GiveConsent
 from reminders.domain.errors import InvalidEnrollment
 from reminders.domain.model import Enrollment
 from reminders.domain.staff.accounts import ApiToken, Scope
+from reminders.entrypoints.web import staff_session
 from reminders.entrypoints.web.api.bodies import json_object, read_body, request_body
 from reminders.entrypoints.web.api.schemas import (
     CancelIn,
@@ -130,6 +131,7 @@ def create_enrollment(
     data: Annotated[dict[str, Any], Depends(json_object)],
     response: Response,
     c: ContainerDep,
+    request: Request,
 ) -> Written:
     """Enroll a patient whose procedure is done.
 
@@ -162,6 +164,7 @@ def create_enrollment(
             now=c.clock(),
             via="API",
             unreadable=unreadable,
+            client_addr=staff_session.client_addr(request),
         )
     except InvalidEnrollment as exc:
         raise InvalidEnrollment(_api_fields(exc.errors)) from None

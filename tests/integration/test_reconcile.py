@@ -125,9 +125,11 @@ def test_two_reconcilers_over_the_same_row_count_it_once(
     live.clock.advance(minutes=3)
 
     both_asked = threading.Barrier(2, timeout=30)
+    first_asking = threading.Event()
     real_find_sent = live.delivery.sms.find_sent
 
     def find_sent_together(**kwargs):
+        first_asking.set()
         found = real_find_sent(**kwargs)
         both_asked.wait()  # neither writes before the other has read the row and asked
         return found
@@ -145,8 +147,12 @@ def test_two_reconcilers_over_the_same_row_count_it_once(
             errors.append(exc)
 
     threads = [threading.Thread(target=reconciler) for _ in range(2)]
-    for t in threads:
-        t.start()
+    # The second starts once the first holds no claim lock any more (it is asking Twilio):
+    # their claim reads skip rows the other has locked, so overlapping claims never both
+    # see the row; a reconcile that overlaps the next one's ask is the case tested here.
+    threads[0].start()
+    assert first_asking.wait(timeout=30)
+    threads[1].start()
     for t in threads:
         t.join(timeout=60)
     assert not errors and len(results) == 2, f"a reconciler did not finish: {errors!r}"

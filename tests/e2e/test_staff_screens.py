@@ -102,7 +102,7 @@ def test_a_nurse_reads_the_journey_from_the_patient_page(server, seeded, browser
     assert b.find_elements(By.CSS_SELECTOR, "#strip .mark.flag")  # marked on the days strip
     assert b.find_element(By.CSS_SELECTOR, "#strip .strip-now").text == "Now"
     answered = b.find_element(By.CSS_SELECTOR, ".entry .answer.flag")
-    assert "“9”" in answered.text and answered.is_displayed()
+    assert "“9 NO”" in answered.text and answered.is_displayed()
     entry = answered.find_element(By.XPATH, "ancestor::li[contains(@class, 'entry')]")
     assert "Check-in: pain score, day 1" in entry.text
     text = entry.find_element(By.CSS_SELECTOR, "details .message-text")

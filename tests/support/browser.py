@@ -102,7 +102,8 @@ def _submit_code(b: object, server: str, username: str, page: str) -> None:
     field.send_keys(pyotp.TOTP(_SECRET[key]).at(step * 30))
     b.find_element(By.CSS_SELECTOR, f"form[action='{page}'] button").click()  # type: ignore[attr-defined]
     WebDriverWait(b, 15).until(ec.staleness_of(field))  # the answer to the POST is shown
-    error = b.find_elements(By.CSS_SELECTOR, "[role=alert]")  # type: ignore[attr-defined]
+    # Shown alerts only: every signed-in page carries the (hidden) idle-logoff notice.
+    error = [e for e in b.find_elements(By.CSS_SELECTOR, "[role=alert]") if e.is_displayed()]  # type: ignore[attr-defined]
     if error or b.find_elements(By.ID, "code"):  # type: ignore[attr-defined]
         said = error[0].text if error else "(no error shown)"
         raise AssertionError(f"the code for step {step} was not taken at {b.current_url}: {said}")  # type: ignore[attr-defined]

@@ -117,7 +117,7 @@ def seed_journey(server_env: dict[str, str]) -> Seeded:
         "--error-code",
         "30003",
     )
-    assert "answered" in simulate(server_env, "reply", JOSE, "9")
+    assert "answered" in simulate(server_env, "reply", JOSE, "9 NO")  # a whole answer
     simulate(server_env, "reply", JOSE, "I can't feel my legs")  # a second, free-text flag
     simulate(server_env, "reply", LUIS, "STOP")
     simulate(server_env, "reply", "+18055550999", "Is the clinic open on Saturday?")
